@@ -1,0 +1,73 @@
+/** Protocol v1 (spec/atn.md, ATN-8): the one contract every target speaks. */
+import type { ClauseId } from '../spec/clauses';
+
+export const PROTOCOL_VERSION = 1;
+
+export type Id = string | number | null;
+export type Dtype = 'float32' | 'float64' | 'decimal';
+export const DTYPES: readonly Dtype[] = ['float32', 'float64', 'decimal'];
+
+export const OPS = ['hello', 'atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'] as const;
+export type OpName = (typeof OPS)[number];
+
+export interface Request {
+  id: Id;
+  op: string;
+  args: Record<string, unknown>;
+}
+
+export type ErrorCode =
+  | 'parse_error' // the line is not JSON (ATN-8.1); id is null
+  | 'bad_request' // the envelope is wrong: id/op/args missing or of the wrong type (ATN-8.2)
+  | 'unknown_op' // ATN-8.5
+  | 'unsupported_dtype' // ATN-6.7 / ATN-8.4
+  | 'bad_argument' // an argument breaks ATN-6.1..6.5 or ATN-6.8; error.arg names it
+  | 'degenerate_window' // ATN-6.6
+  | 'too_large' // ATN-6.9
+  | 'internal'; // the target failed; ATN-8.6
+
+export interface ErrorBody {
+  code: ErrorCode | string; // foreign ports may send other codes; our targets send only ErrorCode
+  clause: ClauseId | string;
+  message: string;
+  arg?: string; // the argument at fault, as a path: "k", "eps", "a", "params.w_xh", "gain"
+}
+
+export type Response =
+  | { id: Id; ok: true; result: Record<string, unknown> }
+  | { id: Id; ok: false; error: ErrorBody };
+
+export interface Hello {
+  name: string;
+  version: string;
+  protocol: 1;
+  ops: string[];
+  dtypes: Dtype[];
+  backend?: string; // e.g. tfjs backend name
+  description?: string;
+}
+
+/** Nested arrays of numbers as they are after decoding (non-finite values are JS NaN/Infinity). */
+export type Vec = number[];
+export type Mat = number[][];
+export type Ten3 = number[][][];
+
+export interface AtnGradResult {
+  y: Ten3;
+  da: Ten3;
+  dgain: Vec;
+  dbias: Vec;
+}
+
+export interface LstmGrads {
+  x: Ten3;
+  h0: Mat;
+  c0: Mat;
+  w_xh: Mat;
+  w_hh: Mat;
+  b_x: Vec;
+  b_h: Vec;
+  atn_x: { gain: Vec; bias: Vec };
+  atn_h: { gain: Vec; bias: Vec };
+  atn_c: { gain: Vec; bias: Vec };
+}
