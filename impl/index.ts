@@ -1,0 +1,11 @@
+/**
+ * atn-kit's tfjs implementation: the ATN op and its gradient, the streaming form, LN, the backend switch, the protocol
+ * target (`atn serve --target impl`) and the ATN-LSTM (impl/lstm.ts).
+ */
+export { initBackend, requestedBackend, BACKENDS, BackendError, type BackendName } from './backend';
+export { atn, ATN_KERNEL, type AtnOptions } from './ops/atn';
+export { atnGraph } from './ops/atn_graph';
+export { AtnStream, type AtnStreamOptions } from './ops/atn_stream';
+export { layerNorm, type LnOptions } from './ln';
+export { createImplTarget, checkDegenerate, IMPL_NAME, type ImplTargetOptions } from './target';
+export * from './lstm';

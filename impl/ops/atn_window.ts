@@ -1,0 +1,170 @@
+/**
+ * Window statistics of ATN on the host, in float64, from per-step statistics (ATN-1.2, ATN-1.3), and the window sums of
+ * its VJP (ATN-4.1). Used by the sequence op on backends that can read tensors synchronously (wasm, cpu, tensorflow).
+ *
+ * Why window-local blocks: the tolerance (ATN-7.2/7.3) is local to each window, so a window's statistics may depend
+ * only on its own entries. Prefix sums over the whole sequence, then differenced, break that when the magnitude moves
+ * by many orders along the sequence. Instead time is cut into blocks of k steps; every window [t-k+1, t] is the
+ * suffix of one block joined with the prefix of the next (or one prefix), so each window costs O(1) combinations,
+ * whatever k is, and each partial aggregate holds only entries of the window.
+ *
+ * Why float64 here: per-step statistics arrive as float32 values times exact powers of two; in float64 their squares
+ * and sums neither overflow (1e30 entries) nor underflow (subnormal entries), so no rescaling is needed on the host.
+ */
+import { AtnError } from '../../protocol/errors';
+
+/** Row index of (t, b) in a [T,B] (time-major) or [B,T] (batch-major) table of per-step values. */
+export interface Layout {
+  T: number;
+  B: number;
+  /** row(t, b) = t * strideT + b * strideB */
+  strideT: number;
+  strideB: number;
+}
+
+export function layoutOf(T: number, B: number, batchMajor: boolean): Layout {
+  return batchMajor ? { T, B, strideT: 1, strideB: T } : { T, B, strideT: B, strideB: 1 };
+}
+
+/**
+ * Runs `visit(t, from, to)` for every t of one sample, where the window [max(0,t-k+1), t] is the join of the partial
+ * aggregate `suffix[from]` (covering from..end of its block) and `prefix[t]` (covering start of t's block..t);
+ * from = -1 when the window is the prefix alone. Block j covers steps jk..jk+k-1.
+ */
+function forEachWindow(T: number, k: number, visit: (t: number, from: number) => void): void {
+  for (let t = 0; t < T; t++) {
+    const start = t - k + 1;
+    visit(t, start <= 0 || start % k === 0 ? -1 : start);
+  }
+}
+
+export interface WindowStats {
+  /** Window mean mu_t per row. */
+  mu: Float64Array;
+  /** sqrt(var_t + eps) per row. */
+  s: Float64Array;
+  /** N_t = n_t * H per row. */
+  n: Float64Array;
+}
+
+/**
+ * Window statistics per row from step means, step M2 (sum of squared deviations from the step mean) and step max/min,
+ * all per row and exact in float64. A window whose entries are all equal gets mu = that value and var = 0 exactly;
+ * with eps = 0 that is the degenerate window of ATN-6.6 and throws.
+ */
+export function windowStats(L: Layout, k: number, H: number, eps: number, mean: Float64Array, m2: Float64Array, max: Float64Array, min: Float64Array, what = 'a'): WindowStats {
+  const { T, B, strideT, strideB } = L;
+  const R = T * B;
+  const mu = new Float64Array(R), s = new Float64Array(R), n = new Float64Array(R);
+  // partial aggregates of one sample: count (steps), mean, M2, max, min
+  const pc = new Float64Array(T), pm = new Float64Array(T), pq = new Float64Array(T), px = new Float64Array(T), pn = new Float64Array(T);
+  const sc = new Float64Array(T), sm = new Float64Array(T), sq = new Float64Array(T), sx = new Float64Array(T), sn = new Float64Array(T);
+  for (let b = 0; b < B; b++) {
+    const row = (t: number) => t * strideT + b * strideB;
+    // prefixes, restarting at each block start
+    for (let t = 0; t < T; t++) {
+      const r = row(t);
+      if (t % k === 0) {
+        pc[t] = 1; pm[t] = mean[r]; pq[t] = m2[r]; px[t] = max[r]; pn[t] = min[r];
+      } else {
+        const c = pc[t - 1] + 1;
+        const d = mean[r] - pm[t - 1];
+        pc[t] = c;
+        pm[t] = pm[t - 1] + d / c;
+        pq[t] = pq[t - 1] + m2[r] + d * d * H * ((c - 1) / c);
+        px[t] = Math.max(px[t - 1], max[r]);
+        pn[t] = Math.min(pn[t - 1], min[r]);
+      }
+    }
+    // suffixes, restarting at each block end
+    for (let t = T - 1; t >= 0; t--) {
+      const r = row(t);
+      if (t % k === k - 1 || t === T - 1) {
+        sc[t] = 1; sm[t] = mean[r]; sq[t] = m2[r]; sx[t] = max[r]; sn[t] = min[r];
+      } else {
+        const c = sc[t + 1] + 1;
+        const d = mean[r] - sm[t + 1];
+        sc[t] = c;
+        sm[t] = sm[t + 1] + d / c;
+        sq[t] = sq[t + 1] + m2[r] + d * d * H * ((c - 1) / c);
+        sx[t] = Math.max(sx[t + 1], max[r]);
+        sn[t] = Math.min(sn[t + 1], min[r]);
+      }
+    }
+    forEachWindow(T, k, (t, from) => {
+      let c = pc[t], m = pm[t], q = pq[t], hi = px[t], lo = pn[t];
+      if (from >= 0) {
+        // Chan et al.: join two disjoint groups of ca*H and c*H entries
+        const ca = sc[from], d = m - sm[from], tot = ca + c;
+        m = sm[from] + d * (c / tot);
+        q = sq[from] + q + d * d * H * ((ca * c) / tot);
+        c = tot;
+        hi = Math.max(hi, sx[from]);
+        lo = Math.min(lo, sn[from]);
+      }
+      const r = row(t);
+      const N = c * H;
+      let v = q / N;
+      if (hi === lo) {
+        // every entry of the window equals hi: exact statistics, whatever rounding the step means had
+        m = hi;
+        v = 0;
+      }
+      const s2 = v + eps;
+      if (!(s2 > 0)) throw degenerateWindow(what, t, b, c, hi);
+      mu[r] = m;
+      s[r] = Math.sqrt(s2);
+      n[r] = N;
+    });
+  }
+  return { mu, s, n };
+}
+
+export function degenerateWindow(what: string, t: number, b: number, steps: number, value: number): AtnError {
+  return new AtnError(
+    'degenerate_window',
+    'ATN-6.6',
+    `${what}: the window at t=${t} (0-based, steps ${t - steps + 1}..${t}) of sample b=${b} has all entries equal to ${value} and eps = 0, so var + eps = 0 (ATN-6.6)`,
+    what,
+  );
+}
+
+/**
+ * Forward-looking window sums: out[j][row(s,b)] = sum of v[j][row(t,b)] over t = s..min(T-1, s+k-1), the windows
+ * that contain step s (the VJP of ATN-4.1 sends gradient from y_t into every step of W_t). Same block scheme as above
+ * on the reversed sequence: each sum adds only terms of its own window.
+ */
+export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Float64Array[] {
+  const { T, B, strideT, strideB } = L;
+  const out = v.map(() => new Float64Array(T * B));
+  const pre = new Float64Array(T), suf = new Float64Array(T);
+  for (let j = 0; j < v.length; j++) {
+    const src = v[j], dst = out[j];
+    for (let b = 0; b < B; b++) {
+      // reversed time u = T-1-t turns forward windows into backward ones
+      const row = (u: number) => (T - 1 - u) * strideT + b * strideB;
+      for (let u = 0; u < T; u++) pre[u] = (u % k === 0 ? 0 : pre[u - 1]) + src[row(u)];
+      for (let u = T - 1; u >= 0; u--) suf[u] = (u % k === k - 1 || u === T - 1 ? 0 : suf[u + 1]) + src[row(u)];
+      forEachWindow(T, k, (u, from) => {
+        dst[row(u)] = from >= 0 ? suf[from] + pre[u] : pre[u];
+      });
+    }
+  }
+  return out;
+}
+
+/** Powers of two held exactly in float32 (normal range). */
+export const MIN_EXP = -125;
+export const MAX_EXP = 126;
+
+/**
+ * The exponent e with c * 2^-e in [0.5, 1) for c > 0, clamped so that 2^-e is a normal float32 (2^-126..2^125);
+ * 0 for c = 0. Scaling a step by 2^-e is exact and keeps its squares and sums in range (1e30 entries, subnormals).
+ */
+export function scaleExponent(c: number): number {
+  if (!(c > 0) || !Number.isFinite(c)) return 0;
+  let e = Math.floor(Math.log2(c)) + 1;
+  if (c * Math.pow(2, -e) >= 1) e++;
+  else if (c * Math.pow(2, -e) < 0.5) e--;
+  return Math.min(MAX_EXP, Math.max(MIN_EXP, e));
+}

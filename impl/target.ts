@@ -1,0 +1,144 @@
+/**
+ * The tfjs implementation as a protocol v1 target (ATN-8): hello, atn.forward, atn.vjp, ln.forward, lstm.forward,
+ * lstm.vjp at dtype float32 (float64 is refused with unsupported_dtype, ATN-6.7). Inputs are validated by the shared
+ * spec/args.ts, rounded to float32 (ATN-7.1) and computed on the active tfjs backend; every request runs in tf.tidy
+ * (the server runs long).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type Leaf } from '../spec/args';
+import { targetFromHandlers, type Target } from '../protocol/target';
+import type { Dtype, Hello, Mat, Ten3, Vec } from '../protocol/types';
+import { initBackend } from './backend';
+import { layerNorm } from './ln';
+import { lstmForwardArrays, lstmVjpArrays } from './lstm';
+import { atn } from './ops/atn';
+import { degenerateWindow } from './ops/atn_window';
+
+export const IMPL_NAME = 'atn-kit-tfjs';
+export const IMPL_DTYPES: Dtype[] = ['float32'];
+const PARSE = { dtypes: IMPL_DTYPES };
+
+/** The version in atn-kit's package.json (found upwards from here: impl/ in sources, dist/impl/ when built). */
+export function packageVersion(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    const f = path.join(dir, 'package.json');
+    if (fs.existsSync(f)) {
+      const pkg = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'atn-kit' && pkg.version) return pkg.version;
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}
+
+const num = (l: Leaf): number => (typeof l === 'number' ? l : Number(l));
+
+/** Nested leaves to a flat float32 array (rounding each entry to float32, ATN-7.1). */
+function f32(a: unknown[]): Float32Array {
+  return Float32Array.from((a as unknown[]).flat(2) as Leaf[], num);
+}
+
+function nest3(v: ArrayLike<number>, T: number, B: number, H: number): Ten3 {
+  const out: Ten3 = new Array(T);
+  for (let t = 0; t < T; t++) {
+    const m: Mat = (out[t] = new Array(B));
+    for (let b = 0; b < B; b++) m[b] = Array.from(subarray(v, (t * B + b) * H, H));
+  }
+  return out;
+}
+function nest2(v: ArrayLike<number>, B: number, H: number): Mat {
+  const out: Mat = new Array(B);
+  for (let b = 0; b < B; b++) out[b] = Array.from(subarray(v, b * H, H));
+  return out;
+}
+function subarray(v: ArrayLike<number>, start: number, n: number): ArrayLike<number> {
+  return (v as Float32Array).subarray ? (v as Float32Array).subarray(start, start + n) : Array.prototype.slice.call(v, start, start + n);
+}
+const vec = (v: ArrayLike<number>): Vec => Array.from(v);
+
+/**
+ * ATN-6.6 on the data, before any backend work: with eps = 0 a window whose entries are all equal (as float32) has
+ * var + eps = 0. The host op checks this too; the device path (webgpu) cannot, so the target always does.
+ */
+export function checkDegenerate(a: Float32Array, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
+  if (eps32 !== 0) return;
+  const hi = new Float64Array(T * B), lo = new Float64Array(T * B);
+  for (let r = 0; r < T * B; r++) {
+    let x = -Infinity, y = Infinity;
+    for (let h = 0; h < H; h++) {
+      const v = a[r * H + h];
+      if (v > x) x = v;
+      if (v < y) y = v;
+    }
+    hi[r] = x;
+    lo[r] = y;
+  }
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const t0 = Math.max(0, t - k + 1);
+      let x = -Infinity, y = Infinity;
+      // O(T*k) in the worst case, only for eps = 0; stop at the first step that differs
+      for (let u = t; u >= t0 && x === y || u === t; u--) {
+        x = Math.max(x, hi[u * B + b]);
+        y = Math.min(y, lo[u * B + b]);
+        if (x !== y) break;
+        if (u === t0) throw degenerateWindow(what, t, b, t - t0 + 1, x);
+      }
+    }
+  }
+}
+
+export interface ImplTargetOptions {
+  backend?: string;
+}
+
+export async function createImplTarget(opts: ImplTargetOptions = {}): Promise<Target> {
+  const backend = await initBackend(opts.backend);
+  const hello: Hello = {
+    name: IMPL_NAME,
+    version: packageVersion(),
+    protocol: 1,
+    ops: ['hello', 'atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'],
+    dtypes: IMPL_DTYPES,
+    backend,
+    description: `ATN, LN and ATN-LSTM on tfjs ${tf.version.tfjs} (${backend} backend), float32`,
+  };
+  return targetFromHandlers(hello, {
+    'atn.forward': (args) => {
+      const p = parseAtnArgs(args, PARSE);
+      const { T, B, H, k } = p;
+      const a = f32(p.a);
+      const eps = Math.fround(num(p.eps));
+      checkDegenerate(a, T, B, H, k, eps, 'a');
+      const y = tf.tidy(() => atn(tf.tensor3d(a, [T, B, H]), { k, eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) }).dataSync());
+      return { y: nest3(y, T, B, H) };
+    },
+    'atn.vjp': (args) => {
+      const p = parseAtnVjpArgs(args, PARSE);
+      const { T, B, H, k } = p;
+      const a = f32(p.a);
+      const eps = Math.fround(num(p.eps));
+      checkDegenerate(a, T, B, H, k, eps, 'a');
+      const out = tf.tidy(() => {
+        const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(x as tf.Tensor3D, { k, eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D });
+        const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(a, [T, B, H]), tf.tensor1d(f32(p.gain)), tf.tensor1d(f32(p.bias))], tf.tensor3d(f32(p.dy), [T, B, H]));
+        return [value, ...grads].map((t) => t.dataSync());
+      });
+      return { y: nest3(out[0], T, B, H), da: nest3(out[1], T, B, H), dgain: vec(out[2]), dbias: vec(out[3]) };
+    },
+    'ln.forward': (args) => {
+      const p = parseLnArgs(args, PARSE);
+      const { B, H } = p;
+      const x = f32(p.x);
+      const eps = Math.fround(num(p.eps));
+      checkDegenerate(x, 1, B, H, 1, eps, 'x');
+      const y = tf.tidy(() => layerNorm(tf.tensor2d(x, [B, H]), { eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) }).dataSync());
+      return { y: nest2(y, B, H) };
+    },
+    'lstm.forward': (args) => lstmForwardArrays(parseLstmArgs(args, PARSE)) as unknown as Record<string, unknown>,
+    'lstm.vjp': (args) => lstmVjpArrays(parseLstmVjpArgs(args, PARSE)) as unknown as Record<string, unknown>,
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * "Behaves like": replays a target's failing cases on every catalogue mutant (and on the base, "no mistake") and ranks
+ * them by how closely they reproduce the target's answers. Requests are replayed in order on a fresh machine per
+ * candidate, so that a leaking target's answers are reproduced by the leak mutant.
+ *
+ * Score = fraction of compared elements the candidate reproduces: an element agrees when it is within twice the
+ * ATN-7 tolerance (float64 estimate, tolerance.ts) of the target's number (equal NaNs and infinities agree); an output
+ * whose shape differs from the target's agrees nowhere (so a squeezed answer is reproduced only by the squeeze
+ * mutant); an error response is one element, reproduced by an error with the same code.
+ */
+import type { Request, Response } from '../protocol/types';
+import type { Diagnosis } from '../properties/lib/types';
+import { CATALOGUE } from './catalogue';
+import { createMachine } from './machines';
+import { approxTolerance, unitRoundoff } from './tolerance';
+
+export const BASE_ID = 'base';
+export const BASE_DESCRIPTION = 'no mistake (the correct plain-JS implementation)';
+/** Below this confidence diagnose names no mutant (two candidates explain the answers about equally well). */
+export const MIN_CONFIDENCE = 0.25;
+const SLACK = 2;
+
+export interface DiagnoseCase {
+  request: Request;
+  response: Response | undefined;
+}
+
+type Nested = unknown;
+
+function shapeOf(v: Nested): string {
+  if (Array.isArray(v)) return `[${v.length}:${v.length ? shapeOf(v[0]) : ''}]`;
+  return typeof v === 'number' ? 'n' : typeof v;
+}
+
+function sameShape(a: Nested, b: Nested): boolean {
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (!Array.isArray(a)) return typeof a === 'number' && typeof b === 'number';
+  const bb = b as unknown[];
+  return a.length === bb.length && a.every((x, i) => sameShape(x, bb[i]));
+}
+
+function flat(v: Nested, out: number[] = []): number[] {
+  if (Array.isArray(v)) for (const x of v) flat(x, out);
+  else out.push(typeof v === 'number' ? v : NaN);
+  return out;
+}
+
+/** Output arrays of a result by path ("y", "grads.w_xh"). */
+function outputs(r: Record<string, unknown>, prefix = ''): Map<string, Nested> {
+  const m = new Map<string, Nested>();
+  for (const [k, v] of Object.entries(r)) {
+    const path = prefix + k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [p, x] of outputs(v as Record<string, unknown>, path + '.')) m.set(p, x);
+    else m.set(path, v);
+  }
+  return m;
+}
+
+function agrees(c: number, t: number, tol: number): boolean {
+  if (Number.isNaN(c) || Number.isNaN(t)) return Number.isNaN(c) && Number.isNaN(t);
+  return c === t || Math.abs(c - t) <= SLACK * tol;
+}
+
+interface Scored {
+  matched: number;
+  total: number;
+}
+
+/** How much of the target's answer `got` the candidate answer `cand` reproduces. */
+function compare(got: Response, cand: Response, tol: Record<string, unknown> | undefined, dtype: string): Scored {
+  if (!got.ok) return { matched: !cand.ok && cand.error.code === got.error.code ? 1 : 0, total: 1 };
+  const gotOut = outputs(got.result);
+  let total = 0;
+  let matched = 0;
+  const candOut = cand.ok ? outputs(cand.result) : new Map<string, Nested>();
+  const tolOut = tol ? outputs(tol) : new Map<string, Nested>();
+  const { u } = unitRoundoff(dtype);
+  for (const [path, g] of gotOut) {
+    const gf = flat(g);
+    total += gf.length;
+    const c = candOut.get(path);
+    if (c === undefined || !sameShape(c, g)) continue;
+    const cf = flat(c);
+    const tf = tolOut.has(path) ? flat(tolOut.get(path)) : [];
+    for (let i = 0; i < gf.length; i++) {
+      // LSTM (7.4) or unknown: a coarse bound, 2^12 u relative to max(1, |x|).
+      const t = tf.length === gf.length ? tf[i] : 4096 * u * Math.max(1, Math.abs(gf[i]));
+      if (agrees(cf[i], gf[i], t)) matched++;
+    }
+  }
+  return { matched, total };
+}
+
+export function diagnose(cases: DiagnoseCase[]): Diagnosis {
+  const ids: Array<string | undefined> = [undefined, ...CATALOGUE.map((e) => e.id)];
+  const answers = ids.map((id) => {
+    const m = createMachine(id);
+    return cases.map((c) => m.answer(c.request));
+  });
+  const base = answers[0];
+  const tols = cases.map((c, i) => (c.response?.ok && base[i].ok ? approxTolerance(c.request.op, c.request.args) : undefined));
+  const scores = ids.map(() => ({ matched: 0, total: 0 }));
+  cases.forEach((c, i) => {
+    // Uninformative: no answer from the target, or an op the plain-JS targets do not serve (lstm.vjp).
+    if (!c.response || (!base[i].ok && base[i].error.code === 'unknown_op')) return;
+    const dtype = String(c.request.args?.dtype ?? 'float32');
+    ids.forEach((_, j) => {
+      const s = compare(c.response!, answers[j][i], tols[i], dtype);
+      scores[j].matched += s.matched;
+      scores[j].total += s.total;
+    });
+  });
+  const described = ids.map((id, j) => ({
+    id: id ?? BASE_ID,
+    description: id === undefined ? BASE_DESCRIPTION : CATALOGUE.find((e) => e.id === id)!.description,
+    score: scores[j].total ? scores[j].matched / scores[j].total : 0,
+    order: j,
+  }));
+  // Ties go to the base, then to catalogue order: a mutant is named only when it explains more than the rest.
+  described.sort((a, b) => b.score - a.score || a.order - b.order);
+  const ranking = described.map(({ id, description, score }) => ({ id, description, score }));
+  const diagnosis: Diagnosis = { ranking };
+  const [top, second] = ranking;
+  const baseScore = ranking.find((r) => r.id === BASE_ID)!.score;
+  if (top && top.id !== BASE_ID && top.score > baseScore) {
+    const runnerUp = second ? second.score : 0;
+    const confidence = runnerUp >= 1 ? 0 : (top.score - runnerUp) / (1 - runnerUp);
+    if (confidence >= MIN_CONFIDENCE) diagnosis.best = { id: top.id, description: top.description, confidence };
+  }
+  return diagnosis;
+}

@@ -1,0 +1,167 @@
+/**
+ * runCampaign: hello first, then every check in order against one target at one dtype, with the reference as oracle;
+ * returns the CampaignResult a report renders. onCheckDone lets the report writer write partial results; an abort
+ * signal stops after the check in progress and leaves complete = false.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createReference, type Reference } from '../../reference';
+import { call, type Target } from '../../protocol/target';
+import type { Hello } from '../../protocol/types';
+import { CHECKS } from './checks';
+import type { RunContext } from './checks/framework';
+import { DEFAULT_SEED, scaledRuns, seedFromEnv } from './seed';
+import type { CampaignDtype, CampaignResult, Check, CheckResult, Fault } from './types';
+
+/** Default runs per generated property (small: the reference computes in BigNumber). */
+export const DEFAULT_RUNS = 20;
+
+export interface CampaignOptions {
+  target: Target;
+  /** How the target was named (e.g. "reference", "impl --backend wasm", "port: python3 atn_server.py"). */
+  targetSpec: string;
+  dtype: CampaignDtype;
+  /** Defaults to ATN_SEED or DEFAULT_SEED. */
+  seed?: number;
+  /** Runs per generated property; defaults to DEFAULT_RUNS scaled by ATN_RUNS. */
+  runs?: number;
+  checks?: Check[];
+  reference?: Reference;
+  onProgress?: (p: { check: string; index: number; total: number; cases: number }) => void;
+  onCheckDone?: (result: CheckResult, partial: CampaignResult) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+function repoRoot(): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'atn-kit') return dir;
+    } catch {
+      // keep climbing
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The suite's name, version (package.json) and commit (`git rev-parse HEAD`, else "unknown"). */
+export function suiteInfo(): CampaignResult['suite'] {
+  const root = repoRoot();
+  let version = 'unknown';
+  let commit = 'unknown';
+  if (root) {
+    try {
+      version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    } catch {
+      // unreadable: unknown
+    }
+    try {
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || 'unknown';
+    } catch {
+      // not a git checkout (an npm install): unknown
+    }
+  }
+  return { name: 'atn-kit', version, commit };
+}
+
+export function machineInfo(): CampaignResult['machine'] {
+  const cpus = os.cpus();
+  return {
+    platform: os.platform(),
+    arch: os.arch(),
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+    node: process.version,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
+
+export function summarize(checks: CheckResult[], complete: boolean): CampaignResult['summary'] {
+  const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
+  const passed = count('pass'), failed = count('fail'), skipped = count('skip'), errors = count('error');
+  return { passed, failed, skipped, errors, conforms: complete && failed === 0 && errors === 0 };
+}
+
+function faultsOf(target: Target): Fault[] {
+  const f = (target as Target & { faults?: Fault[] }).faults;
+  return Array.isArray(f) ? f.slice() : [];
+}
+
+export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult> {
+  const t0 = Date.now();
+  const seed = opts.seed ?? seedFromEnv() ?? DEFAULT_SEED;
+  const runs = opts.runs ?? scaledRuns(DEFAULT_RUNS);
+  const checks = opts.checks ?? CHECKS;
+  const reference = opts.reference ?? createReference();
+  const result: CampaignResult = {
+    schemaVersion: 1,
+    suite: suiteInfo(),
+    target: { spec: opts.targetSpec },
+    dtype: opts.dtype,
+    seed,
+    runs,
+    machine: machineInfo(),
+    startedAt: new Date(t0).toISOString(),
+    wallMs: 0,
+    complete: false,
+    checks: [],
+    faults: [],
+    summary: summarize([], false),
+  };
+  const finish = (complete: boolean): CampaignResult => {
+    result.complete = complete;
+    result.wallMs = Date.now() - t0;
+    result.faults = faultsOf(opts.target);
+    result.summary = summarize(result.checks, complete);
+    return result;
+  };
+
+  let hello: Hello;
+  try {
+    hello = await call<Hello>(opts.target, 'hello', {}, 'hello');
+  } catch (e) {
+    // Without hello nothing can be run: one failed check says why.
+    result.checks.push({
+      id: 'protocol.hello',
+      clause: 'ATN-8.7',
+      title: 'the target answers hello',
+      status: 'fail',
+      runs: 1,
+      seed,
+      counterexample: { requests: [{ id: 'hello', op: 'hello', args: {} }], detail: `hello failed: ${e instanceof Error ? e.message : String(e)}` },
+      durationMs: Date.now() - t0,
+    });
+    return finish(true);
+  }
+  result.target.hello = hello;
+  if (hello.backend !== undefined) result.target.backend = hello.backend;
+
+  for (let i = 0; i < checks.length; i++) {
+    if (opts.signal?.aborted) return finish(false);
+    const check = checks[i];
+    let cases = 0;
+    const ctx: RunContext = {
+      target: opts.target,
+      hello,
+      dtype: opts.dtype,
+      reference,
+      seed,
+      runs,
+      signal: opts.signal,
+      onCase: () => opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: ++cases }),
+    };
+    opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: 0 });
+    let r: CheckResult;
+    try {
+      r = await check.run(ctx);
+    } catch (e) {
+      r = { id: check.id, clause: check.clause, title: check.title, status: 'error', reason: `the check threw: ${e instanceof Error ? e.message : String(e)}`, runs: cases, seed, durationMs: 0 };
+    }
+    if (opts.signal?.aborted && r.status === 'error') return finish(false); // an interrupted check is not a result
+    result.checks.push(r);
+    if (opts.onCheckDone) await opts.onCheckDone(r, { ...finish(false), checks: result.checks.slice() });
+  }
+  return finish(true);
+}

@@ -1,0 +1,42 @@
+/** ATN-8.7 and ATN-8.2: hello describes the target, and every response answers its request's id. */
+import { DTYPES, OPS } from '../../../protocol/types';
+import type { Check, CheckContext, CheckResult } from '../types';
+import { Session } from './framework';
+
+export const helloCheck: Check = {
+  id: 'protocol.hello',
+  clause: 'ATN-8.7',
+  title: 'hello names the target and its version, protocol 1, the ops (known ones) and dtypes it serves, and echoes the request id',
+  ops: [],
+  kind: 'errors',
+  async run(ctx: CheckContext): Promise<CheckResult> {
+    const t0 = Date.now();
+    const s = new Session(ctx.target);
+    const problems: string[] = [];
+    for (const id of ['hello-1', 7, 0, '']) {
+      const { res, thrown } = await s.send('hello', {}, id);
+      if (!res) problems.push(`hello (id ${JSON.stringify(id)}): no response (${String(thrown)})`);
+      else if (res.id !== id) problems.push(`hello (id ${JSON.stringify(id)}): response id ${JSON.stringify(res.id)} (ATN-8.2)`);
+      else if (!res.ok) problems.push(`hello: error ${res.error.code}: ${res.error.message}`);
+      else if (id === 'hello-1') {
+        const h = res.result as Record<string, unknown>;
+        if (typeof h.name !== 'string' || !h.name) problems.push('hello.name is not a non-empty string');
+        if (typeof h.version !== 'string' || !h.version) problems.push('hello.version is not a non-empty string');
+        if (h.protocol !== 1) problems.push(`hello.protocol is ${JSON.stringify(h.protocol)}, want 1`);
+        if (!Array.isArray(h.ops)) problems.push('hello.ops is not an array');
+        else {
+          const unknown = h.ops.filter((op) => !(OPS as readonly unknown[]).includes(op));
+          if (unknown.length) problems.push(`hello.ops lists ops the protocol does not define: ${JSON.stringify(unknown)}`);
+        }
+        if (!Array.isArray(h.dtypes) || h.dtypes.length === 0) problems.push('hello.dtypes is not a non-empty array');
+        else {
+          const unknown = h.dtypes.filter((d) => !(DTYPES as readonly unknown[]).includes(d));
+          if (unknown.length) problems.push(`hello.dtypes lists unknown dtypes: ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
+    const base = { id: this.id, clause: this.clause, title: this.title, runs: 4, seed: ctx.seed, durationMs: Date.now() - t0 };
+    if (!problems.length) return { ...base, status: 'pass' };
+    return { ...base, status: 'fail', counterexample: { requests: s.requests, responses: s.responses, detail: problems.join('; ') } };
+  },
+};

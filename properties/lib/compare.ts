@@ -1,0 +1,186 @@
+/**
+ * The comparison rule of ATN-7.1: a target's number `got` agrees with `want` when got === want (equal infinities
+ * included) or |got - want| <= tol; NaN never agrees. The result must have exactly the structure and shapes of the
+ * expectation: a missing or extra key, a squeezed or extra dimension, a string where a number belongs, each fails with
+ * a detail naming the place. ratio = |got - want| / tol (Infinity for a structural failure or NaN; 0 for got === want).
+ */
+import type { Expectation } from '../../reference';
+import type { Worst } from './types';
+
+export interface CompareResult {
+  ok: boolean;
+  /** The element with the largest ratio (the structural failure, when there is one). */
+  worst: Worst;
+  /** The ratio of every compared element, in walk order. */
+  ratios: number[];
+  /** One line: the worst element, or the structural failure. */
+  detail: string;
+}
+
+/** Formats a path and index as `y[2][0][1]` or `grads.atn_x.gain[3]`. */
+export function placeName(output: string, index: number[]): string {
+  return output + index.map((i) => `[${i}]`).join('');
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1e-3 && a < 1e6 ? String(Number(x.toPrecision(9))) : x.toExponential(6);
+}
+
+export function describeWorst(w: Worst): string {
+  return `${placeName(w.output, w.index)} = ${fmt(w.got)}, want ${fmt(w.want)} +- ${fmt(w.tol)} (ratio ${w.ratio === Infinity ? 'Infinity' : w.ratio.toPrecision(3)})`;
+}
+
+class Walker {
+  ratios: number[] = [];
+  worst: Worst | undefined;
+  structural: string | undefined;
+  structuralWorst: Worst | undefined;
+
+  fail(output: string, index: number[], why: string, got = NaN, want = NaN): void {
+    if (this.structural === undefined) {
+      this.structural = `${placeName(output, index) || 'result'}: ${why}`;
+      this.structuralWorst = { output, index, got, want, tol: 0, ratio: Infinity };
+    }
+  }
+
+  leaf(got: unknown, want: number, tol: number, output: string, index: number[]): void {
+    if (typeof got !== 'number') {
+      this.fail(output, index, `expected a number, got ${shape(got)}`, NaN, want);
+      return;
+    }
+    let ratio: number;
+    if (Number.isNaN(got) || Number.isNaN(want)) ratio = Infinity;
+    else if (got === want) ratio = 0;
+    else ratio = tol > 0 ? Math.abs(got - want) / tol : Infinity; // Infinity for an overflowed output or tol 0
+    this.ratios.push(ratio);
+    if (!this.worst || ratio > this.worst.ratio)
+      this.worst = { output, index: index.slice(), got, want, tol, ratio };
+  }
+
+  /** want and tol have the same structure (the reference makes both); got is what the target answered. */
+  walk(got: unknown, want: unknown, tol: unknown, output: string, index: number[]): void {
+    if (typeof want === 'number') {
+      this.leaf(got, want, typeof tol === 'number' ? tol : 0, output, index);
+      return;
+    }
+    if (Array.isArray(want)) {
+      if (!Array.isArray(got)) {
+        this.fail(output, index, `expected an array of length ${want.length}, got ${shape(got)} (a squeezed or missing dimension)`);
+        return;
+      }
+      if (got.length !== want.length) {
+        this.fail(output, index, `length ${got.length}, expected ${want.length}`);
+        return;
+      }
+      const t = Array.isArray(tol) ? tol : [];
+      for (let i = 0; i < want.length; i++) {
+        index.push(i);
+        this.walk(got[i], want[i], t[i], output, index);
+        index.pop();
+      }
+      return;
+    }
+    if (want !== null && typeof want === 'object') {
+      if (got === null || typeof got !== 'object' || Array.isArray(got)) {
+        this.fail(output, index, `expected an object with keys ${Object.keys(want).join(', ')}, got ${shape(got)}`);
+        return;
+      }
+      const g = got as Record<string, unknown>;
+      const w = want as Record<string, unknown>;
+      const t = (tol ?? {}) as Record<string, unknown>;
+      for (const key of Object.keys(w)) {
+        const sub = output ? `${output}.${key}` : key;
+        if (!(key in g)) {
+          this.fail(sub, [], 'missing');
+          continue;
+        }
+        this.walk(g[key], w[key], t[key], sub, []);
+      }
+      for (const key of Object.keys(g))
+        if (!(key in w)) this.fail(output ? `${output}.${key}` : key, [], 'unexpected key (the result must have exactly the op\'s structure)');
+      return;
+    }
+    this.fail(output, index, `the expectation holds ${shape(want)} (a harness bug)`);
+  }
+}
+
+function shape(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.slice(0, 30))}`;
+  return `a ${typeof v}${typeof v === 'number' ? ` (${v})` : ''}`;
+}
+
+export function compare(got: unknown, exp: Expectation): CompareResult {
+  const w = new Walker();
+  w.walk(got, exp.want, exp.tol, '', []);
+  if (w.structural !== undefined) {
+    const worst = w.structuralWorst as Worst;
+    return { ok: false, worst, ratios: [...w.ratios, Infinity], detail: w.structural };
+  }
+  const worst = w.worst ?? { output: '', index: [], got: 0, want: 0, tol: 0, ratio: 0 };
+  const ok = w.ratios.every((r) => r <= 1);
+  return { ok, worst, ratios: w.ratios, detail: describeWorst(worst) };
+}
+
+/** The largest of a comparison's ratios (0 when nothing was compared). */
+export function maxRatio(ratios: number[]): number {
+  let m = 0;
+  for (const r of ratios) if (!(r <= m)) m = Number.isNaN(r) ? Infinity : r;
+  return m;
+}
+
+/** Elementwise a + b over two tolerance structures of the same shape (ATN-7.5: metamorphic pairs). */
+export function addTol(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number') return a + (typeof b === 'number' ? b : 0);
+  if (Array.isArray(a)) return a.map((x, i) => addTol(x, Array.isArray(b) ? b[i] : undefined));
+  if (a !== null && typeof a === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(a)) out[k] = addTol(v, (b as Record<string, unknown> | undefined)?.[k]);
+    return out;
+  }
+  return a;
+}
+
+/** Elementwise scaling of a numeric structure (exact for powers of two within range). */
+export function scaleTree(a: unknown, f: number): unknown {
+  if (typeof a === 'number') return a * f;
+  if (Array.isArray(a)) return a.map((x) => scaleTree(x, f));
+  if (a !== null && typeof a === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(a)) out[k] = scaleTree(v, f);
+    return out;
+  }
+  return a;
+}
+
+/**
+ * ATN-7.5: two outputs of one target that are equal in exact arithmetic may differ by the sum of their tolerances.
+ * `second` is compared against `first` as if `first` were the want.
+ */
+export function compareOutputs(first: unknown, second: unknown, tolFirst: unknown, tolSecond: unknown): CompareResult {
+  return compare(second, { want: first as Record<string, unknown>, tol: addTol(tolFirst, tolSecond) as Record<string, unknown> });
+}
+
+/** The first structural difference between a result and an expectation's want (missing key, wrong shape), if any. */
+export function structureProblem(got: unknown, want: unknown): string | undefined {
+  const w = new Walker();
+  w.walk(got, want, undefined, '', []);
+  return w.structural;
+}
+
+/** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0. */
+export function maskTree(a: unknown, keep: (output: string, index: number[]) => boolean, output = '', index: number[] = []): unknown {
+  if (typeof a === 'number') return keep(output, index) ? a : 0;
+  if (Array.isArray(a)) return a.map((x, i) => maskTree(x, keep, output, [...index, i]));
+  if (a !== null && typeof a === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(a)) out[k] = maskTree(v, keep, output ? `${output}.${k}` : k, []);
+    return out;
+  }
+  return a;
+}

@@ -1,0 +1,123 @@
+/**
+ * ATN-7.4: the ATN-LSTM tolerances by (linearised) running error analysis. See reference/lstm-tolerance.md for the
+ * derivation; in short, for every output entry y (h, c, and with dh every gradient entry):
+ *
+ *   tol(y) = 2u * ( Σ_sites |∂y/∂v_s| L_s + D(y) ) + 4λ
+ *
+ * where the sites s are the rounded operations of a straightforward implementation (lstm-float.ts lists them and
+ * their local bounds L_s, in units of u), ∂y/∂v_s is the sensitivity of y to a change of the value computed at site s
+ * (through everything computed after it, the backward pass included), and D(y) the local bounds charged straight to
+ * y (the last accumulations into a gradient). The sensitivities are measured on the double-precision replica by
+ * perturbing one site at a time (one-sided difference, step 1e-7 of the site's scale): they only need a few correct
+ * digits, the bound carries a factor 2.
+ */
+import type { LstmGrads } from '../protocol/types';
+import { lstmFloat, type FloatGrads, type LstmFloatIn, type Probe } from './lstm-float';
+
+export interface LstmTol {
+  h: number[][][];
+  c: number[][][];
+  grads?: LstmGrads;
+}
+
+/** Leaves of a nested number structure, in a fixed order. */
+function flatten(v: unknown, out: number[] = []): number[] {
+  if (typeof v === 'number') out.push(v);
+  else if (Array.isArray(v)) for (const e of v) flatten(e, out);
+  else if (v && typeof v === 'object') for (const key of Object.keys(v).sort()) flatten((v as Record<string, unknown>)[key], out);
+  return out;
+}
+
+/** The structure of `like` filled from `flat` in flatten's order. */
+function unflatten<V>(like: V, flat: ArrayLike<number>, pos = { i: 0 }): V {
+  if (typeof like === 'number') return flat[pos.i++] as V;
+  if (Array.isArray(like)) return like.map((e) => unflatten(e, flat, pos)) as V;
+  const o: Record<string, unknown> = {};
+  for (const key of Object.keys(like as object).sort()) o[key] = unflatten((like as Record<string, unknown>)[key], flat, pos);
+  // keep the original key order for readability of results
+  return Object.fromEntries(Object.keys(like as object).map((key) => [key, o[key]])) as V;
+}
+
+class Recorder implements Probe {
+  readonly recording = true;
+  values: number[] = [];
+  bounds: number[] = [];
+  site(v: number, L: number): number {
+    this.values.push(v);
+    this.bounds.push(L);
+    return v;
+  }
+}
+
+class Perturber implements Probe {
+  readonly recording = false;
+  private i = 0;
+  constructor(
+    private readonly target: number,
+    private readonly step: number,
+  ) {}
+  site(v: number): number {
+    return this.i++ === this.target ? v + this.step : v;
+  }
+}
+
+/** Σ_s |∂y/∂v_s| L_s + D(y) for one sample's sub-problem (B = 1), flattened as {h, c, grads}. */
+function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
+  const id = (v: number) => v;
+  const rec = new Recorder();
+  const base = lstmFloat(p, id, 'none', rec);
+  const pick = (o: { h: number[][][]; c: number[][][]; grads: FloatGrads }) => (p.dh ? { h: o.h, c: o.c, grads: o.grads } : { h: o.h, c: o.c });
+  const like = pick(base);
+  const y0 = flatten(like);
+  const acc = new Float64Array(y0.length);
+  if (p.dh && base.direct) {
+    const d = flatten({ h: base.h.map((r) => r.map((v) => v.map(() => 0))), c: base.c.map((r) => r.map((v) => v.map(() => 0))), grads: base.direct });
+    d.forEach((v, i) => (acc[i] += v));
+  }
+  rec.bounds.forEach((L, s) => {
+    if (!(L > 0)) return;
+    const step = 1e-7 * Math.max(Math.abs(rec.values[s]), L);
+    const y1 = flatten(pick(lstmFloat(p, id, 'none', new Perturber(s, step))));
+    for (let i = 0; i < y1.length; i++) {
+      const sens = (y1[i] - y0[i]) / step;
+      if (sens !== 0) acc[i] += Math.abs(sens) * L;
+    }
+  });
+  return { like, acc };
+}
+
+/**
+ * The ATN-7.4 tolerances of lstm.forward ({h, c}) or, with p.dh, lstm.vjp ({h, c, grads}); p holds the dtype-rounded
+ * inputs as doubles (exactly the values the reference computes on), u and λ those of the dtype.
+ */
+export function lstmTolerance(p: LstmFloatIn, u: number, lam: number): LstmTol {
+  const T = p.x.length, B = p.x[0].length;
+  const fin = (v: number) => 2 * u * v + 4 * lam;
+  const perSample = Array.from({ length: B }, (_, b) =>
+    sampleBound({ ...p, batch: B, x: p.x.map((r) => [r[b]]), h0: [p.h0[b]], c0: [p.c0[b]], dh: p.dh?.map((r) => [r[b]]) }),
+  );
+  const parts = perSample.map(({ like, acc }) => unflatten(like, acc));
+  const byT = (key: 'h' | 'c') => Array.from({ length: T }, (_, t) => parts.map((q) => q[key][t][0].map(fin)));
+  const out: LstmTol = { h: byT('h'), c: byT('c') };
+  if (!p.dh) return out;
+  const gs = parts.map((q) => q.grads!);
+  const sum = (pick: (g: FloatGrads) => number[][] | number[]) => {
+    const first = pick(gs[0]);
+    return first.map((row, i) =>
+      Array.isArray(row) ? row.map((_, j) => fin(gs.reduce((s, g) => s + (pick(g) as number[][])[i][j], 0))) : fin(gs.reduce((s, g) => s + (pick(g) as number[])[i], 0)),
+    );
+  };
+  out.grads = {
+    x: Array.from({ length: T }, (_, t) => gs.map((g) => g.x[t][0].map(fin))),
+    h0: gs.map((g) => g.h0[0].map(fin)),
+    c0: gs.map((g) => g.c0[0].map(fin)),
+    w_xh: sum((g) => g.w_xh) as number[][],
+    w_hh: sum((g) => g.w_hh) as number[][],
+    b_x: sum((g) => g.b_x) as number[],
+    b_h: sum((g) => g.b_h) as number[],
+    atn_x: { gain: sum((g) => g.atn_x.gain) as number[], bias: sum((g) => g.atn_x.bias) as number[] },
+    atn_h: { gain: sum((g) => g.atn_h.gain) as number[], bias: sum((g) => g.atn_h.bias) as number[] },
+    atn_c: { gain: sum((g) => g.atn_c.gain) as number[], bias: sum((g) => g.atn_c.bias) as number[] },
+  };
+  return out;
+}

@@ -1,0 +1,316 @@
+/**
+ * A plain floating-point ATN-LSTM (forward and BPTT) for ONE purpose: the ATN-7.4 tolerances. Every operation is
+ * rounded by `r` (Math.fround for float32, the identity for float64). Two uses:
+ *  - with r = identity and a Probe, it is the double-precision replica whose rounding SITES the tolerance analysis
+ *    perturbs (reference/lstm-bounds.ts): each site reports its local rounding bound (in units of u) and lets the
+ *    probe shift its value;
+ *  - with r = Math.fround and optionally a deliberate mistake, it is the "straightforward float32 implementation" the
+ *    tolerances are validated against in properties/reference-lstm.test.ts: the correct version must agree with the
+ *    reference within tol (soundness), each mistake must not (tightness).
+ * Straightforward code on purpose: naive left-to-right sums, two-pass window statistics, sigmoid = 1/(1+exp(-v)).
+ * It is NOT a target (no validation, no degenerate-window errors).
+ */
+
+export type LstmMistake =
+  | 'none'
+  | 'gates-ifog' // reads the gate blocks as [i, f, o, g] (ATN-3.3)
+  | 'no-cell-atn' // h = σ(o) tanh(c), no ATN_c (ATN-3.5)
+  | 'shared-window' // ATN_x and ATN_h share one set of statistics over both preactivations (ATN-3.2)
+  | 'c0-in-window' // the cell-state window also holds the initial state c0 (ATN-3.5)
+  | 'vjp-current-only'; // each window's VJP reaches only its own step, not the past entries (ATN-4.1)
+
+export const LSTM_MISTAKES: readonly LstmMistake[] = ['gates-ifog', 'no-cell-atn', 'shared-window', 'c0-in-window', 'vjp-current-only'];
+
+export interface LstmFloatIn {
+  k: number;
+  eps: number;
+  x: number[][][];
+  h0: number[][];
+  c0: number[][];
+  w_xh: number[][];
+  w_hh: number[][];
+  b_x: number[];
+  b_h: number[];
+  atn_x: { gain: number[]; bias: number[] };
+  atn_h: { gain: number[]; bias: number[] };
+  atn_c: { gain: number[]; bias: number[] };
+  dh?: number[][][];
+  /** Samples of the whole batch when this run is one sample of it (the bounds' accumulation counts T*batch terms). */
+  batch?: number;
+}
+
+export interface FloatGrads {
+  x: number[][][];
+  h0: number[][];
+  c0: number[][];
+  w_xh: number[][];
+  w_hh: number[][];
+  b_x: number[];
+  b_h: number[];
+  atn_x: { gain: number[]; bias: number[] };
+  atn_h: { gain: number[]; bias: number[] };
+  atn_c: { gain: number[]; bias: number[] };
+}
+
+export interface LstmFloatOut {
+  h: number[][][];
+  c: number[][][];
+  grads: FloatGrads;
+  /** With a recording probe: local rounding bounds (units of u) charged straight to each gradient entry. */
+  direct?: FloatGrads;
+}
+
+/**
+ * A rounding site: `v` as computed and `L` its local rounding bound in units of u (computed only while `recording`,
+ * else 0). Returns the value the computation goes on with. Chains of one-input operations (ATN outputs -> sum ->
+ * activation; dso -> dpre) are one site: the earlier bounds reach the site's value multiplied by the exact scalar
+ * derivative in between, which is what the sensitivity analysis would find.
+ */
+export interface Probe {
+  readonly recording: boolean;
+  site(v: number, L: number): number;
+}
+
+type R = (v: number) => number;
+
+interface Win {
+  lo: number; // first step of the window (-1 when c0 is in it, a mistake)
+  N: number;
+  mu: number;
+  s: number;
+  K: number; // max|a|/s (bounds only)
+}
+
+function stats(rows: number[][], lo: number, eps: number, r: R): Win {
+  let N = 0;
+  let sum = 0;
+  let amax = 0;
+  for (const row of rows) for (const v of row) (sum = r(sum + v)), N++, (amax = Math.max(amax, Math.abs(v)));
+  const mu = r(sum / N);
+  let ss = 0;
+  for (const row of rows) for (const v of row) ss = r(ss + r(r(v - mu) * r(v - mu)));
+  const s = r(Math.sqrt(r(r(ss / N) + eps)));
+  return { lo, N, mu, s, K: amax / s };
+}
+
+const zOf = (w: Win, v: number, r: R) => r(r(v - w.mu) / w.s);
+const sigm = (v: number, r: R) => r(1 / r(1 + r(Math.exp(-v))));
+const zeros = (n: number) => new Array<number>(n).fill(0);
+const zeros2 = (a: number, b: number) => Array.from({ length: a }, () => zeros(b));
+
+function zeroGrads(T: number, B: number, I: number, H: number): FloatGrads {
+  const G = 4 * H;
+  return {
+    x: Array.from({ length: T }, () => zeros2(B, I)),
+    h0: zeros2(B, H),
+    c0: zeros2(B, H),
+    w_xh: zeros2(I, G),
+    w_hh: zeros2(H, G),
+    b_x: zeros(G),
+    b_h: zeros(G),
+    atn_x: { gain: zeros(G), bias: zeros(G) },
+    atn_h: { gain: zeros(G), bias: zeros(G) },
+    atn_c: { gain: zeros(H), bias: zeros(H) },
+  };
+}
+
+/**
+ * One window's VJP added into da (rows indexed like `rows`); ĝ on the last row only. With `Lda` (recording), the
+ * local rounding bound of each contribution (ATN-7.3's terms without its factor 2) is added to Lda.
+ */
+function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][]): void {
+  const last = rows.length - 1;
+  let s1 = 0;
+  let s2 = 0;
+  gh.forEach((g, i) => ((s1 = r(s1 + g)), (s2 = r(s2 + r(g * zOf(w, rows[last][i], r))))));
+  const m1 = r(s1 / w.N);
+  const m2 = r(s2 / w.N);
+  let a1 = 0;
+  let a2 = 0;
+  if (Lda) {
+    gh.forEach((g, i) => ((a1 += Math.abs(g)), (a2 += Math.abs(g * (rows[last][i] - w.mu) / w.s))));
+    a1 /= w.N;
+    a2 /= w.N;
+  }
+  rows.forEach((row, q) => {
+    if (currentOnly && q !== last) return;
+    row.forEach((v, j) => {
+      const own = q === last ? gh[j] : 0;
+      const z = zOf(w, v, r);
+      da[q][j] = r(da[q][j] + r(r(r(own - m1) - r(z * m2)) / w.s));
+      if (Lda) Lda[q][j] += ((w.N + 4 + k) / w.s) * (Math.abs(own) + a1 + (w.K + Math.abs(z)) * a2 + Math.abs(z) * w.K * a1);
+    });
+  });
+}
+
+export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', probe?: Probe): LstmFloatOut {
+  const T = p.x.length, B = p.x[0].length, I = p.x[0][0].length, H = p.h0[0].length;
+  const G = 4 * H;
+  const k = p.k;
+  const rec = probe?.recording ?? false;
+  const S = probe ? (v: number, L: number) => probe.site(v, L) : (v: number) => v;
+  const hOut = Array.from({ length: T }, () => zeros2(B, H));
+  const cOut = Array.from({ length: T }, () => zeros2(B, H));
+  const g = zeroGrads(T, B, I, H);
+  const direct = rec ? zeroGrads(T, B, I, H) : undefined;
+  const [fB, iB] = mistake === 'gates-ifog' ? [H, 0] : [0, H];
+  // v W + bias; site bound (M+2)(Σ|v||W| + |bias|).
+  const aff = (v: number[], W: number[][], bias: number[]) =>
+    bias.map((b0, n) => {
+      let s = 0;
+      v.forEach((vi, q) => (s = r(s + r(vi * W[q][n]))));
+      return S(r(s + b0), rec ? (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0)) : 0);
+    });
+  // gain*z + bias of the newest step, and its local bound ATN-7.2 without the factor 2: |g| ρ (K + |z|) + |y| + |bias|.
+  const atnOut = (w: Win, a: number[], ga: { gain: number[]; bias: number[] }, L: number[]) =>
+    a.map((v, n) => {
+      const z = zOf(w, v, r);
+      const y = r(r(ga.gain[n] * z) + ga.bias[n]);
+      if (rec) L[n] = Math.abs(ga.gain[n]) * (w.N + 4) * (w.K + Math.abs(z)) + Math.abs(y) + Math.abs(ga.bias[n]);
+      return y;
+    });
+  // An activation value f with derivative df, its input carrying the local bound Lin: one site.
+  const act = (f: number, df: number, Lin: number) => S(f, rec ? Math.abs(df) * Lin + 4 * Math.max(Math.abs(f), 0.25) : 0);
+  for (let b = 0; b < B; b++) {
+    const ax: number[][] = [], ah: number[][] = [], cs: number[][] = [], hs: number[][] = [];
+    const wx: Win[] = [], wh: Win[] = [], wc: Win[] = [];
+    const sf: number[][] = [], si: number[][] = [], so: number[][] = [], tg: number[][] = [], tnc: number[][] = [];
+    for (let t = 0; t < T; t++) {
+      const hprev = t ? hs[t - 1] : p.h0[b];
+      const cprev = t ? cs[t - 1] : p.c0[b];
+      ax.push(aff(p.x[t][b], p.w_xh, p.b_x));
+      ah.push(aff(hprev, p.w_hh, p.b_h));
+      const lo = Math.max(0, t - k + 1);
+      if (mistake === 'shared-window') {
+        const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
+        wx.push(w), wh.push(w);
+      } else {
+        wx.push(stats(ax.slice(lo), lo, p.eps, r));
+        wh.push(stats(ah.slice(lo), lo, p.eps, r));
+      }
+      const Lx = zeros(G), Lh = zeros(G);
+      const nx = atnOut(wx[t], ax[t], p.atn_x, Lx);
+      const nh = atnOut(wh[t], ah[t], p.atn_h, Lh);
+      const pre = nx.map((v, n) => r(v + nh[n]));
+      const Lpre = pre.map((v, n) => Lx[n] + Lh[n] + Math.abs(v));
+      const gate = (off: number) =>
+        pre.slice(off, off + H).map((v, j) => {
+          const s = sigm(v, r);
+          return act(s, s * (1 - s), Lpre[off + j]);
+        });
+      sf.push(gate(fB));
+      si.push(gate(iB));
+      so.push(gate(2 * H));
+      tg.push(pre.slice(3 * H).map((v, j) => {
+        const th = r(Math.tanh(v));
+        return act(th, 1 - th * th, Lpre[3 * H + j]);
+      }));
+      cs.push(
+        cprev.map((cp, j) => {
+          const [u1, u2] = [r(sf[t][j] * cp), r(si[t][j] * tg[t][j])];
+          return S(r(u1 + u2), rec ? Math.abs(u1) + Math.abs(u2) + Math.abs(u1 + u2) : 0);
+        }),
+      );
+      if (mistake === 'c0-in-window') {
+        const withC0 = t - k + 1 <= 0;
+        wc.push(stats(withC0 ? [p.c0[b], ...cs] : cs.slice(lo), withC0 ? -1 : lo, p.eps, r));
+      } else wc.push(stats(cs.slice(lo), lo, p.eps, r));
+      const Lc = zeros(H);
+      const nc = mistake === 'no-cell-atn' ? cs[t] : atnOut(wc[t], cs[t], p.atn_c, Lc);
+      tnc.push(nc.map((v, j) => {
+        const th = r(Math.tanh(v));
+        return act(th, 1 - th * th, Lc[j]);
+      }));
+      hs.push(so[t].map((o, j) => S(r(o * tnc[t][j]), rec ? Math.abs(o * tnc[t][j]) : 0)));
+      hOut[t][b] = hs[t];
+      cOut[t][b] = cs[t];
+    }
+    // BPTT of the correct structure (only 'vjp-current-only' alters it); forward mistakes get zero gradients.
+    if (!p.dh || (mistake !== 'none' && mistake !== 'vjp-current-only')) continue;
+    const cur = mistake === 'vjp-current-only';
+    const TB = T * (p.batch ?? B);
+    const dAx = zeros2(T, G), dAh = zeros2(T, G), dC = zeros2(T, H);
+    const LdAx = zeros2(T, G), LdAh = zeros2(T, G), LdC = zeros2(T, H);
+    const back = (d: number[], W: number[][]) => W.map((row) => row.reduce((s, w, n) => r(s + r(w * d[n])), 0));
+    const backL = (d: number[], W: number[][]) => W.map((row) => (G + 2) * row.reduce((s, w, n) => s + Math.abs(w * d[n]), 0));
+    let dHrec = zeros(H);
+    let LHrec = zeros(H);
+    for (let t = T - 1; t >= 0; t--) {
+      const dH = p.dh[t][b].map((d, j) => S(r(d + dHrec[j]), rec ? LHrec[j] + Math.abs(d + dHrec[j]) : 0));
+      const dso = dH.map((d, j) => r(d * tnc[t][j])); // one site with dpre_o below
+      const dnc = dH.map((d, j) => S(r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j]))), rec ? 4 * Math.abs(d * so[t][j] * (1 - tnc[t][j] ** 2)) : 0));
+      const wcl = wc[t].lo;
+      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, Lg?: { gain: number[]; bias: number[] }) => {
+        for (let n = 0; n < dy.length; n++) {
+          const z = zOf(w, a[n], r);
+          gg.gain[n] = r(gg.gain[n] + r(dy[n] * z));
+          gg.bias[n] = r(gg.bias[n] + dy[n]);
+          if (Lg) {
+            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z);
+            Lg.bias[n] += TB * Math.abs(dy[n]);
+          }
+        }
+      };
+      gradGainBias(wc[t], cs[t], dnc, g.atn_c, direct?.atn_c);
+      winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k, rec ? LdC.slice(wcl, t + 1) : undefined);
+      // dC[t] is complete: every later window and c_{t+1} have sent theirs.
+      dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0));
+      const dCt = dC[t];
+      const cprev = t ? cs[t - 1] : p.c0[b];
+      const dcp = dCt.map((d, j) => r(d * sf[t][j]));
+      if (t) {
+        dC[t - 1] = dC[t - 1].map((v, j) => r(v + dcp[j]));
+        if (rec) dcp.forEach((v, j) => (LdC[t - 1][j] += 2 * Math.abs(v)));
+      } else {
+        g.c0[b] = dcp;
+        if (direct) direct.c0[b] = dcp.map(Math.abs);
+      }
+      const sg = (s: number) => r(s * r(1 - s));
+      const dpre = zeros(G);
+      for (let j = 0; j < H; j++) {
+        dpre[fB + j] = r(r(dCt[j] * cprev[j]) * sg(sf[t][j]));
+        dpre[iB + j] = r(r(dCt[j] * tg[t][j]) * sg(si[t][j]));
+        dpre[2 * H + j] = r(dso[j] * sg(so[t][j]));
+        dpre[3 * H + j] = r(r(dCt[j] * si[t][j]) * r(1 - r(tg[t][j] * tg[t][j])));
+      }
+      for (let n = 0; n < G; n++) {
+        const o = n >= 2 * H && n < 3 * H ? so[t][n - 2 * H] : 0; // dpre_o = dso σ'(o): dso's bound |dso| times σ'
+        dpre[n] = S(dpre[n], rec ? 4 * Math.abs(dpre[n]) + (o ? o * (1 - o) * Math.abs(dso[n - 2 * H]) : 0) : 0);
+      }
+      for (const [w, a, da, Lda, gg, pa, Lg] of [
+        [wx[t], ax, dAx, LdAx, g.atn_x, p.atn_x, direct?.atn_x],
+        [wh[t], ah, dAh, LdAh, g.atn_h, p.atn_h, direct?.atn_h],
+      ] as const) {
+        gradGainBias(w, a[t], dpre, gg, Lg);
+        winVjp(w, a.slice(w.lo, t + 1), dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k, rec ? Lda.slice(w.lo, t + 1) : undefined);
+      }
+      // dAh[t], dAx[t] are complete (windows t..t+k-1 are done).
+      dAh[t] = dAh[t].map((d, n) => S(d, rec ? LdAh[t][n] + k * Math.abs(d) : 0));
+      dAx[t] = dAx[t].map((d, n) => S(d, rec ? LdAx[t][n] + k * Math.abs(d) : 0));
+      const hprev = t ? hs[t - 1] : p.h0[b];
+      const dhp = back(dAh[t], p.w_hh);
+      if (t) {
+        dHrec = dhp;
+        if (rec) LHrec = backL(dAh[t], p.w_hh);
+      } else {
+        g.h0[b] = dhp;
+        if (direct) direct.h0[b] = backL(dAh[t], p.w_hh);
+      }
+      g.x[t][b] = back(dAx[t], p.w_xh);
+      if (direct) direct.x[t][b] = backL(dAx[t], p.w_xh);
+      for (let n = 0; n < G; n++) {
+        for (let q = 0; q < H; q++) g.w_hh[q][n] = r(g.w_hh[q][n] + r(hprev[q] * dAh[t][n]));
+        for (let q = 0; q < I; q++) g.w_xh[q][n] = r(g.w_xh[q][n] + r(p.x[t][b][q] * dAx[t][n]));
+        g.b_h[n] = r(g.b_h[n] + dAh[t][n]);
+        g.b_x[n] = r(g.b_x[n] + dAx[t][n]);
+        if (direct) {
+          for (let q = 0; q < H; q++) direct.w_hh[q][n] += (TB + 1) * Math.abs(hprev[q] * dAh[t][n]);
+          for (let q = 0; q < I; q++) direct.w_xh[q][n] += (TB + 1) * Math.abs(p.x[t][b][q] * dAx[t][n]);
+          direct.b_h[n] += TB * Math.abs(dAh[t][n]);
+          direct.b_x[n] += TB * Math.abs(dAx[t][n]);
+        }
+      }
+    }
+  }
+  return { h: hOut, c: cOut, grads: g, direct };
+}

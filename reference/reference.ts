@@ -1,0 +1,155 @@
+/**
+ * The reference target (ATN-8.7: hello 'atn-kit-reference') and its expectations (ATN-7.1): exact BigNumber results
+ * on the dtype-rounded inputs; float64 answers are the nearest doubles, float32 answers the nearest float32 values,
+ * decimal answers decimal strings at working precision (ATN-8.3, ATN-8.4).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AtnError } from '../protocol/errors';
+import { targetFromHandlers, type Target } from '../protocol/target';
+import { DTYPES, PROTOCOL_VERSION, type Dtype, type Hello } from '../protocol/types';
+import {
+  parseAtnArgs,
+  parseAtnVjpArgs,
+  parseLnArgs,
+  parseLstmArgs,
+  parseLstmVjpArgs,
+  type AtnVjpArgs,
+  type ParseOptions,
+} from '../spec/args';
+import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
+import { atnVjp } from './atn-vjp';
+import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';
+import type { Expectation, Reference, ReferenceConfig, ReferenceOp } from './index';
+import { lnForward } from './ln';
+import { lstmExpect, lstmForward, lstmVjp } from './lstm';
+import { createMathCtx, type Big, type MathCtx } from './math';
+import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
+
+type Nested<L> = L | Nested<L>[] | { [key: string]: Nested<L> };
+
+/** Maps every Big of a nested result (arrays and plain objects; a Big is neither) through `fn`. */
+export function mapBig<R>(v: unknown, fn: (x: Big) => R): Nested<R> {
+  if (Array.isArray(v)) return v.map((e) => mapBig(e, fn));
+  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, mapBig(e, fn)]));
+  return fn(v as Big);
+}
+
+/** How a result number is answered for a dtype. */
+export function outputOf(dtype: Dtype, precision: number): (x: Big) => number | string {
+  if (dtype === 'float64') return bigToDouble;
+  if (dtype === 'float32') return bigToFloat32;
+  return (x) => bigToDecimalString(x, precision);
+}
+
+let cachedVersion: string | undefined;
+/** Our package's version, from the nearest package.json named atn-kit above this file (source or dist/). */
+export function packageVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    try {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'atn-kit' && pkg.version) return (cachedVersion = pkg.version);
+    } catch {
+      // no (readable) package.json here: keep climbing
+    }
+    if (path.dirname(dir) === dir) return (cachedVersion = '0.0.0');
+  }
+}
+
+const OPTS: ParseOptions = { dtypes: DTYPES };
+
+/** The exact results (Big) of one op on raw protocol args; shared by the target and expect(). */
+function exact(m: MathCtx, op: ReferenceOp, args: Record<string, unknown>): { dtype: Dtype; result: Record<string, unknown> } {
+  switch (op) {
+    case 'atn.forward': {
+      const p = parseAtnArgs(args, OPTS);
+      return { dtype: p.dtype, result: { y: atnForward(m, atnInputs(m, p)).y } };
+    }
+    case 'atn.vjp': {
+      const p = parseAtnVjpArgs(args, OPTS);
+      const r = atnVjp(m, atnInputs(m, p), bigs3(m, p.dy, p.dtype));
+      return { dtype: p.dtype, result: { y: r.y, da: r.da, dgain: r.dgain, dbias: r.dbias } };
+    }
+    case 'ln.forward': {
+      const p = parseLnArgs(args, OPTS);
+      const inp = { eps: leafToBig(m.Big, p.eps, p.dtype), x: bigs2(m, p.x, p.dtype), gain: bigs1(m, p.gain, p.dtype), bias: bigs1(m, p.bias, p.dtype) };
+      return { dtype: p.dtype, result: { y: lnForward(m, inp).y } };
+    }
+    case 'lstm.forward': {
+      const p = parseLstmArgs(args, OPTS);
+      const r = lstmForward(m, p);
+      return { dtype: p.dtype, result: { h: r.h, c: r.c } };
+    }
+    case 'lstm.vjp': {
+      const p = parseLstmVjpArgs(args, OPTS);
+      const r = lstmVjp(m, p);
+      return { dtype: p.dtype, result: { h: r.h, c: r.c, grads: r.grads } };
+    }
+  }
+}
+
+const OPS: ReferenceOp[] = ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'];
+
+function notForDecimal(dtype: Dtype): void {
+  if (dtype === 'decimal')
+    throw new AtnError('unsupported_dtype', 'ATN-6.7', 'dtype: expectations exist for float32 and float64, not decimal (ATN-6.7)', 'dtype');
+}
+
+export function createReference(cfg: ReferenceConfig = {}): Reference {
+  const precision = cfg.precision ?? 64;
+  const m = createMathCtx(precision);
+  const toDouble = (v: unknown) => mapBig(v, bigToDouble) as never;
+
+  function expect(op: ReferenceOp, args: Record<string, unknown>): Expectation {
+    if (op === 'lstm.forward' || op === 'lstm.vjp') {
+      const p = op === 'lstm.forward' ? parseLstmArgs(args, OPTS) : parseLstmVjpArgs(args, OPTS);
+      notForDecimal(p.dtype);
+      return lstmExpect(m, p, op);
+    }
+    if (op === 'ln.forward') {
+      const p = parseLnArgs(args, OPTS);
+      notForDecimal(p.dtype);
+      const inp = { eps: leafToBig(m.Big, p.eps, p.dtype), x: bigs2(m, p.x, p.dtype), gain: bigs1(m, p.gain, p.dtype), bias: bigs1(m, p.bias, p.dtype) };
+      const { y, stats } = lnForward(m, inp);
+      const unit = unitOf(m, p.dtype);
+      const tol = stats.map((st, b) => forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b]));
+      return { want: { y: toDouble(y) }, tol: { y: toDouble(tol) } };
+    }
+    const p = op === 'atn.forward' ? parseAtnArgs(args, OPTS) : parseAtnVjpArgs(args, OPTS);
+    notForDecimal(p.dtype);
+    const x = atnInputs(m, p);
+    const unit = unitOf(m, p.dtype);
+    if (op === 'atn.forward') {
+      const { y, stats } = atnForward(m, x);
+      return { want: { y: toDouble(y) }, tol: { y: toDouble(atnForwardTol(m, unit, x, y, stats)) } };
+    }
+    const dy = bigs3(m, (p as AtnVjpArgs).dy, p.dtype);
+    const r = atnVjp(m, x, dy);
+    const t = atnVjpTol(m, unit, x, dy, r.stats);
+    return {
+      want: { y: toDouble(r.y), da: toDouble(r.da), dgain: toDouble(r.dgain), dbias: toDouble(r.dbias) },
+      tol: { y: toDouble(atnForwardTol(m, unit, x, r.y, r.stats)), da: toDouble(t.da), dgain: toDouble(t.dgain), dbias: toDouble(t.dbias) },
+    };
+  }
+
+  function target(): Target {
+    const hello: Hello = {
+      name: 'atn-kit-reference',
+      version: packageVersion(),
+      protocol: PROTOCOL_VERSION as 1,
+      ops: ['hello', ...OPS],
+      dtypes: [...DTYPES],
+      description: `exact BigNumber reference (mathjs, ${precision} significant digits)`,
+    };
+    const handler = (op: ReferenceOp) => (args: Record<string, unknown>) => {
+      const { dtype, result } = exact(m, op, args);
+      return mapBig(result, outputOf(dtype, precision)) as Record<string, unknown>;
+    };
+    return targetFromHandlers(hello, Object.fromEntries(OPS.map((op) => [op, handler(op)])));
+  }
+
+  return { precision, target, expect };
+}

@@ -1,0 +1,258 @@
+/**
+ * Text pieces shared by the Markdown, HTML and JUnit renderers, so that the three say the same thing in the same
+ * words: verdict, number formatting, the replay command, pretty (truncated) request arguments, clause grouping.
+ */
+import { CLAUSES, type ClauseId } from '../spec/clauses';
+import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
+
+export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOMPLETE';
+
+/** The one-line verdict. An interrupted run never claims conformance; failures found before the interrupt still show. */
+export function verdict(r: CampaignResult): Verdict {
+  if (r.summary.failed > 0) return 'DOES NOT CONFORM';
+  if (!r.complete) return 'INCOMPLETE';
+  if (r.summary.conforms) return 'CONFORMS';
+  if (r.summary.errors > 0 && r.summary.passed === 0) return 'COULD NOT RUN';
+  return 'DOES NOT CONFORM';
+}
+
+export function countsText(r: CampaignResult): string {
+  const s = r.summary;
+  return `${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped`;
+}
+
+export function verdictSentence(r: CampaignResult): string {
+  const v = verdict(r);
+  const counts = countsText(r);
+  if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
+  return `${v} (${counts})`;
+}
+
+/** A number as a reader wants it: shortest round-trip text, NaN/Infinity spelled out. */
+export function num(x: number | undefined | null): string {
+  if (x === undefined || x === null) return '-';
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  return String(x);
+}
+
+/** A number in 3 significant digits (ratios, tolerances in prose). */
+export function short(x: number | undefined | null): string {
+  if (x === undefined || x === null) return '-';
+  if (!Number.isFinite(x)) return num(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e-3 && a < 1e6) return String(Number(x.toPrecision(3)));
+  return x.toExponential(2);
+}
+
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export function worstText(w: Worst): string {
+  const idx = w.index.map((i) => `[${i}]`).join('');
+  return `${w.output}${idx} = ${num(w.got)}, want ${num(w.want)} ± ${short(w.tol)} (error ${short(w.ratio)}× the tolerance)`;
+}
+
+/** Single-quotes a string for a POSIX shell. */
+export function shellQuote(s: string): string {
+  if (/^[A-Za-z0-9_./:=@%+-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The target flags that reproduce this campaign's target ("--target impl --backend wasm", "--port '...'"). */
+export function targetFlags(r: CampaignResult): string {
+  const spec = r.target.spec;
+  if (spec.startsWith('port:')) return `--port ${shellQuote(spec.slice('port:'.length).trim())}`;
+  const parts = [`--target ${shellQuote(spec)}`];
+  if (spec === 'impl' && r.target.backend) parts.push(`--backend ${shellQuote(r.target.backend)}`);
+  return parts.join(' ');
+}
+
+/** Vector checks (atn check) carry "DIR#caseId" in CheckResult.path; their ids start with VECTOR_PREFIX. */
+export const VECTOR_PREFIX = 'vector:';
+
+/** The command that replays a campaign, or one check of it, with the same seed and dtype. */
+export function replayCommand(r: CampaignResult, check?: CheckResult): string {
+  if (check && check.id.startsWith(VECTOR_PREFIX) && check.path) {
+    const hash = check.path.lastIndexOf('#');
+    const dir = hash < 0 ? check.path : check.path.slice(0, hash);
+    return `npx atn check --vectors ${shellQuote(dir)} ${targetFlags(r)} --only ${shellQuote(check.id.slice(VECTOR_PREFIX.length))}`;
+  }
+  const seed = check?.seed ?? r.seed;
+  return `ATN_SEED=${seed} npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}`;
+}
+
+export function clauseTitle(id: string): string {
+  return (CLAUSES as Record<string, string>)[id] ?? '(unknown clause)';
+}
+
+export interface ClauseRow {
+  clause: ClauseId | string;
+  title: string;
+  status: CheckStatus;
+  checks: CheckResult[];
+}
+
+/** Worst status first: a clause fails when any of its checks fails. */
+const ORDER: Record<CheckStatus, number> = { fail: 0, error: 1, pass: 2, skip: 3 };
+
+export function clauseStatus(checks: CheckResult[]): CheckStatus {
+  let best: CheckStatus = 'skip';
+  for (const c of checks) if (ORDER[c.status] < ORDER[best]) best = c.status;
+  return best;
+}
+
+function clauseKey(id: string): number[] {
+  const m = /^ATN-(\d+)\.(\d+)$/.exec(id);
+  return m ? [Number(m[1]), Number(m[2])] : [99, 99];
+}
+
+/** One row per clause that some check cites, in clause order. */
+export function clauseRows(r: CampaignResult): ClauseRow[] {
+  const by = new Map<string, CheckResult[]>();
+  for (const c of r.checks) {
+    const list = by.get(c.clause) ?? [];
+    list.push(c);
+    by.set(c.clause, list);
+  }
+  return [...by.entries()]
+    .sort(([a], [b]) => {
+      const [x, y] = [clauseKey(a), clauseKey(b)];
+      return x[0] - y[0] || x[1] - y[1];
+    })
+    .map(([clause, checks]) => ({ clause, title: clauseTitle(clause), status: clauseStatus(checks), checks }));
+}
+
+/** Clauses of the spec no check of this campaign cites (shown so that a reader knows what was not exercised). */
+export function uncoveredClauses(r: CampaignResult): string[] {
+  const cited = new Set(r.checks.map((c) => c.clause));
+  return Object.keys(CLAUSES).filter((c) => !cited.has(c as ClauseId));
+}
+
+const MAX_ITEMS = 12;
+const MAX_CHARS = 6000;
+
+/**
+ * Pretty JSON for request arguments and results: arrays of numbers on one line, nested arrays one row per line, long
+ * arrays cut to their first items with a count of the rest, the whole text cut at MAX_CHARS. Non-finite numbers are
+ * spelled as on the wire.
+ */
+export function pretty(v: unknown, maxChars = MAX_CHARS): string {
+  const text = prettyAt(v, '');
+  if (text.length <= maxChars) return text;
+  return `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters)`;
+}
+
+/** A double as JSON text: shortest round-trip digits, exponent form for very large or small magnitudes. */
+export function numText(x: number): string {
+  if (!Number.isFinite(x)) return JSON.stringify(num(x));
+  const a = Math.abs(x);
+  if (a !== 0 && (a >= 1e16 || a < 1e-6)) return x.toExponential();
+  return String(x);
+}
+
+function leafText(v: unknown): string {
+  if (typeof v === 'number') return numText(v);
+  if (v === undefined) return 'undefined';
+  return JSON.stringify(v);
+}
+
+function isLeaf(v: unknown): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+function cut<T>(xs: T[]): { shown: T[]; more: number } {
+  if (xs.length <= MAX_ITEMS) return { shown: xs, more: 0 };
+  return { shown: xs.slice(0, MAX_ITEMS - 2), more: xs.length - (MAX_ITEMS - 2) };
+}
+
+/** Width under which a nested value is printed on one line. */
+const LINE = 96;
+
+/** One-line form (arrays cut like the multi-line form), or undefined when it would be longer than `room`. */
+function oneLine(v: unknown, room: number): string | undefined {
+  if (isLeaf(v)) return leafText(v);
+  let out: string;
+  if (Array.isArray(v)) {
+    const { shown, more } = cut(v);
+    const items: string[] = [];
+    for (const x of shown) {
+      const t = oneLine(x, room);
+      if (t === undefined) return undefined;
+      items.push(t);
+    }
+    if (more > 0) items.push(`… ${more} more`);
+    out = `[${items.join(', ')}]`;
+  } else {
+    const items: string[] = [];
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const t = oneLine(x, room);
+      if (t === undefined) return undefined;
+      items.push(`${JSON.stringify(k)}: ${t}`);
+    }
+    out = `{${items.join(', ')}}`;
+  }
+  return out.length <= room ? out : undefined;
+}
+
+function prettyAt(v: unknown, indent: string): string {
+  const flat = oneLine(v, Math.max(40, LINE - indent.length));
+  if (flat !== undefined) return flat;
+  const inner = indent + '  ';
+  if (Array.isArray(v)) {
+    const { shown, more } = cut(v);
+    const tail = more > 0 ? `… ${more} more` : undefined;
+    if (v.every(isLeaf)) return `[${[...shown.map(leafText), ...(tail ? [tail] : [])].join(', ')}]`;
+    const items = shown.map((x) => inner + prettyAt(x, inner));
+    if (tail) items.push(inner + tail);
+    return `[\n${items.join(',\n')}\n${indent}]`;
+  }
+  const entries = Object.entries(v as Record<string, unknown>);
+  const items = entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyAt(x, inner)}`);
+  return `{\n${items.join(',\n')}\n${indent}}`;
+}
+
+/** "[4][2][3]" for a nested rectangular array, "" for a leaf. */
+export function shapeOf(v: unknown): string {
+  const dims: number[] = [];
+  let x = v;
+  while (Array.isArray(x)) {
+    dims.push(x.length);
+    x = x[0];
+  }
+  return dims.map((d) => `[${d}]`).join('');
+}
+
+/** Short description of a request's args: op, dtype, k, eps and the shapes of the arrays. */
+export function argsSummary(args: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(args)) {
+    if (Array.isArray(v)) parts.push(`${k}${shapeOf(v)}`);
+    else if (isLeaf(v)) parts.push(`${k}=${leafText(v)}`);
+    else parts.push(`${k}{…}`);
+  }
+  return parts.join(', ');
+}
+
+export function machineText(r: CampaignResult): string {
+  const m = r.machine;
+  return `${m.cpuModel} × ${m.cpus}, ${m.memoryGiB.toFixed(0)} GiB, ${m.platform}/${m.arch}, Node ${m.node}`;
+}
+
+export function suiteText(r: CampaignResult): string {
+  return `${r.suite.name} ${r.suite.version} (${r.suite.commit})`;
+}
+
+export function targetText(r: CampaignResult): string {
+  const h = r.target.hello;
+  const name = h ? `${h.name} ${h.version}` : '(no hello)';
+  return `${name} — ${r.target.spec}`;
+}
+
+export const STATUS_WORD: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', error: 'ERROR' };

@@ -1,0 +1,37 @@
+/**
+ * SIGINT/SIGTERM during a long command: the first signal aborts the work (the command then writes what it has, marked
+ * incomplete, and exits non-zero); a second one exits at once.
+ */
+export interface Interrupt {
+  signal: AbortSignal;
+  /** The signal that arrived, if any. */
+  readonly received: NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+export function onInterrupt(onFirst?: (sig: NodeJS.Signals) => void): Interrupt {
+  const ctl = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const handler = (sig: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`\natn: ${sig} again, exiting without writing\n`);
+      process.exit(2);
+    }
+    received = sig;
+    process.stderr.write(`\natn: ${sig}: stopping; writing the partial report (send it again to quit at once)\n`);
+    onFirst?.(sig);
+    ctl.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: ctl.signal,
+    get received() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
+import type { CampaignResult, CheckResult } from '../properties/lib/types';
+import {
+  argsSummary, clauseRows, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
+  uncoveredClauses, verdict, verdictSentence, worstText,
+} from './format';
+
+/** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
+export function mdText(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*_{}[\]()#+!|<>&~]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
+}
+
+/** A fenced block that its content cannot close (the fence is longer than any backtick run inside). */
+export function mdBlock(content: string, lang = ''): string {
+  const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${content.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')}\n${fence}`;
+}
+
+function checkFailure(r: CampaignResult, c: CheckResult): string[] {
+  const out: string[] = [`### ${c.clause} — ${mdText(c.title)}`, '', `Check \`${mdText(c.id)}\` — ${STATUS_WORD[c.status]}.`, ''];
+  if (c.reason) out.push(`Reason: ${mdText(c.reason)}`, '');
+  const ce = c.counterexample;
+  if (ce) {
+    out.push(`**What went wrong:** ${mdText(ce.detail)}`, '');
+    if (ce.worst) out.push(`**Worst element:** ${mdText(worstText(ce.worst))}`, '');
+    ce.requests.forEach((req, i) => {
+      out.push(`Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`, '');
+      out.push(mdBlock(pretty(req.args), 'json'), '');
+      const res = ce.responses?.[i];
+      out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
+    });
+  }
+  out.push(`Seed ${c.seed}${c.path ? `, fast-check path \`${mdText(c.path)}\`` : ''}. Replay:`, '', mdBlock(replayCommand(r, c), 'sh'), '');
+  return out;
+}
+
+export function renderMarkdown(r: CampaignResult): string {
+  const out: string[] = [];
+  const v = verdict(r);
+  out.push(`# ATN conformance report: ${mdText(r.target.hello?.name ?? r.target.spec)}`, '');
+  if (!r.complete) out.push('> **INCOMPLETE REPORT** — the campaign was interrupted or is still running; checks not listed did not run.', '');
+  out.push(`**Verdict: ${verdictSentence(r)}**`, '');
+  out.push('| | |', '|---|---|');
+  out.push(`| Target | ${mdText(targetText(r))} |`);
+  out.push(`| Backend | ${mdText(r.target.backend ?? r.target.hello?.backend ?? '-')} |`);
+  out.push(`| dtype | ${r.dtype} |`);
+  out.push(`| Suite | ${mdText(suiteText(r))} |`);
+  out.push(`| Machine | ${mdText(machineText(r))} |`);
+  out.push(`| Runs per property | ${r.runs} |`);
+  out.push(`| Seed | ${r.seed} |`);
+  out.push(`| Started | ${r.startedAt} |`);
+  out.push(`| Wall time | ${duration(r.wallMs)} |`);
+  out.push(`| Complete | ${r.complete ? 'yes' : '**no**'} |`, '');
+  if (r.diagnosis?.best)
+    out.push(`**Behaves like:** \`${mdText(r.diagnosis.best.id)}\` — ${mdText(r.diagnosis.best.description)} (confidence ${short(r.diagnosis.best.confidence)})`, '');
+
+  out.push('## Clauses', '', '| Status | Clause | Title | Checks |', '|---|---|---|---|');
+  for (const row of clauseRows(r)) {
+    const checks = row.checks.map((c) => `\`${mdText(c.id)}\` ${STATUS_WORD[c.status]}${c.runs ? ` (${c.runs} runs)` : ''}`).join('<br>');
+    out.push(`| ${STATUS_WORD[row.status]} | ${row.clause} | ${mdText(row.title)} | ${checks} |`);
+  }
+  const unc = uncoveredClauses(r);
+  if (unc.length) out.push('', `Not exercised by this campaign: ${unc.join(', ')}.`);
+  out.push('');
+
+  const failing = r.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+  if (failing.length) {
+    out.push('## Failures', '');
+    for (const c of failing) out.push(...checkFailure(r, c));
+  }
+  const skipped = r.checks.filter((c) => c.status === 'skip');
+  if (skipped.length) {
+    out.push('## Skipped checks', '');
+    for (const c of skipped) out.push(`- ${c.clause} \`${mdText(c.id)}\`: ${mdText(c.reason ?? 'no reason given')}`);
+    out.push('');
+  }
+  if (r.faults.length) {
+    out.push('## Faults of the target process', '');
+    for (const f of r.faults) out.push(`- **${f.kind}** at ${duration(f.atMs)}: ${mdText(f.message)}${f.request ? ` (answering \`${mdText(f.request.op)}\` id ${mdText(String(f.request.id))})` : ''}`);
+    out.push('');
+  }
+  if (r.diagnosis && r.diagnosis.ranking.length) {
+    out.push('## Mutant diagnosis', '', 'Known mistakes ranked by how closely they reproduce the target on its failing cases:', '');
+    for (const m of r.diagnosis.ranking.slice(0, 5)) out.push(`- \`${mdText(m.id)}\` ${short(m.score)} — ${mdText(m.description)}`);
+    out.push('');
+  }
+  out.push('---', '', 'Replay the whole campaign:', '', mdBlock(replayCommand(r), 'sh'), '');
+  if (v === 'INCOMPLETE') out.push('This report is partial (complete = false).', '');
+  return out.join('\n');
+}
