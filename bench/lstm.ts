@@ -43,10 +43,10 @@ export async function lstmStepMs(s: LstmBenchShape, k: number, warmup: number, r
   }
 }
 
-export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number): Promise<LstmBenchResult> {
-  // Interleave the two models so that drift of the machine (other jobs, thermal) hits both alike.
+export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number, rounds = 3): Promise<LstmBenchResult> {
+  // Rounds interleave the two models so that a busy machine slows both alike; the best round of each counts.
   const ln: number[] = [], at: number[] = [];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < rounds; r++) {
     ln.push(await lstmStepMs(s, 1, warmup, runs));
     at.push(await lstmStepMs(s, s.k, warmup, runs));
   }

@@ -8,7 +8,9 @@ import { badArgument } from '../protocol/errors';
 import type { LstmGrads, Mat, Ten3, Vec } from '../protocol/types';
 import type { Leaf, Leaf1, Leaf2, Leaf3, LstmArgs, LstmVjpArgs } from '../spec/args';
 import { coreBackward, coreForward, type CoreDims, type CoreOps, type CoreTape } from './lstm_core';
+import { lstmGraph } from './lstm_graph';
 import { standardInit } from './lstm_init';
+import { defaultPath } from './ops/atn';
 
 export { standardInit, orthogonal, tiledIdentity } from './lstm_init';
 
@@ -31,6 +33,11 @@ export interface LstmTensors<T2 extends tf.Tensor2D = tf.Tensor2D, T1 extends tf
 export interface LstmOptions {
   k: number;
   eps: number;
+  /**
+   * 'host': the fused forward and hand-written BPTT of lstm_core.ts (reads tensors synchronously: wasm, cpu,
+   * tensorflow); 'device': tfjs ops with autodiff (lstm_graph.ts; any backend, webgpu included). Default: by backend.
+   */
+  path?: 'host' | 'device';
 }
 
 const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
@@ -91,12 +98,14 @@ function checkShapes(x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, p: LstmTensors)
 
 /**
  * The layer: h and c, each [T][B][H], differentiable in x, h0, c0 and every parameter. k >= 1, eps >= 0 (used as the
- * float32 value it rounds to). A degenerate window throws AtnError degenerate_window (ATN-6.6).
+ * float32 value it rounds to). A degenerate window throws AtnError degenerate_window (ATN-6.6) on the host path (the
+ * device path yields NaN there).
  */
 export function lstmLayer(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: LstmTensors, opts: LstmOptions): { h: tf.Tensor3D; c: tf.Tensor3D } {
   const { T, B, I, H } = checkShapes(x, h0, c0, p);
   if (!Number.isInteger(opts.k) || opts.k < 1) throw badArgument('k', 'ATN-6.1', `must be a positive integer, got ${opts.k}`);
   if (!(opts.eps >= 0) || !Number.isFinite(opts.eps)) throw badArgument('eps', 'ATN-6.2', `must be finite and non-negative, got ${opts.eps}`);
+  if ((opts.path ?? defaultPath()) === 'device') return lstmGraph(x, h0, c0, p, opts);
   const G = 4 * H;
   const dims: CoreDims = { T, B, I, H, k: opts.k, eps: Math.fround(opts.eps) };
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -114,7 +123,7 @@ export function lstmLayer(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: L
       tn: notInForward,
       xGrads: notInForward,
     };
-    const tape: CoreTape = coreForward(dims, v, fwdOps, Float32Array.from(read(tx)), Float32Array.from(read(th0)), f64(read(tc0)));
+    const tape: CoreTape = coreForward(dims, v, fwdOps, Float32Array.from(read(tx)), wxhData, Float32Array.from(read(th0)), f64(read(tc0)));
     const out = new Float32Array(2 * T * B * H);
     out.set(tape.hAll.subarray(B * H), 0);
     out.set(tape.C, T * B * H);
@@ -239,19 +248,19 @@ function argTensors(args: LstmArgs): { x: tf.Tensor3D; h0: tf.Tensor2D; c0: tf.T
   };
 }
 
-/** lstm.forward on parsed arguments (float32): h and c as [T][B][H] arrays. */
-export function lstmForwardArrays(args: LstmArgs): { h: Ten3; c: Ten3 } {
+/** lstm.forward on parsed arguments (float32): h and c as [T][B][H] arrays. `path` as in LstmOptions. */
+export function lstmForwardArrays(args: LstmArgs, path?: LstmOptions['path']): { h: Ten3; c: Ten3 } {
   let result: { h: Ten3; c: Ten3 } | undefined;
   tf.tidy(() => {
     const { x, h0, c0, p } = argTensors(args);
-    const { h, c } = lstmLayer(x, h0, c0, p, { k: args.k, eps: num(args.eps) });
+    const { h, c } = lstmLayer(x, h0, c0, p, { k: args.k, eps: num(args.eps), path });
     result = { h: h.arraySync() as Ten3, c: c.arraySync() as Ten3 };
   });
   return result!;
 }
 
 /** lstm.vjp on parsed arguments (float32): h, c and the gradient of sum(dh * h) with respect to every input. */
-export function lstmVjpArrays(args: LstmVjpArgs): { h: Ten3; c: Ten3; grads: LstmGrads } {
+export function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path']): { h: Ten3; c: Ten3; grads: LstmGrads } {
   let result: { h: Ten3; c: Ten3; grads: LstmGrads } | undefined;
   tf.tidy(() => {
     const { x, h0, c0, p } = argTensors(args);
@@ -266,7 +275,7 @@ export function lstmVjpArrays(args: LstmVjpArgs): { h: Ten3; c: Ten3; grads: Lst
         atn_x: { gain: gx as tf.Tensor1D, bias: ox as tf.Tensor1D },
         atn_h: { gain: gh as tf.Tensor1D, bias: oh as tf.Tensor1D },
         atn_c: { gain: gc as tf.Tensor1D, bias: oc as tf.Tensor1D },
-      }, { k: args.k, eps: num(args.eps) });
+      }, { k: args.k, eps: num(args.eps), path });
       hv = tf.keep(r.h);
       cv = tf.keep(r.c);
       return r.h;

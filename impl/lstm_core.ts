@@ -46,11 +46,16 @@ export interface CoreOps {
   xGrads(dAx: Float32Array, x: Float32Array, rows: number): { dx: Float32Array; dW: Float32Array };
 }
 
+/** Up to this input width the x-side products run inside the dA^x loop: a backend product with an inner or outer
+ * dimension this thin is slower than the loop it would replace. */
+const INLINE_X_GRADS = 8;
+
 /** What the forward keeps for the backward pass. */
 export interface CoreTape {
   dims: CoreDims;
   v: CoreVectors;
   x: Float32Array;
+  wxh: Float32Array; // [I][G]
   c0: Float64Array;
   hAll: Float32Array; // [(T+1)][B][H]: h0, h_1..h_T
   C: Float64Array; // [T][B][H]
@@ -109,7 +114,7 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
  * any float32 tolerance. */
 const tanh = (v: number): number => 2 / (1 + Math.exp(-2 * v)) - 1;
 
-export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float32Array, h0: Float32Array, c0: Float64Array): CoreTape {
+export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float32Array, wxh: Float32Array, h0: Float32Array, c0: Float64Array): CoreTape {
   const { T, B, H, k, eps } = d;
   const G = 4 * H;
   const TB = T * B;
@@ -195,7 +200,7 @@ export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float3
       }
     }
   }
-  return { dims: d, v, x, c0, hAll, C, zx, zh, zc, F, Ig, O, Gg, TC, mux, sx, muh, sh, muc, sc };
+  return { dims: d, v, x, wxh, c0, hAll, C, zx, zh, zc, F, Ig, O, Gg, TC, mux, sx, muh, sh, muc, sc };
 }
 
 /**
@@ -254,28 +259,30 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
       const q = sb * H;
       const po = sb * G;
       const sv = sc[sb];
-      let sgH = 0, sgzH = 0, sgX = 0, sgzX = 0;
+      const a = A[b], bz = sv * Bs[b], rs = 1 / sv;
       for (let j = 0; j < H; j++) {
         const l = b * H + j;
-        const dc = ghatC[l] / sv - A[b] - zc[q + j] * sv * Bs[b] + dcNext[l] + dC[q + j];
+        const dc = ghatC[l] * rs - a - zc[q + j] * bz + dcNext[l] + dC[q + j];
         const cp = s === 0 ? c0[l] : C[q - B * H + j];
         const f = F[q + j], i = Ig[q + j], o = O[q + j], g = Gg[q + j];
         dcNext[l] = dc * f;
-        for (let gate = 0; gate < 4; gate++) {
-          const e = gate * H + j;
-          const p = gate === 0 ? dc * cp * f * (1 - f) : gate === 1 ? dc * g * i * (1 - i) : gate === 2 ? dO[l] * o * (1 - o) : dc * i * (1 - g * g);
-          dP[po + e] = p;
-          const zhe = zh[po + e], zxe = zx[po + e];
-          dgh[e] += p * zhe;
-          doh[e] += p;
-          dgx[e] += p * zxe;
-          dox[e] += p;
-          const ph = gh[e] * p, px = gx[e] * p;
-          sgH += ph;
-          sgzH += ph * zhe;
-          sgX += px;
-          sgzX += px * zxe;
-        }
+        dP[po + j] = dc * cp * f * (1 - f);
+        dP[po + H + j] = dc * g * i * (1 - i);
+        dP[po + 2 * H + j] = dO[l] * o * (1 - o);
+        dP[po + 3 * H + j] = dc * i * (1 - g * g);
+      }
+      let sgH = 0, sgzH = 0, sgX = 0, sgzX = 0;
+      for (let e = 0; e < G; e++) {
+        const p = dP[po + e];
+        const zhe = zh[po + e], zxe = zx[po + e];
+        dgh[e] += p * zhe;
+        dgx[e] += p * zxe;
+        doh[e] += p;
+        const ph = gh[e] * p, px = gx[e] * p;
+        sgH += ph;
+        sgzH += ph * zhe;
+        sgX += px;
+        sgzX += px * zxe;
       }
       const svh = sh[sb], svx = sx[sb];
       alphaH[sb] = sgH / (svh * nG);
@@ -300,20 +307,41 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
   const w_hh = ops.tn(tp.hAll.subarray(0, TB * H), TB, H, dA, G);
 
   // ATN_x over the whole sequence: every window's alpha, beta is known now.
+  const { I } = d;
+  const inline = I <= INLINE_X_GRADS;
+  const x = tp.x;
+  const wxh = tp.wxh;
+  const dxIn = inline ? new Float32Array(TB * I) : undefined;
+  const dWIn = inline ? new Float64Array(I * G) : undefined;
   for (let s = 0; s < T; s++) {
     vjpWindowSums(s, T, B, k, alphaX, betaX, mux, A, Bs);
     for (let b = 0; b < B; b++) {
-      const po = (s * B + b) * G;
-      const sv = sx[s * B + b];
+      const row = s * B + b;
+      const po = row * G;
+      const sv = sx[row];
       const rs = 1 / sv, a = A[b], bz = sv * Bs[b];
       for (let j = 0; j < G; j++) {
         const da = gx[j] * dP[po + j] * rs - a - zx[po + j] * bz;
         dA[po + j] = da;
         b_x[j] += da;
       }
+      if (dxIn && dWIn) {
+        for (let i = 0; i < I; i++) {
+          const xi = x[row * I + i];
+          const wo = i * G;
+          let acc = 0;
+          for (let j = 0; j < G; j++) {
+            const da = dA[po + j];
+            acc += da * wxh[wo + j];
+            dWIn[wo + j] += xi * da;
+          }
+          dxIn[row * I + i] = acc;
+        }
+      }
     }
   }
-  const { dx, dW: w_xh } = ops.xGrads(dA, tp.x, TB);
+  const { dx, dW: w_xh } = dxIn && dWIn ? { dx: dxIn, dW: Float32Array.from(dWIn) } : ops.xGrads(dA, x, TB);
+  dox.set(doh); // both are the sum of the gate preactivation gradients
   give(dP, zx, zh, C, zc, F, Ig, O, Gg, TC);
   return { x: dx, h0: dhNext, c0: dcNext, w_xh, w_hh, b_x, b_h, gx: dgx, ox: dox, gh: dgh, oh: doh, gc: dgc, oc: doc };
 }

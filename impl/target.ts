@@ -77,16 +77,15 @@ export function checkDegenerate(a: Float32Array, T: number, B: number, H: number
     lo[r] = y;
   }
   for (let b = 0; b < B; b++) {
+    // run: first step of the current run of constant steps that all hold the same value
+    let run = 0;
     for (let t = 0; t < T; t++) {
+      const r = t * B + b;
+      const constant = hi[r] === lo[r];
+      if (!constant) run = t + 1;
+      else if (t > 0 && run < t && hi[r] !== hi[r - B]) run = t;
       const t0 = Math.max(0, t - k + 1);
-      let x = -Infinity, y = Infinity;
-      // O(T*k) in the worst case, only for eps = 0; stop at the first step that differs
-      for (let u = t; u >= t0 && x === y || u === t; u--) {
-        x = Math.max(x, hi[u * B + b]);
-        y = Math.min(y, lo[u * B + b]);
-        if (x !== y) break;
-        if (u === t0) throw degenerateWindow(what, t, b, t - t0 + 1, x);
-      }
+      if (constant && run <= t0) throw degenerateWindow(what, t, b, t - t0 + 1, hi[r]);
     }
   }
 }

@@ -33,6 +33,8 @@ const SKIP_REASON = '/usr/bin/python3 cannot import torch (install it with: apt-
 if (!TORCH) console.warn(`port-torch.test.ts: SKIPPED: ${SKIP_REASON}`);
 
 const num = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
+/** Grid values in [lo, hi] (no subnormals: the reference's LSTM bound is NaN on entries like 5e-324, a known gap). */
+const grid = (lo: number, hi: number) => fc.integer({ min: 0, max: 1 << 20 }).map((i) => lo + ((hi - lo) * i) / (1 << 20));
 const ten3 = (T: number, B: number, H: number, x: fc.Arbitrary<number>) =>
   fc.array(fc.array(fc.array(x, { minLength: H, maxLength: H }), { minLength: B, maxLength: B }), { minLength: T, maxLength: T });
 
@@ -118,13 +120,13 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
         .chain((c) =>
           fc.record({
             c: fc.constant(c),
-            x: ten3(c.T, c.B, c.I, num(-1, 1)),
-            dh: ten3(c.T, c.B, c.H, num(-1, 1)),
-            s: ten3(2, c.B, c.H, num(-1, 1)),
-            w_xh: ten3(1, c.I, 4 * c.H, num(-1, 1)).map((v) => v[0]),
-            w_hh: ten3(1, c.H, 4 * c.H, num(-1, 1)).map((v) => v[0]),
-            b: ten3(1, 4, 4 * c.H, num(-0.5, 0.5)).map((v) => v[0]),
-            g: ten3(1, 3, 4 * c.H, num(0.5, 1.5)).map((v) => v[0]),
+            x: ten3(c.T, c.B, c.I, grid(-1, 1)),
+            dh: ten3(c.T, c.B, c.H, grid(-1, 1)),
+            s: ten3(2, c.B, c.H, grid(-1, 1)),
+            w_xh: ten3(1, c.I, 4 * c.H, grid(-1, 1)).map((v) => v[0]),
+            w_hh: ten3(1, c.H, 4 * c.H, grid(-1, 1)).map((v) => v[0]),
+            b: ten3(1, 4, 4 * c.H, grid(-0.5, 0.5)).map((v) => v[0]),
+            g: ten3(1, 3, 4 * c.H, grid(0.5, 1.5)).map((v) => v[0]),
           }),
         );
       await assertProperty(
@@ -168,7 +170,7 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
       const args = { dtype: 'float64', k: 2, eps: 0.1, a: [[[1, 2]], [[3, 5]], [[0, 7]]] };
       const r = compare(await call(p, 'atn.forward', args), ref.expect('atn.forward', args));
       expect(r.ok).toBe(false);
-      expect(r.detail).toMatch(/squeezed or missing dimension/);
+      expect(r.detail).toMatch(/y\[0\]: length 2, expected 1|squeezed or missing dimension/);
       const v = await p.handle({ id: 2, op: 'atn.vjp', args: { ...args, dy: args.a } });
       expect(v).toMatchObject({ ok: false, error: { code: 'internal', clause: 'ATN-8.5' } });
       if (!v.ok) expect(v.error.message).toMatch(/shape \[3, 2\], expected \[3, 1, 2\]/);
@@ -178,8 +180,7 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
   });
 });
 
-describe.skipIf(!!TORCH)('PyTorch ATN through serve.py', () => {
-  it(`ATN-8.7 skipped: ${SKIP_REASON}`, () => {
-    console.warn(`port-torch.test.ts: skipped: ${SKIP_REASON}`);
+if (!TORCH)
+  describe('PyTorch ATN through serve.py', () => {
+    it.skip(`ATN-8.7 skipped: ${SKIP_REASON}`, () => {});
   });
-});

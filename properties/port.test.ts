@@ -34,6 +34,8 @@ const PYTHON = hasPython();
 if (!PYTHON) console.warn('port.test.ts: python3 (>= 3.7) not found: the Python port tests are skipped');
 
 const num = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
+/** Grid values in [lo, hi] (no subnormals: the reference's LSTM bound is NaN on entries like 5e-324, a known gap). */
+const grid = (lo: number, hi: number) => fc.integer({ min: 0, max: 1 << 20 }).map((i) => lo + ((hi - lo) * i) / (1 << 20));
 const ten3 = (T: number, B: number, H: number, x: fc.Arbitrary<number>) =>
   fc.array(fc.array(fc.array(x, { minLength: H, maxLength: H }), { minLength: B, maxLength: B }), { minLength: T, maxLength: T });
 
@@ -118,13 +120,13 @@ describe.skipIf(!PYTHON)('the Python port through spawnPort', () => {
       .chain((c) =>
         fc.record({
           c: fc.constant(c),
-          x: ten3(c.T, c.B, c.I, num(-1, 1)),
-          h0: ten3(1, c.B, c.H, num(-1, 1)).map((v) => v[0]),
-          c0: ten3(1, c.B, c.H, num(-1, 1)).map((v) => v[0]),
-          w_xh: ten3(1, c.I, 4 * c.H, num(-1, 1)).map((v) => v[0]),
-          w_hh: ten3(1, c.H, 4 * c.H, num(-1, 1)).map((v) => v[0]),
-          b: ten3(1, 4, 4 * c.H, num(-0.5, 0.5)).map((v) => v[0]),
-          g: ten3(1, 3, 4 * c.H, num(0.5, 1.5)).map((v) => v[0]),
+          x: ten3(c.T, c.B, c.I, grid(-1, 1)),
+          h0: ten3(1, c.B, c.H, grid(-1, 1)).map((v) => v[0]),
+          c0: ten3(1, c.B, c.H, grid(-1, 1)).map((v) => v[0]),
+          w_xh: ten3(1, c.I, 4 * c.H, grid(-1, 1)).map((v) => v[0]),
+          w_hh: ten3(1, c.H, 4 * c.H, grid(-1, 1)).map((v) => v[0]),
+          b: ten3(1, 4, 4 * c.H, grid(-0.5, 0.5)).map((v) => v[0]),
+          g: ten3(1, 3, 4 * c.H, grid(0.5, 1.5)).map((v) => v[0]),
         }),
       );
     await assertProperty(

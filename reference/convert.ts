@@ -104,11 +104,6 @@ export function leafToBig(Big: BigCtor, leaf: Leaf, dtype: Dtype): Big {
   return doubleToBig(Big, dtype === 'float32' ? Math.fround(leaf) : leaf);
 }
 
-function exactBig(Big: BigCtor, fmt: BinFormat, x: number): Big {
-  const [M, E] = fmt.split(x);
-  return new Big(dyadicString(M, E));
-}
-
 /** The exact midpoint between x >= 0 and its upper neighbour in `fmt` (x + ulp/2). */
 function upperMid(Big: BigCtor, fmt: BinFormat, x: number): Big {
   const [M, E] = fmt.split(x);
@@ -183,5 +178,3 @@ export function bigToDecimalString(x: Big, precision: number): string {
   return x.toSignificantDigits(precision, 6).toString();
 }
 
-/** The exact Big value of a double in the context of `Big` (alias kept for readers looking for the name). */
-export const exactDouble = (Big: BigCtor, x: number): Big => exactBig(Big, DOUBLE, Math.abs(x)).times(x < 0 ? -1 : 1);

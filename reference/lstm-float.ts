@@ -116,21 +116,27 @@ function zeroGrads(T: number, B: number, I: number, H: number): FloatGrads {
 
 /**
  * One window's VJP added into da (rows indexed like `rows`); ĝ on the last row only. With `Lda` (recording), the
- * local rounding bound of each contribution (ATN-7.3's terms without its factor 2) is added to Lda.
+ * local rounding bound of each contribution (ATN-7.3's terms without its factor 2) is added to Lda, plus the bound
+ * `gE` (|gain_i| times the bound on dy_i) carried through the window's VJP, whose entrywise absolute value is at most
+ * (1/s)(δ_ij + 1/N + |z_i z_j|/N) |gain_i|.
  */
-function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][]): void {
+function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[]): void {
   const last = rows.length - 1;
   let s1 = 0;
   let s2 = 0;
   gh.forEach((g, i) => ((s1 = r(s1 + g)), (s2 = r(s2 + r(g * zOf(w, rows[last][i], r))))));
   const m1 = r(s1 / w.N);
   const m2 = r(s2 / w.N);
-  let a1 = 0;
-  let a2 = 0;
+  let a1 = 0, a2 = 0, e1 = 0, e2 = 0;
   if (Lda) {
-    gh.forEach((g, i) => ((a1 += Math.abs(g)), (a2 += Math.abs(g * (rows[last][i] - w.mu) / w.s))));
-    a1 /= w.N;
-    a2 /= w.N;
+    gh.forEach((g, i) => {
+      const az = Math.abs((rows[last][i] - w.mu) / w.s);
+      a1 += Math.abs(g);
+      a2 += Math.abs(g) * az;
+      e1 += gE ? gE[i] : 0;
+      e2 += gE ? gE[i] * az : 0;
+    });
+    [a1, a2, e1, e2] = [a1 / w.N, a2 / w.N, e1 / w.N, e2 / w.N];
   }
   rows.forEach((row, q) => {
     if (currentOnly && q !== last) return;
@@ -138,7 +144,10 @@ function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, cu
       const own = q === last ? gh[j] : 0;
       const z = zOf(w, v, r);
       da[q][j] = r(da[q][j] + r(r(r(own - m1) - r(z * m2)) / w.s));
-      if (Lda) Lda[q][j] += ((w.N + 4 + k) / w.s) * (Math.abs(own) + a1 + (w.K + Math.abs(z)) * a2 + Math.abs(z) * w.K * a1);
+      if (Lda)
+        Lda[q][j] +=
+          ((w.N + 4 + k) / w.s) * (Math.abs(own) + a1 + (w.K + Math.abs(z)) * a2 + Math.abs(z) * w.K * a1) +
+          ((q === last && gE ? gE[j] : 0) + e1 + Math.abs(z) * e2) / w.s;
     });
   });
 }
@@ -154,32 +163,49 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
   const g = zeroGrads(T, B, I, H);
   const direct = rec ? zeroGrads(T, B, I, H) : undefined;
   const [fB, iB] = mistake === 'gates-ifog' ? [H, 0] : [0, H];
-  // v W + bias; site bound (M+2)(Σ|v||W| + |bias|).
-  const aff = (v: number[], W: number[][], bias: number[]) =>
-    bias.map((b0, n) => {
+  // v W + bias, and (recording) its local bound (M+2)(Σ|v||W| + |bias|) in Lout.
+  const aff = (v: number[], W: number[][], bias: number[], Lout: number[][]) => {
+    if (rec) Lout.push(bias.map((b0, n) => (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0))));
+    return bias.map((b0, n) => {
       let s = 0;
       v.forEach((vi, q) => (s = r(s + r(vi * W[q][n]))));
-      return S(r(s + b0), rec ? (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0)) : 0);
+      return r(s + b0);
     });
-  // gain*z + bias of the newest step, and its local bound ATN-7.2 without the factor 2: |g| ρ (K + |z|) + |y| + |bias|.
-  const atnOut = (w: Win, a: number[], ga: { gain: number[]; bias: number[] }, L: number[]) =>
-    a.map((v, n) => {
+  };
+  // gain*z + bias of the newest step, and its local bound ATN-7.2 without the factor 2, |g| ρ (K + |z|) + |y| + |bias|,
+  // plus the bounds La of the window's entries carried through the ATN (|g_n|/s)(La_n + mean La + |z_n| mean(|z| La)).
+  const atnOut = (w: Win, rows: number[][], ga: { gain: number[]; bias: number[] }, L: number[], La?: number[][]) => {
+    let m1 = 0, m2 = 0;
+    if (rec && La)
+      rows.forEach((row, q) =>
+        row.forEach((v, j) => {
+          m1 += La[q][j];
+          m2 += (Math.abs(v - w.mu) / w.s) * La[q][j];
+        }),
+      );
+    const last = rows.length - 1;
+    return rows[last].map((v, n) => {
       const z = zOf(w, v, r);
       const y = r(r(ga.gain[n] * z) + ga.bias[n]);
-      if (rec) L[n] = Math.abs(ga.gain[n]) * (w.N + 4) * (w.K + Math.abs(z)) + Math.abs(y) + Math.abs(ga.bias[n]);
+      if (rec) {
+        L[n] = Math.abs(ga.gain[n]) * (w.N + 4) * (w.K + Math.abs(z)) + Math.abs(y) + Math.abs(ga.bias[n]);
+        if (La) L[n] += (Math.abs(ga.gain[n]) / w.s) * (La[last][n] + m1 / w.N + Math.abs(z) * (m2 / w.N));
+      }
       return y;
     });
+  };
   // An activation value f with derivative df, its input carrying the local bound Lin: one site.
   const act = (f: number, df: number, Lin: number) => S(f, rec ? Math.abs(df) * Lin + 4 * Math.max(Math.abs(f), 0.25) : 0);
   for (let b = 0; b < B; b++) {
     const ax: number[][] = [], ah: number[][] = [], cs: number[][] = [], hs: number[][] = [];
     const wx: Win[] = [], wh: Win[] = [], wc: Win[] = [];
     const sf: number[][] = [], si: number[][] = [], so: number[][] = [], tg: number[][] = [], tnc: number[][] = [];
+    const Lax: number[][] = [], Lah: number[][] = []; // local bounds of the matmuls, carried into the ATN outputs
     for (let t = 0; t < T; t++) {
       const hprev = t ? hs[t - 1] : p.h0[b];
       const cprev = t ? cs[t - 1] : p.c0[b];
-      ax.push(aff(p.x[t][b], p.w_xh, p.b_x));
-      ah.push(aff(hprev, p.w_hh, p.b_h));
+      ax.push(aff(p.x[t][b], p.w_xh, p.b_x, Lax));
+      ah.push(aff(hprev, p.w_hh, p.b_h, Lah));
       const lo = Math.max(0, t - k + 1);
       if (mistake === 'shared-window') {
         const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
@@ -189,8 +215,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         wh.push(stats(ah.slice(lo), lo, p.eps, r));
       }
       const Lx = zeros(G), Lh = zeros(G);
-      const nx = atnOut(wx[t], ax[t], p.atn_x, Lx);
-      const nh = atnOut(wh[t], ah[t], p.atn_h, Lh);
+      const nx = atnOut(wx[t], ax.slice(lo), p.atn_x, Lx, Lax.slice(lo));
+      const nh = atnOut(wh[t], ah.slice(lo), p.atn_h, Lh, Lah.slice(lo));
       const pre = nx.map((v, n) => r(v + nh[n]));
       const Lpre = pre.map((v, n) => Lx[n] + Lh[n] + Math.abs(v));
       const gate = (off: number) =>
@@ -216,7 +242,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         wc.push(stats(withC0 ? [p.c0[b], ...cs] : cs.slice(lo), withC0 ? -1 : lo, p.eps, r));
       } else wc.push(stats(cs.slice(lo), lo, p.eps, r));
       const Lc = zeros(H);
-      const nc = mistake === 'no-cell-atn' ? cs[t] : atnOut(wc[t], cs[t], p.atn_c, Lc);
+      const nc = mistake === 'no-cell-atn' ? cs[t] : atnOut(wc[t], cs.slice(Math.max(0, wc[t].lo)), p.atn_c, Lc);
       tnc.push(nc.map((v, j) => {
         const th = r(Math.tanh(v));
         return act(th, 1 - th * th, Lc[j]);
@@ -238,21 +264,24 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
     for (let t = T - 1; t >= 0; t--) {
       const dH = p.dh[t][b].map((d, j) => S(r(d + dHrec[j]), rec ? LHrec[j] + Math.abs(d + dHrec[j]) : 0));
       const dso = dH.map((d, j) => r(d * tnc[t][j])); // one site with dpre_o below
-      const dnc = dH.map((d, j) => S(r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j]))), rec ? 4 * Math.abs(d * so[t][j] * (1 - tnc[t][j] ** 2)) : 0));
+      const dnc = dH.map((d, j) => r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j])))); // bound 4|dnc|, carried below
       const wcl = wc[t].lo;
-      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, Lg?: { gain: number[]; bias: number[] }) => {
+      // dy's own bound E (units of u) reaches dgain as |z| E and dbias as E.
+      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, E: number[], Lg?: { gain: number[]; bias: number[] }) => {
         for (let n = 0; n < dy.length; n++) {
           const z = zOf(w, a[n], r);
           gg.gain[n] = r(gg.gain[n] + r(dy[n] * z));
           gg.bias[n] = r(gg.bias[n] + dy[n]);
           if (Lg) {
-            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z);
-            Lg.bias[n] += TB * Math.abs(dy[n]);
+            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n];
+            Lg.bias[n] += TB * Math.abs(dy[n]) + E[n];
           }
         }
       };
-      gradGainBias(wc[t], cs[t], dnc, g.atn_c, direct?.atn_c);
-      winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k, rec ? LdC.slice(wcl, t + 1) : undefined);
+      const Enc = rec ? dnc.map((d) => 4 * Math.abs(d)) : [];
+      gradGainBias(wc[t], cs[t], dnc, g.atn_c, Enc, direct?.atn_c);
+      winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k,
+        rec ? LdC.slice(wcl, t + 1) : undefined, rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined);
       // dC[t] is complete: every later window and c_{t+1} have sent theirs.
       dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0));
       const dCt = dC[t];
@@ -273,41 +302,42 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         dpre[2 * H + j] = r(dso[j] * sg(so[t][j]));
         dpre[3 * H + j] = r(r(dCt[j] * si[t][j]) * r(1 - r(tg[t][j] * tg[t][j])));
       }
-      for (let n = 0; n < G; n++) {
-        const o = n >= 2 * H && n < 3 * H ? so[t][n - 2 * H] : 0; // dpre_o = dso σ'(o): dso's bound |dso| times σ'
-        dpre[n] = S(dpre[n], rec ? 4 * Math.abs(dpre[n]) + (o ? o * (1 - o) * Math.abs(dso[n - 2 * H]) : 0) : 0);
-      }
+      // dpre's bound (4 roundings; dpre_o also carries dso's |dso| times σ'(o)), carried through both ATN VJPs.
+      const Epre = rec ? dpre.map((d, n) => 4 * Math.abs(d) + (n >= 2 * H && n < 3 * H ? sg(so[t][n - 2 * H]) * Math.abs(dso[n - 2 * H]) : 0)) : [];
       for (const [w, a, da, Lda, gg, pa, Lg] of [
         [wx[t], ax, dAx, LdAx, g.atn_x, p.atn_x, direct?.atn_x],
         [wh[t], ah, dAh, LdAh, g.atn_h, p.atn_h, direct?.atn_h],
       ] as const) {
-        gradGainBias(w, a[t], dpre, gg, Lg);
-        winVjp(w, a.slice(w.lo, t + 1), dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k, rec ? Lda.slice(w.lo, t + 1) : undefined);
+        gradGainBias(w, a[t], dpre, gg, Epre, Lg);
+        winVjp(w, a.slice(w.lo, t + 1), dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k,
+          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined);
       }
-      // dAh[t], dAx[t] are complete (windows t..t+k-1 are done).
-      dAh[t] = dAh[t].map((d, n) => S(d, rec ? LdAh[t][n] + k * Math.abs(d) : 0));
-      dAx[t] = dAx[t].map((d, n) => S(d, rec ? LdAx[t][n] + k * Math.abs(d) : 0));
+      // dAh[t], dAx[t] are complete (windows t..t+k-1 are done); their bounds (k additions on top) reach dh_{t-1},
+      // dx and the weight gradients through fixed coefficients (W, h_{t-1}, x), so they are charged there directly.
+      const EAh = rec ? LdAh[t].map((l, n) => l + k * Math.abs(dAh[t][n])) : [];
+      const EAx = rec ? LdAx[t].map((l, n) => l + k * Math.abs(dAx[t][n])) : [];
       const hprev = t ? hs[t - 1] : p.h0[b];
       const dhp = back(dAh[t], p.w_hh);
+      const carried = (E: number[], W: number[][]) => W.map((row) => row.reduce((s, w, n) => s + Math.abs(w) * E[n], 0));
       if (t) {
         dHrec = dhp;
-        if (rec) LHrec = backL(dAh[t], p.w_hh);
+        if (rec) LHrec = backL(dAh[t], p.w_hh).map((v, m) => v + carried(EAh, p.w_hh)[m]);
       } else {
         g.h0[b] = dhp;
-        if (direct) direct.h0[b] = backL(dAh[t], p.w_hh);
+        if (direct) direct.h0[b] = backL(dAh[t], p.w_hh).map((v, m) => v + carried(EAh, p.w_hh)[m]);
       }
       g.x[t][b] = back(dAx[t], p.w_xh);
-      if (direct) direct.x[t][b] = backL(dAx[t], p.w_xh);
+      if (direct) direct.x[t][b] = backL(dAx[t], p.w_xh).map((v, m) => v + carried(EAx, p.w_xh)[m]);
       for (let n = 0; n < G; n++) {
         for (let q = 0; q < H; q++) g.w_hh[q][n] = r(g.w_hh[q][n] + r(hprev[q] * dAh[t][n]));
         for (let q = 0; q < I; q++) g.w_xh[q][n] = r(g.w_xh[q][n] + r(p.x[t][b][q] * dAx[t][n]));
         g.b_h[n] = r(g.b_h[n] + dAh[t][n]);
         g.b_x[n] = r(g.b_x[n] + dAx[t][n]);
         if (direct) {
-          for (let q = 0; q < H; q++) direct.w_hh[q][n] += (TB + 1) * Math.abs(hprev[q] * dAh[t][n]);
-          for (let q = 0; q < I; q++) direct.w_xh[q][n] += (TB + 1) * Math.abs(p.x[t][b][q] * dAx[t][n]);
-          direct.b_h[n] += TB * Math.abs(dAh[t][n]);
-          direct.b_x[n] += TB * Math.abs(dAx[t][n]);
+          for (let q = 0; q < H; q++) direct.w_hh[q][n] += (TB + 1) * Math.abs(hprev[q] * dAh[t][n]) + Math.abs(hprev[q]) * EAh[n];
+          for (let q = 0; q < I; q++) direct.w_xh[q][n] += (TB + 1) * Math.abs(p.x[t][b][q] * dAx[t][n]) + Math.abs(p.x[t][b][q]) * EAx[n];
+          direct.b_h[n] += TB * Math.abs(dAh[t][n]) + EAh[n];
+          direct.b_x[n] += TB * Math.abs(dAx[t][n]) + EAx[n];
         }
       }
     }

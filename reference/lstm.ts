@@ -131,8 +131,8 @@ export function forwardSample(m: MathCtx, inp: LstmInputs, b: number): SampleFor
     const nh = atnForwardStep(f.stH[t], inp.atn_h.gain, inp.atn_h.bias);
     const pre = nx.map((v, n) => v.plus(nh[n]));
     f.pre.push(pre);
-    const sf = pre.slice(0, H).map(m.sigmoid);
-    const si = pre.slice(H, 2 * H).map(m.sigmoid);
+    const sf = pre.slice(H, 2 * H).map(m.sigmoid);
+    const si = pre.slice(0, H).map(m.sigmoid);
     const so = pre.slice(2 * H, 3 * H).map(m.sigmoid);
     const tg = pre.slice(3 * H, 4 * H).map(m.tanh);
     const cp = cprev;

@@ -19,8 +19,9 @@ export interface WindowStats {
   mu: Big;
   /** Biased variance. */
   variance: Big;
-  /** s_t = sqrt(var_t + eps). */
+  /** s_t = sqrt(var_t + eps) and 1/s_t (divisions are the slowest BigNumber operation: one per window). */
   s: Big;
+  invS: Big;
   /** z[r][h] = (a - mu)/s for the window's rows, oldest first: z[n-1] is the current step. */
   z: Big[][];
   /** K_t = max |a| / s (ATN-7.2). */
@@ -66,9 +67,10 @@ export function windowStats(m: MathCtx, rows: readonly (readonly Big[])[], eps: 
     );
   }
   const s = v.sqrt();
+  const invS = m.one.div(s);
   let amax = m.zero;
   for (const r of rows) for (const x of r) if (x.abs().gt(amax)) amax = x.abs();
-  return { n, N, mu: ref.plus(shift), variance, s, z: c.map((r) => r.map((x) => x.div(s))), K: amax.div(s) };
+  return { n, N, mu: ref.plus(shift), variance, s, invS, z: c.map((r) => r.map((x) => x.times(invS))), K: amax.times(invS) };
 }
 
 /**
@@ -88,7 +90,7 @@ export function windowVjp(m: MathCtx, st: WindowStats, gHat: readonly Big[]): Bi
   return st.z.map((zr, r) =>
     zr.map((zj, h) => {
       const own = r === st.n - 1 ? gHat[h] : m.zero;
-      return own.minus(mean1).minus(zj.times(mean2)).div(st.s);
+      return own.minus(mean1).minus(zj.times(mean2)).times(st.invS);
     }),
   );
 }

@@ -42,7 +42,7 @@ export function short(x: number | undefined | null): string {
   if (!Number.isFinite(x)) return num(x);
   if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a >= 1e-3 && a < 1e6) return String(Number(x.toPrecision(3)));
+  if (a >= 1e-3 && a < 1e4) return String(Number(x.toPrecision(3)));
   return x.toExponential(2);
 }
 
@@ -77,15 +77,20 @@ export function targetFlags(r: CampaignResult): string {
 /** Vector checks (atn check) carry "DIR#caseId" in CheckResult.path; their ids start with VECTOR_PREFIX. */
 export const VECTOR_PREFIX = 'vector:';
 
-/** The command that replays a campaign, or one check of it, with the same seed and dtype. */
-export function replayCommand(r: CampaignResult, check?: CheckResult): string {
+/**
+ * The command that replays a campaign, or one check of it, with the same seed and dtype. exact = true adds the
+ * check's fast-check path (ATN_CHECK + ATN_PATH: straight to the shrunk counterexample, no search; often long).
+ */
+export function replayCommand(r: CampaignResult, check?: CheckResult, exact = false): string {
   if (check && check.id.startsWith(VECTOR_PREFIX) && check.path) {
     const hash = check.path.lastIndexOf('#');
     const dir = hash < 0 ? check.path : check.path.slice(0, hash);
     return `npx atn check --vectors ${shellQuote(dir)} ${targetFlags(r)} --only ${shellQuote(check.id.slice(VECTOR_PREFIX.length))}`;
   }
   const seed = check?.seed ?? r.seed;
-  return `ATN_SEED=${seed} npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}`;
+  // ATN_CHECK + ATN_PATH make fast-check jump straight to the shrunk counterexample of that one check (seed.ts).
+  const env = exact && check?.path ? `ATN_CHECK=${shellQuote(check.id)} ATN_PATH=${shellQuote(check.path)} ` : '';
+  return `ATN_SEED=${seed} ${env}npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}`;
 }
 
 export function clauseTitle(id: string): string {
@@ -111,6 +116,16 @@ export function clauseStatus(checks: CheckResult[]): CheckStatus {
 function clauseKey(id: string): number[] {
   const m = /^ATN-(\d+)\.(\d+)$/.exec(id);
   return m ? [Number(m[1]), Number(m[2])] : [99, 99];
+}
+
+/** Failed and errored checks, in clause order (the order of the clause table). */
+export function failingChecks(r: CampaignResult): CheckResult[] {
+  const rank = (c: CheckResult) => clauseKey(c.clause);
+  return r.checks
+    .filter((c) => c.status === 'fail' || c.status === 'error')
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c)[0] - rank(b.c)[0] || rank(a.c)[1] - rank(b.c)[1] || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 /** One row per clause that some check cites, in clause order. */
@@ -153,7 +168,7 @@ export function pretty(v: unknown, maxChars = MAX_CHARS): string {
 export function numText(x: number): string {
   if (!Number.isFinite(x)) return JSON.stringify(num(x));
   const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e16 || a < 1e-6)) return x.toExponential();
+  if (a !== 0 && (a >= 1e16 || a < 1e-4)) return x.toExponential();
   return String(x);
 }
 
@@ -253,6 +268,13 @@ export function targetText(r: CampaignResult): string {
   const h = r.target.hello;
   const name = h ? `${h.name} ${h.version}` : '(no hello)';
   return `${name} — ${r.target.spec}`;
+}
+
+/** A reason worth showing beside a check: skip and error reasons; not the replay line the campaign puts on failures. */
+export function shownReason(c: CheckResult): string | undefined {
+  if (!c.reason) return undefined;
+  if (c.status === 'fail' && /^replay:/.test(c.reason)) return undefined;
+  return c.reason;
 }
 
 export const STATUS_WORD: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', error: 'ERROR' };

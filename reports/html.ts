@@ -6,7 +6,7 @@
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
 import {
   argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
-  uncoveredClauses, verdict, countsText, type Verdict,
+  failingChecks, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
 } from './format';
 import { renderPlots, type Plot } from './plots';
 
@@ -42,6 +42,8 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom: 1px solid var(--line); }
 th { background: var(--bg); font-weight: 600; }
 td.clause { white-space: nowrap; font-weight: 600; }
+td.title { width: 32%; }
+td, li { overflow-wrap: anywhere; }
 .badge { display: inline-block; min-width: 44px; text-align: center; border-radius: 10px; padding: 0 8px; font-size: 12px; font-weight: 600; color: #fff; }
 .b-pass { background: var(--pass); } .b-fail { background: var(--fail); } .b-skip { background: var(--skip); } .b-error { background: var(--error); }
 ul.checks { list-style: none; margin: 0; padding: 0; } ul.checks li { margin: 1px 0; overflow-wrap: anywhere; }
@@ -55,6 +57,7 @@ table.worst td, table.worst th { font-family: ui-monospace, SFMono-Regular, Menl
 figure { margin: 12px 0 24px; } figure svg { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 13px; max-width: 760px; }
 .plot-title { font-weight: 600; margin-bottom: 4px; }
+details summary { cursor: pointer; color: var(--muted); margin: 2px 0 6px; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 `;
 
@@ -85,12 +88,13 @@ function clauseTable(r: CampaignResult): string {
   const rows = clauseRows(r).map((row) => {
     const checks = row.checks
       .map((c) => {
-        const why = c.reason ? ` <span class="muted">— ${esc(c.reason)}</span>` : '';
+        const reason = shownReason(c);
+        const why = reason ? ` <span class="muted">— ${esc(reason)}</span>` : '';
         const anchor = c.status === 'fail' || c.status === 'error' ? `<a href="#${esc(anchorId(c))}">${esc(c.id)}</a>` : esc(c.id);
         return `<li><span class="st-${c.status}">${STATUS_WORD[c.status]}</span> <code>${anchor}</code>${c.runs ? ` <span class="muted">(${c.runs} runs)</span>` : ''}${why}</li>`;
       })
       .join('');
-    return `<tr><td>${badge(row.status)}</td><td class="clause">${esc(row.clause)}</td><td>${esc(row.title)}</td><td><ul class="checks">${checks}</ul></td></tr>`;
+    return `<tr><td>${badge(row.status)}</td><td class="clause">${esc(row.clause)}</td><td class="title">${esc(row.title)}</td><td><ul class="checks">${checks}</ul></td></tr>`;
   });
   const unc = uncoveredClauses(r);
   const note = unc.length ? `<p class="muted">Clauses no check of this campaign cites: ${esc(unc.join(', '))}.</p>` : '';
@@ -105,7 +109,8 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
   const parts: string[] = [];
   parts.push(`<h3>${esc(c.clause)} — ${esc(c.title)}</h3>`);
   parts.push(`<div class="muted">check <code>${esc(c.id)}</code> · ${badge(c.status)} · ${esc(c.runs)} runs · ${esc(duration(c.durationMs))}</div>`);
-  if (c.reason) parts.push(`<p class="detail">${esc(c.reason)}</p>`);
+  const reason = shownReason(c);
+  if (reason) parts.push(`<p class="detail">${esc(reason)}</p>`);
   const ce = c.counterexample;
   if (ce) {
     parts.push(`<p class="detail">${esc(ce.detail)}</p>`);
@@ -124,8 +129,10 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
       parts.push(`<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`);
     });
   }
-  parts.push(`<p>Seed <span class="mono">${esc(c.seed)}</span>${c.path ? `, fast-check path <span class="mono">${esc(c.path)}</span>` : ''}. Replay:</p>`);
+  parts.push(`<p>Seed <span class="mono">${esc(c.seed)}</span>. Replay (the same seed finds and shrinks the same counterexample):</p>`);
   parts.push(`<pre class="cmd">${esc(replayCommand(r, c))}</pre>`);
+  if (c.path && !c.id.startsWith('vector:'))
+    parts.push(`<details><summary>Exact replay of this counterexample (fast-check path, ${esc(c.path.length)} characters)</summary><pre class="cmd">${esc(replayCommand(r, c, true))}</pre></details>`);
   return `<section class="card${c.status === 'error' ? ' error' : ''}" id="${esc(anchorId(c))}">${parts.join('\n')}</section>`;
 }
 
@@ -162,7 +169,7 @@ export async function renderHtml(r: CampaignResult, opts: HtmlOptions = {}): Pro
 
   body.push('<h2>Clauses</h2>', clauseTable(r));
 
-  const failing = r.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+  const failing = failingChecks(r);
   if (failing.length) body.push(`<h2>Failures (${failing.length})</h2>`, ...failing.map((c) => failureCard(r, c)));
   if (r.faults.length) body.push(`<h2>Faults of the target process (${r.faults.length})</h2>`, faultsHtml(r.faults));
   if (r.diagnosis && r.diagnosis.ranking.length) {

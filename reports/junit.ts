@@ -5,7 +5,7 @@
  * reason. Text from the target is escaped, and characters XML 1.0 forbids are replaced, so the file always parses.
  */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
-import { clauseTitle, pretty, replayCommand, verdictSentence, worstText } from './format';
+import { clauseTitle, pretty, shownReason, replayCommand, verdictSentence, worstText } from './format';
 
 /** Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
 export function xmlEscape(s: string): string {
@@ -42,8 +42,9 @@ function failureBody(r: CampaignResult, c: CheckResult): string {
       lines.push('answer:', res ? pretty(res, 2000) : '(none: the target crashed or timed out)');
     });
   }
-  if (c.reason) lines.push(c.reason);
-  lines.push(`seed ${c.seed}${c.path ? `, path ${c.path}` : ''}`, `replay: ${replayCommand(r, c)}`);
+  const reason = shownReason(c);
+  if (reason) lines.push(reason);
+  lines.push(`seed ${c.seed}`, `replay: ${replayCommand(r, c)}`, `exact replay: ${replayCommand(r, c, true)}`);
   return lines.join('\n');
 }
 

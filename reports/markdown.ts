@@ -1,7 +1,7 @@
 /** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
 import {
-  argsSummary, clauseRows, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
+  argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
   uncoveredClauses, verdict, verdictSentence, worstText,
 } from './format';
 
@@ -10,7 +10,8 @@ export function mdText(s: string): string {
   return s
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')
     .replace(/\r?\n/g, ' ')
-    .replace(/[\\`*_{}[\]()#+!|<>&~]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
+    // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
+    .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
 }
 
 /** A fenced block that its content cannot close (the fence is longer than any backtick run inside). */
@@ -22,7 +23,8 @@ export function mdBlock(content: string, lang = ''): string {
 
 function checkFailure(r: CampaignResult, c: CheckResult): string[] {
   const out: string[] = [`### ${c.clause} — ${mdText(c.title)}`, '', `Check \`${mdText(c.id)}\` — ${STATUS_WORD[c.status]}.`, ''];
-  if (c.reason) out.push(`Reason: ${mdText(c.reason)}`, '');
+  const reason = shownReason(c);
+  if (reason) out.push(`Reason: ${mdText(reason)}`, '');
   const ce = c.counterexample;
   if (ce) {
     out.push(`**What went wrong:** ${mdText(ce.detail)}`, '');
@@ -34,7 +36,9 @@ function checkFailure(r: CampaignResult, c: CheckResult): string[] {
       out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
     });
   }
-  out.push(`Seed ${c.seed}${c.path ? `, fast-check path \`${mdText(c.path)}\`` : ''}. Replay:`, '', mdBlock(replayCommand(r, c), 'sh'), '');
+  out.push(`Seed ${c.seed}. Replay (the same seed finds and shrinks the same counterexample):`, '', mdBlock(replayCommand(r, c), 'sh'), '');
+  if (c.path && !c.id.startsWith('vector:'))
+    out.push('<details><summary>Exact replay (fast-check path)</summary>', '', mdBlock(replayCommand(r, c, true), 'sh'), '', '</details>', '');
   return out;
 }
 
@@ -67,7 +71,7 @@ export function renderMarkdown(r: CampaignResult): string {
   if (unc.length) out.push('', `Not exercised by this campaign: ${unc.join(', ')}.`);
   out.push('');
 
-  const failing = r.checks.filter((c) => c.status === 'fail' || c.status === 'error');
+  const failing = failingChecks(r);
   if (failing.length) {
     out.push('## Failures', '');
     for (const c of failing) out.push(...checkFailure(r, c));

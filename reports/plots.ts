@@ -85,6 +85,11 @@ export function errorDistributionSpec(checks: CheckResult[]): VlSpec | undefined
     quantileSample(c.errorRatios!).map((r) => ({ check: rowLabel(c), ratio: clampRatio(r), over: r > 1 || Number.isNaN(r) ? 'over the tolerance' : 'within' })),
   );
   const rows = withRatios.map(rowLabel);
+  // The worst case of each check, printed at the right edge: most rows sit far below 1, and exact rows sit on the floor.
+  const maxima = withRatios.map((c) => {
+    const m = c.errorRatios!.reduce((a, r) => (Number.isNaN(r) || r > a ? (Number.isNaN(r) ? Infinity : r) : a), 0);
+    return { check: rowLabel(c), label: m === 0 ? 'all exact' : `max ${short(m)}`, over: m > 1 };
+  });
   return {
     width: 640,
     height: { step: 26 },
@@ -110,6 +115,16 @@ export function errorDistributionSpec(checks: CheckResult[]): VlSpec | undefined
         data: { values: [{ x: 1 }] },
         mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] },
         encoding: { x: { field: 'x', type: 'quantitative' } },
+      },
+      {
+        data: { values: maxima },
+        mark: { type: 'text', align: 'left', dx: 6, fontSize: 11 },
+        encoding: {
+          x: { value: 'width' },
+          y: { field: 'check', type: 'nominal', sort: rows },
+          text: { field: 'label' },
+          color: { condition: { test: 'datum.over', value: '#d62728' }, value: '#59636e' },
+        },
       },
       {
         data: { values: [{ x: 1, label: 'tolerance' }] },
@@ -184,6 +199,8 @@ export function seriesSpec(c: CheckResult, key: string): SeriesPlotSpec | undefi
   if (mark === 'point') notes.push(`One point per generated case (${pts.length}).`);
   if (kind?.rule !== undefined) notes.push('The dashed line is the tolerance; points above it are failures.');
   if (zeros > 0) notes.push(`${zeros} exact zero${zeros > 1 ? 's' : ''} drawn hollow at ${short(floor)} (a log axis has no 0).`);
+  const exact = pts.filter((p) => p.y === 0).length;
+  if (!yLog && mark === 'point' && exact > 0) notes.push(`${exact === pts.length ? 'All' : exact} of the ${pts.length} points are exactly 0.`);
   const x = {
     field: 'x', type: 'quantitative', title: kind?.x ?? 'x',
     scale: xLog ? { type: 'log' } : { zero: false, nice: false },
@@ -203,7 +220,7 @@ export function seriesSpec(c: CheckResult, key: string): SeriesPlotSpec | undefi
   if (kind?.rule !== undefined)
     layers.push({ data: { values: [{ r: kind.rule }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] }, encoding: { y: { field: 'r', type: 'quantitative' } } });
   return {
-    title: `${c.clause} ${kind?.title ?? key}`,
+    title: `${c.clause} ${kind?.title ?? key} — ${c.id}`,
     caption: [`From check ${c.id}.`, ...notes].join(' '),
     spec: { width: 640, height: 260, data: { values }, layer: layers },
   };

@@ -95,50 +95,62 @@ class _Budget:
     def take(self, count, arg):
         self.n += count
         if self.n > self.max:
-            raise AtnError("too_large", "ATN-6.9", "%s: request holds more than %d numbers (ATN-6.9)" % (arg, self.max), arg)
+            a = _p(arg)
+            raise AtnError("too_large", "ATN-6.9", "%s: request holds more than %d numbers (ATN-6.9)" % (a, self.max), a)
+
+
+def _p(arg):
+    """An argument path: a string, or (parent path, index) formatted only when an error names it (keeps the walk
+    over a million entries cheap)."""
+    if isinstance(arg, tuple):
+        return "%s[%d]" % (_p(arg[0]), arg[1])
+    return arg
 
 
 def _leaf(v, dtype, arg):
+    if type(v) is float and v - v == 0:  # the common case first: a finite float
+        return f32(v) if dtype == "float32" else v
     if _is_num(v):
         try:
             x = float(v)
         except OverflowError:
             x = math.inf
         if not math.isfinite(x):
-            raise bad_argument(arg, "ATN-6.4", "entry is not finite: %s" % v)
+            raise bad_argument(_p(arg), "ATN-6.4", "entry is not finite: %s" % v)
         return f32(x) if dtype == "float32" else x
     if isinstance(v, str):
         if v in ("NaN", "Infinity", "-Infinity"):
-            raise bad_argument(arg, "ATN-6.4", 'entry is not finite: "%s"' % v)
-        raise bad_argument(arg, "ATN-8.3", "entry %s is a string; with dtype %s entries are JSON numbers" % (json.dumps(v[:40]), dtype))
-    raise bad_argument(arg, "ATN-8.3", "entry is %s, not a number" % _describe(v))
+            raise bad_argument(_p(arg), "ATN-6.4", 'entry is not finite: "%s"' % v)
+        raise bad_argument(_p(arg), "ATN-8.3", "entry %s is a string; with dtype %s entries are JSON numbers" % (json.dumps(v[:40]), dtype))
+    raise bad_argument(_p(arg), "ATN-8.3", "entry is %s, not a number" % _describe(v))
 
 
 def _vec(v, dtype, arg, length, budget, len_clause="ATN-6.3"):
     if not isinstance(v, list):
-        raise bad_argument(arg, "ATN-6.3", "expected an array, got %s" % _describe(v))
+        raise bad_argument(_p(arg), "ATN-6.3", "expected an array, got %s" % _describe(v))
     if len(v) == 0:
-        raise bad_argument(arg, "ATN-6.3", "empty array")
+        raise bad_argument(_p(arg), "ATN-6.3", "empty array")
     if length is not None and len(v) != length:
-        raise bad_argument(arg, len_clause, "length %d, expected %d" % (len(v), length))
+        raise bad_argument(_p(arg), len_clause, "length %d, expected %d" % (len(v), length))
     budget.take(len(v), arg)
-    return [_leaf(x, dtype, "%s[%d]" % (arg, i)) for i, x in enumerate(v)]
+    return [_leaf(x, dtype, (arg, i)) for i, x in enumerate(v)]
 
 
 def _mat(v, dtype, arg, rows, cols, budget, clause="ATN-6.3"):
     if not isinstance(v, list):
-        raise bad_argument(arg, "ATN-6.3", "expected an array of arrays, got %s" % _describe(v))
+        raise bad_argument(_p(arg), "ATN-6.3", "expected an array of arrays, got %s" % _describe(v))
     if len(v) == 0:
-        raise bad_argument(arg, "ATN-6.3", "empty array")
+        raise bad_argument(_p(arg), "ATN-6.3", "empty array")
     if rows is not None and len(v) != rows:
-        raise bad_argument(arg, clause, "has %d rows, expected %d" % (len(v), rows))
+        raise bad_argument(_p(arg), clause, "has %d rows, expected %d" % (len(v), rows))
     width = cols if cols is not None else (len(v[0]) if isinstance(v[0], list) else None)
     out = []
     for i, row in enumerate(v):
         if isinstance(row, list) and width is not None and len(row) != width and len(row) > 0:
-            why = ("expected %d" % cols) if cols is not None else "%s[0] has %d (ragged array)" % (arg, width)
-            raise bad_argument(arg, clause if cols is not None else "ATN-6.3", "%s[%d] has length %d, %s" % (arg, i, len(row), why))
-        out.append(_vec(row, dtype, "%s[%d]" % (arg, i), width, budget))
+            a = _p(arg)
+            why = ("expected %d" % cols) if cols is not None else "%s[0] has %d (ragged array)" % (a, width)
+            raise bad_argument(a, clause if cols is not None else "ATN-6.3", "%s[%d] has length %d, %s" % (a, i, len(row), why))
+        out.append(_vec(row, dtype, (arg, i), width, budget))
     return out
 
 
@@ -160,7 +172,7 @@ def _ten3(v, dtype, arg, dims, budget, clause="ATN-6.3"):
         if isinstance(m, list) and rows is not None and len(m) != rows and len(m) > 0:
             raise bad_argument(arg, clause if dims[1] is not None else "ATN-6.3",
                                "%s[%d] has %d rows, expected %d%s" % (arg, t, len(m), rows, "" if dims[1] is not None else " (ragged array)"))
-        out.append(_mat(m, dtype, "%s[%d]" % (arg, t), rows, cols, budget, clause))
+        out.append(_mat(m, dtype, (arg, t), rows, cols, budget, clause))
     return out
 
 

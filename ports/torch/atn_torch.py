@@ -33,9 +33,16 @@ def window_z(win, eps):
     xs = flat * scale
     mean = xs.mean(dim=1, keepdim=True)
     d = xs - mean
-    var = (d * d).mean(dim=1) - d.mean(dim=1) ** 2  # two-pass, with the correction term of the first pass
-    s = torch.sqrt(var + eps_s).unsqueeze(1)
-    return (d / s)[:, (n - 1) * H:]
+    var = torch.clamp((d * d).mean(dim=1) - d.mean(dim=1) ** 2, min=0)  # two-pass, with the first pass's correction
+    # A constant window: z = 0, but s in scaled units may underflow (eps * 2^-2e = 0 for huge entries): normalise it
+    # in the original units instead, so that the gradient is (1/sqrt(eps))(I - 1/N) as the spec says (ATN-4.1).
+    const = (flat.detach().amax(dim=1) == flat.detach().amin(dim=1)).unsqueeze(1)
+    # (the where sits inside the sqrt: sqrt'(0) = inf would turn the zero gradient of the unused branch into NaN)
+    s = torch.sqrt(torch.where(const.squeeze(1), torch.ones_like(var), var + eps_s)).unsqueeze(1)
+    z_var = d / s
+    z_const = (flat - flat.mean(dim=1, keepdim=True)) / (math.sqrt(eps) if eps > 0 else 1.0)
+    z = torch.where(const, z_const, z_var)
+    return z[:, (n - 1) * H:]
 
 
 class ATNStep(nn.Module):

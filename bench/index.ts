@@ -1,0 +1,67 @@
+/**
+ * `atn bench`: the tfjs implementation's speed on the active backend, printed (never asserted: a bench is not a test).
+ * A table for people, then one JSON line for machines; each target is marked met / not met.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { benchLstm, LSTM_SHAPE, type LstmBenchResult } from './lstm';
+import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
+
+export interface BenchResult {
+  backend: string;
+  op: OpBenchResult;
+  lstm: LstmBenchResult;
+}
+
+export interface BenchOptions {
+  /** Fewer rounds and runs (a smoke run, numbers noisier). */
+  quick?: boolean;
+  /** Progress lines (stderr). */
+  log?: (line: string) => void;
+}
+
+/** The targets the bench reports against (the project brief: ATN costs little more than LN and nothing per k). */
+export const TARGETS = {
+  op_atn_over_ln: 1.3,
+  op_k128_over_k4: 1.15,
+  lstm_atn_over_ln: 1.25,
+  lstm_atn_tokens_per_s: 9088,
+} as const;
+
+export interface TargetLine {
+  name: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+export function targetLines(r: BenchResult): TargetLine[] {
+  const lines: TargetLine[] = [];
+  for (const [k, v] of Object.entries(r.op.atn_over_ln))
+    lines.push({ name: `op atn/ln k=${k}`, value: v, target: `<= ${TARGETS.op_atn_over_ln}`, met: v <= TARGETS.op_atn_over_ln });
+  lines.push({ name: 'op k128/k4', value: r.op.k128_over_k4, target: `<= ${TARGETS.op_k128_over_k4}`, met: r.op.k128_over_k4 <= TARGETS.op_k128_over_k4 });
+  lines.push({ name: 'lstm atn/ln step', value: r.lstm.atn_over_ln, target: `<= ${TARGETS.lstm_atn_over_ln}`, met: r.lstm.atn_over_ln <= TARGETS.lstm_atn_over_ln });
+  lines.push({ name: 'lstm atn tokens/s', value: r.lstm.atn_tokens_per_s, target: `>= ${TARGETS.lstm_atn_tokens_per_s}`, met: r.lstm.atn_tokens_per_s >= TARGETS.lstm_atn_tokens_per_s });
+  return lines;
+}
+
+export async function runBench(backend: string, opts: BenchOptions = {}): Promise<BenchResult> {
+  const log = opts.log ?? (() => {});
+  const [warmup, runs, rounds] = opts.quick ? [1, 3, 1] : [2, 5, 3];
+  log(`bench: backend ${backend}, op shape [${OP_SHAPE}] (${rounds} rounds x ${runs} runs)`);
+  const op = await benchOp(OP_SHAPE, warmup, runs, rounds);
+  log(`bench: lstm T=${LSTM_SHAPE.T} B=${LSTM_SHAPE.B} I=${LSTM_SHAPE.I} H=${LSTM_SHAPE.H} k=${LSTM_SHAPE.k}`);
+  const lstm = await benchLstm(LSTM_SHAPE, warmup, runs, rounds);
+  return { backend, op, lstm };
+}
+
+export function formatTable(r: BenchResult): string {
+  const rows: string[][] = [['measure', 'value', 'target', '']];
+  rows.push([`op [${r.op.shape}] LN fwd+bwd ms`, String(r.op.ln_ms), '', '']);
+  for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms`, String(v), '', '']);
+  rows.push([`lstm LN-LSTM train step ms`, String(r.lstm.ln_step_ms), '', '']);
+  rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms`, String(r.lstm.atn_step_ms), '', '']);
+  for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
+  const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const fmt = (row: string[]) => row.map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [`backend ${r.backend} (tfjs ${tf.version.tfjs})`, fmt(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
+}

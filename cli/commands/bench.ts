@@ -1,0 +1,37 @@
+/** atn bench [--backend NAME] [--quick] [--json-only]: benchmark the tfjs implementation; always exits 0 once it ran. */
+import { onlyFlags, parseFlags, str } from '../flags';
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, ['help', 'quick', 'json-only']);
+  if (p.flags.help) {
+    process.stdout.write(
+      [
+        'usage: atn bench [--backend wasm|cpu|webgpu|tensorflow] [--quick] [--json-only]',
+        '',
+        'Times, on one backend, forward + backward of the ATN op at k = 1, 4, 16, 64, 128 against LN (shape [128,32,256]),',
+        'and one training step (forward, BPTT, adam) of LN-LSTM and ATN-LSTM k=25 at T=100, B=50, I=2, H=128.',
+        'Prints a table, then one JSON line. Medians of several runs after warm-up; the best of a few interleaved rounds.',
+        'Targets are printed beside the numbers; the exit status is 0 whether they are met or not (a bench is not a test).',
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  }
+  onlyFlags(p, ['backend', 'quick', 'json-only', 'help']);
+  // tfjs loads only when the command runs (cli/main.ts loads commands lazily).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { initBackend } = require('../../impl/backend') as typeof import('../../impl/backend');
+  const { runBench, formatTable } = require('../../bench') as typeof import('../../bench');
+  let backend: string;
+  try {
+    backend = await initBackend(str(p, 'backend'));
+  } catch (e) {
+    process.stderr.write(`atn bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const r = await runBench(backend, { quick: !!p.flags.quick, log });
+  if (!p.flags['json-only']) process.stdout.write(formatTable(r) + '\n');
+  process.stdout.write(JSON.stringify(r) + '\n');
+  return 0;
+}

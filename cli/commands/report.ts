@@ -1,0 +1,125 @@
+/**
+ * atn report [--target reference|impl|mutant:ID | --port "COMMAND"] [--backend NAME] [--dtype float32|float64]
+ *            [--runs N] [--seed S] [--out DIR] [--json]
+ * Runs the conformance campaign against one target and writes report.json, report.md, report.html and junit.xml.
+ * Exit 0: the target conforms; 1: a clause fails (or a check errored); 2: the campaign could not run (bad flags, a
+ * port that never starts, an interrupt before any failure).
+ */
+import { PortStartError } from '../../protocol/port';
+import { call, type Target } from '../../protocol/target';
+import { resolveTarget, TargetSpecError } from '../../protocol/targets';
+import type { Hello } from '../../protocol/types';
+import { DEFAULT_RUNS, runCampaign } from '../../properties/lib/campaign';
+import { seedFromEnv } from '../../properties/lib/seed';
+import type { CampaignDtype } from '../../properties/lib/types';
+import { diagnoseFailures } from '../../reports/diagnosis';
+import { duration, verdict, verdictSentence } from '../../reports/format';
+import { onInterrupt } from '../../reports/interrupt';
+import { reportJson } from '../../reports/json';
+import { Progress } from '../../reports/progress';
+import { writePartial, writeReport } from '../../reports/write';
+import { int, onlyFlags, parseFlags, str, UsageError } from '../flags';
+import { targetSpecString } from './check';
+
+const USAGE = `usage: atn report [--target reference|impl|mutant:ID | --port "COMMAND"] [--backend NAME]
+                  [--dtype float32|float64] [--runs N] [--seed S] [--out DIR] [--json]
+
+Runs every clause-named check against the target and writes report.html, report.md, report.json and junit.xml
+to --out (default ./atn-report). Defaults: --target impl, --dtype float32 (the impl is float32-only; other targets
+default to float32 when they serve it), --runs ${DEFAULT_RUNS} per property (times ATN_RUNS), --seed ATN_SEED or the
+suite's fixed seed. --json prints report.json on stdout. Exit 0 conforms, 1 a clause fails, 2 could not run.`;
+
+function parseSeed(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || Math.abs(n) > 2 ** 31) throw new UsageError(`--seed must be a 32-bit integer, got ${JSON.stringify(v)}`);
+  return n | 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseFlags(argv, ['help', 'json']);
+  if (p.flags.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  onlyFlags(p, ['target', 'port', 'backend', 'dtype', 'runs', 'seed', 'out', 'json', 'help']);
+  if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
+  const targetName = str(p, 'target');
+  const port = str(p, 'port');
+  const backend = str(p, 'backend');
+  const dtypeFlag = str(p, 'dtype');
+  if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
+  const runs = int(p, 'runs', 1);
+  const seed = parseSeed(str(p, 'seed')) ?? seedFromEnv();
+  const out = str(p, 'out') ?? 'atn-report';
+  const json = p.flags.json === true;
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  const spec = targetSpecString(targetName, port);
+
+  let target: Target;
+  try {
+    target = await resolveTarget({ target: targetName, port, backend });
+  } catch (e) {
+    if (e instanceof TargetSpecError) throw new UsageError(e.message);
+    if (e instanceof PortStartError) {
+      process.stderr.write(`atn report: ${e.message}\n`);
+      return 2;
+    }
+    // Unknown mutant ids and backends that do not load are usage problems too: say why and exit 2.
+    process.stderr.write(`atn report: could not start target ${spec}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+
+  const progress = new Progress(1, Boolean(process.stderr.isTTY) && !json);
+  const interrupt = onInterrupt(() => progress.finish());
+  try {
+    let hello: Hello | undefined = (target as { hello?: Hello }).hello;
+    if (!hello)
+      try {
+        hello = await call<Hello>(target, 'hello', {}, 'hello');
+      } catch {
+        hello = undefined; // the campaign reports a missing hello as a failed ATN-8.7 check
+      }
+    let dtype: CampaignDtype;
+    if (dtypeFlag) {
+      dtype = dtypeFlag;
+      if (hello && !hello.dtypes.includes(dtype))
+        throw new UsageError(`the target ${spec} serves dtypes ${hello.dtypes.join(', ')}; it cannot be run with --dtype ${dtype}`);
+    } else dtype = !hello || hello.dtypes.includes('float32') ? 'float32' : 'float64';
+
+    const result = await runCampaign({
+      target,
+      targetSpec: spec,
+      dtype,
+      seed,
+      runs,
+      signal: interrupt.signal,
+      onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} cases)` : ''}`),
+      onCheckDone: (_r, partial) => writePartial(partial, out).then(() => undefined),
+    });
+    progress.finish();
+
+    // Mutant diagnosis: which known mistake the failures look like (best effort: a report without it is still a report).
+    try {
+      const d = diagnoseFailures(result.checks);
+      if (d) result.diagnosis = d;
+    } catch (e) {
+      process.stderr.write(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+
+    const written = await writeReport(result, out);
+    if (json) process.stdout.write(reportJson(result));
+    log(`atn report: ${result.target.hello?.name ?? spec} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`);
+    for (const c of result.checks.filter((x) => x.status === 'fail' || x.status === 'error'))
+      log(`  ${c.status === 'fail' ? 'FAIL ' : 'ERROR'} ${c.clause} ${c.id}: ${c.counterexample?.detail ?? c.reason ?? ''}`.slice(0, 240));
+    if (result.diagnosis?.best) log(`  behaves like: ${result.diagnosis.best.id} (${result.diagnosis.best.description})`);
+    log(`  ${verdictSentence(result)}`);
+    log(`  report: ${written.html}\n          ${written.md}\n          ${written.json}\n          ${written.junit}`);
+    if (!result.complete) return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 2;
+    return verdict(result) === 'CONFORMS' ? 0 : 1;
+  } finally {
+    progress.finish();
+    interrupt.dispose();
+    await target.close();
+  }
+}

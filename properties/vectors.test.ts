@@ -1,0 +1,141 @@
+/**
+ * The frozen vector corpus (reports/vectors.ts, atn vectors / atn check): it is written and validates against its
+ * schema, the reference passes every vector at both dtypes, a known mistake fails the vectors aimed at it, and a
+ * corrupt corpus is refused with a message naming the file, the case and the field.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../protocol/target';
+import type { Hello } from '../protocol/types';
+import { createReference } from '../reference';
+import { createMutantTarget } from '../mutants';
+import { gradeCorpus } from '../reports/grade';
+import { schemaErrors } from '../reports/validate';
+import { buildCorpus, casesFromReport, CorpusError, loadCorpus, VECTORS_SCHEMA, writeCorpus, type Corpus } from '../reports/vectors';
+import { sampleResult } from '../reports/fixture';
+
+const reference = createReference();
+let dir: string;
+let file: string;
+let corpus: Corpus;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'atn-vectors-test-'));
+  corpus = await buildCorpus(reference, { version: 'test', commit: 'test' });
+  file = writeCorpus(corpus, dir);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Writes a modified copy of the corpus file and returns the folder. */
+function corrupt(edit: (v: { cases: Array<Record<string, any>> }) => void, raw?: string): string {
+  const d = mkdtempSync(join(tmpdir(), 'atn-vectors-bad-'));
+  const v = JSON.parse(readFileSync(file, 'utf8'));
+  edit(v);
+  writeFileSync(join(d, 'corpus.json'), raw ?? JSON.stringify(v));
+  return d;
+}
+
+function refusal(d: string): string {
+  try {
+    loadCorpus(d);
+  } catch (e) {
+    expect(e).toBeInstanceOf(CorpusError);
+    return (e as Error).message;
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+  throw new Error('the corrupt corpus was accepted');
+}
+
+describe('frozen vectors', () => {
+  it('ATN-7.1 the corpus is written, validates against vectors.schema.json and covers the clauses and flags it promises', () => {
+    const v = JSON.parse(readFileSync(file, 'utf8'));
+    expect(schemaErrors(VECTORS_SCHEMA, v)).toEqual([]);
+    const { corpus: back } = loadCorpus(dir);
+    expect(back.cases.length).toBe(corpus.cases.length);
+    expect(corpus.cases.length).toBeGreaterThanOrEqual(100);
+    const ids = corpus.cases.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const d of ['float32', 'float64']) expect(corpus.cases.filter((c) => c.dtype === d).length).toBeGreaterThan(50);
+    const flags = new Set(corpus.cases.flatMap((c) => c.flags));
+    for (const f of ['warm-up', 'k>T', 'B=1', 'H=1', 'large-magnitude', 'tiny-variance', 'degenerate', 'bad-input', 'subnormal', 'mixed-scales'])
+      expect(flags, f).toContain(f);
+    const clauses = new Set(corpus.cases.map((c) => c.clause));
+    for (const c of ['ATN-1.3', 'ATN-1.6', 'ATN-2.1', 'ATN-3.5', 'ATN-4.1', 'ATN-4.3', 'ATN-5.7', 'ATN-6.1', 'ATN-6.6', 'ATN-6.9', 'ATN-7.2', 'ATN-7.3', 'ATN-8.5'])
+      expect(clauses, c).toContain(c);
+    // float32 vectors carry float32 inputs: a port computing in float32 sees exactly the numbers the reference used.
+    const f32 = back.cases.find((c) => c.id === 'atn.fwd.large.f32')!;
+    for (const x of (f32.request.args.a as number[][][]).flat(2)) expect(Math.fround(x)).toBe(x);
+    // NaN inputs survive the file (as "NaN") and come back as NaN.
+    const nan = back.cases.find((c) => c.id === 'err.a-nan.f32')!;
+    expect(Number.isNaN((nan.request.args.a as number[][][])[0][0][1])).toBe(true);
+  });
+
+  it('ATN-7.1 the reference passes every vector, float32 and float64', async () => {
+    const t = reference.target();
+    const hello = await call<Hello>(t, 'hello', {});
+    for (const dtype of ['float32', 'float64'] as const) {
+      const { checks, complete } = await gradeCorpus(t, hello, corpus, { dtype, corpusDir: dir });
+      expect(complete).toBe(true);
+      const bad = checks.filter((c) => c.status !== 'pass');
+      expect(bad.map((c) => `${c.id}: ${c.counterexample?.detail ?? c.reason}`)).toEqual([]);
+    }
+  });
+
+  it('ATN-1.3 the unbiased-variance mutant fails the biased-variance vector and passes the bad-input ones', async () => {
+    const t = createMutantTarget('unbiased-variance');
+    const hello = await call<Hello>(t, 'hello', {});
+    const { checks } = await gradeCorpus(t, hello, corpus, { dtype: 'float64', corpusDir: dir });
+    const byId = new Map(checks.map((c) => [c.id, c]));
+    expect(byId.get('vector:atn.fwd.biased-var.f64')?.status).toBe('fail');
+    expect(byId.get('vector:atn.fwd.biased-var.f64')?.counterexample?.worst?.ratio).toBeGreaterThan(1);
+    expect(byId.get('vector:err.k0.f64')?.status).toBe('pass');
+    expect(byId.get('vector:atn.fwd.biased-var.f64')?.path).toBe(`${dir}#atn.fwd.biased-var.f64`);
+  });
+
+  it('ATN-6.6 --add-from: shrunk counterexamples of a report become vectors with content-derived ids, expected answers from the reference', async () => {
+    const cases = await casesFromReport(reference, sampleResult(), 'report.json');
+    const fwd = cases.find((c) => c.clause === 'ATN-7.2')!;
+    expect(fwd.expect.kind).toBe('valid');
+    expect(fwd.flags).toEqual(['counterexample']);
+    const deg = cases.find((c) => c.clause === 'ATN-6.6')!;
+    expect(deg.expect).toEqual({ kind: 'error', code: 'degenerate_window', clause: 'ATN-6.6' });
+    const again = await casesFromReport(reference, sampleResult(), 'report.json');
+    expect(again.map((c) => c.id)).toEqual(cases.map((c) => c.id));
+  });
+});
+
+describe('a corrupt corpus is refused, naming the file, the case and the field', () => {
+  it('ATN-8.2 a bad clause id', () => {
+    const msg = refusal(corrupt((v) => (v.cases[3].clause = 'ATN-X')));
+    expect(msg).toContain('corpus.json');
+    expect(msg).toContain(`case ${corpus.cases[3].id}`);
+    expect(msg).toContain('field clause');
+  });
+
+  it('ATN-8.2 a valid case without its tolerance', () => {
+    const msg = refusal(corrupt((v) => delete v.cases[0].expect.tol));
+    expect(msg).toContain(`case ${corpus.cases[0].id}`);
+    expect(msg).toContain('field expect.tol');
+  });
+
+  it('ATN-8.2 a tolerance whose shape differs from want', () => {
+    const msg = refusal(corrupt((v) => v.cases[0].expect.tol.y.pop()));
+    expect(msg).toContain(`case ${corpus.cases[0].id}`);
+    expect(msg).toContain('field expect.want.y');
+  });
+
+  it('ATN-8.2 a duplicate id, an unknown flag, a dtype that disagrees with the request', () => {
+    expect(refusal(corrupt((v) => (v.cases[1].id = v.cases[0].id)))).toMatch(/case \S+, field id: duplicate id/);
+    expect(refusal(corrupt((v) => v.cases[2].flags.push('bogus')))).toMatch(new RegExp(`case ${corpus.cases[2].id.replace(/\./g, '\\.')}, field flags\\[\\d+\\]`));
+    expect(refusal(corrupt((v) => (v.cases[0].request.args.dtype = 'float64')))).toContain('field request.args.dtype');
+  });
+
+  it('ATN-8.1 a file that is not JSON, and a missing corpus', () => {
+    const msg = refusal(corrupt(() => undefined, '{"corpusVersion": 1, "cases": [ oops'));
+    expect(msg).toMatch(/corpus\.json: not valid JSON/);
+    expect(() => loadCorpus(join(dir, 'nowhere'))).toThrow(/no such corpus file/);
+  });
+});
