@@ -2,14 +2,23 @@
  * `atn bench`: the tfjs implementation's speed on the active backend, printed (never asserted: a bench is not a test).
  * A table for people, then one JSON line for machines; each target is marked met / not met.
  */
+import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { benchLstm, LSTM_SHAPE, type LstmBenchResult } from './lstm';
+import { benchLstm, LSTM_SHAPE, type LstmBenchResult, type LstmCpu } from './lstm';
 import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
 
+/** The JSON line's content. */
 export interface BenchResult {
   backend: string;
   op: OpBenchResult;
   lstm: LstmBenchResult;
+}
+
+/** Context for people reading the table: CPU time per step and the machine's load while the bench ran. */
+export interface BenchContext {
+  lstmCpu: LstmCpu;
+  loadavg: number[];
+  cpus: number;
 }
 
 export interface BenchOptions {
@@ -44,24 +53,30 @@ export function targetLines(r: BenchResult): TargetLine[] {
   return lines;
 }
 
-export async function runBench(backend: string, opts: BenchOptions = {}): Promise<BenchResult> {
+export async function runBench(backend: string, opts: BenchOptions = {}): Promise<{ result: BenchResult; context: BenchContext }> {
   const log = opts.log ?? (() => {});
-  const [warmup, runs, rounds] = opts.quick ? [1, 3, 1] : [2, 5, 3];
-  log(`bench: backend ${backend}, op shape [${OP_SHAPE}] (${rounds} rounds x ${runs} runs)`);
-  const op = await benchOp(OP_SHAPE, warmup, runs, rounds);
+  // quick: one timed run after one warm-up (a smoke run; on a software WebGPU adapter an LSTM step takes ~30 s).
+  const [warmup, runs] = opts.quick ? [1, 1] : [2, 15];
+  log(`bench: backend ${backend}, op shape [${OP_SHAPE}], ${warmup} warm-up + ${runs} timed runs each, interleaved`);
+  const op = await benchOp(OP_SHAPE, warmup, runs);
   log(`bench: lstm T=${LSTM_SHAPE.T} B=${LSTM_SHAPE.B} I=${LSTM_SHAPE.I} H=${LSTM_SHAPE.H} k=${LSTM_SHAPE.k}`);
-  const lstm = await benchLstm(LSTM_SHAPE, warmup, runs, rounds);
-  return { backend, op, lstm };
+  const { cpu, ...lstm } = await benchLstm(LSTM_SHAPE, warmup, runs);
+  return { result: { backend, op, lstm }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
 }
 
-export function formatTable(r: BenchResult): string {
+export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   const rows: string[][] = [['measure', 'value', 'target', '']];
   rows.push([`op [${r.op.shape}] LN fwd+bwd ms`, String(r.op.ln_ms), '', '']);
   for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms`, String(v), '', '']);
   rows.push([`lstm LN-LSTM train step ms`, String(r.lstm.ln_step_ms), '', '']);
   rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms`, String(r.lstm.atn_step_ms), '', '']);
+  if (ctx) {
+    rows.push([`lstm LN-LSTM step, process CPU ms`, String(ctx.lstmCpu.ln_step_cpu_ms), '', '']);
+    rows.push([`lstm ATN-LSTM step, process CPU ms`, String(ctx.lstmCpu.atn_step_cpu_ms), '', '']);
+  }
   for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const fmt = (row: string[]) => row.map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
-  return [`backend ${r.backend} (tfjs ${tf.version.tfjs})`, fmt(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
+  const load = ctx ? `; load average ${ctx.loadavg.map((x) => x.toFixed(1)).join(' ')} on ${ctx.cpus} CPUs (wall times grow with load; CPU times less so)` : '';
+  return [`backend ${r.backend} (tfjs ${tf.version.tfjs})${load}`, fmt(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AtnLstm } from '../impl/lstm';
-import { timeMedian } from './timing';
+import { timeInterleaved } from './timing';
 
 export interface LstmBenchShape {
   T: number;
@@ -23,41 +23,44 @@ export interface LstmBenchResult extends LstmBenchShape {
   atn_tokens_per_s: number;
 }
 
-/** Median ms of one training step of an LSTM with window k. */
-export async function lstmStepMs(s: LstmBenchShape, k: number, warmup: number, runs: number): Promise<number> {
-  const model = new AtnLstm(s.I, s.H, { k, eps: 1e-5 }, 1);
-  const x = tf.randomNormal([s.T, s.B, s.I], 0, 1, 'float32', 2) as tf.Tensor3D;
-  const opt = tf.train.adam(1e-3);
-  try {
-    const step = () =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x).h)) as tf.Scalar, model.variables());
-        opt.applyGradients(grads as never);
-        return [value];
-      });
-    return await timeMedian(step, warmup, runs);
-  } finally {
-    opt.dispose();
-    x.dispose();
-    model.dispose();
-  }
+/** Process CPU ms per step (not in the JSON line: it shows in the table how much a busy machine slowed the run). */
+export interface LstmCpu {
+  ln_step_cpu_ms: number;
+  atn_step_cpu_ms: number;
 }
 
-export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number, rounds = 3): Promise<LstmBenchResult> {
-  // Rounds interleave the two models so that a busy machine slows both alike; the best round of each counts.
-  const ln: number[] = [], at: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    ln.push(await lstmStepMs(s, 1, warmup, runs));
-    at.push(await lstmStepMs(s, s.k, warmup, runs));
+/** One training step of a fresh standard-initialised model with window k (returns the loss to read). */
+function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D): { step: () => tf.Tensor[]; dispose: () => void } {
+  const model = new AtnLstm(s.I, s.H, { k, eps: 1e-5 }, 1);
+  const opt = tf.train.adam(1e-3);
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x).h)) as tf.Scalar, model.variables());
+      opt.applyGradients(grads as never);
+      return [value];
+    });
+  return { step, dispose: () => (opt.dispose(), model.dispose()) };
+}
+
+/** LN-LSTM (k = 1) and ATN-LSTM (k = s.k) training steps, timed interleaved (timing.ts). */
+export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number): Promise<LstmBenchResult & { cpu: LstmCpu }> {
+  const x = tf.randomNormal([s.T, s.B, s.I], 0, 1, 'float32', 2) as tf.Tensor3D;
+  const ln = trainer(s, 1, x), at = trainer(s, s.k, x);
+  try {
+    const [l, a] = await timeInterleaved([ln.step, at.step], warmup, runs);
+    return {
+      cpu: { ln_step_cpu_ms: round(l.cpu), atn_step_cpu_ms: round(a.cpu) },
+      ...s,
+      ln_step_ms: round(l.wall),
+      atn_step_ms: round(a.wall),
+      atn_over_ln: round(a.wall / l.wall, 3),
+      atn_tokens_per_s: Math.round((s.T * s.B) / (a.wall / 1000)),
+    };
+  } finally {
+    ln.dispose();
+    at.dispose();
+    x.dispose();
   }
-  const ln_step_ms = Math.min(...ln), atn_step_ms = Math.min(...at);
-  return {
-    ...s,
-    ln_step_ms: round(ln_step_ms),
-    atn_step_ms: round(atn_step_ms),
-    atn_over_ln: round(atn_step_ms / ln_step_ms, 3),
-    atn_tokens_per_s: Math.round((s.T * s.B) / (atn_step_ms / 1000)),
-  };
 }
 
 export function round(x: number, d = 2): number {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../impl/ln';
 import { atn } from '../impl/ops/atn';
 import { round } from './lstm';
-import { timeMedian } from './timing';
+import { timeInterleaved } from './timing';
 
 export const OP_SHAPE: [number, number, number] = [128, 32, 256];
 export const OP_KS = [1, 4, 16, 64, 128] as const;
@@ -28,8 +28,8 @@ function fwdBwd(f: (a: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor
   };
 }
 
-export async function benchOp(shape: [number, number, number], warmup: number, runs: number, rounds: number): Promise<OpBenchResult> {
-  const [T, B, H] = shape;
+export async function benchOp(shape: [number, number, number], warmup: number, runs: number): Promise<OpBenchResult> {
+  const H = shape[2];
   const a = tf.randomNormal(shape, 0, 1, 'float32', 3) as tf.Tensor3D;
   const dy = tf.randomNormal(shape, 0, 1, 'float32', 4) as tf.Tensor3D;
   const g = tf.randomNormal([H], 1, 0.1, 'float32', 5) as tf.Tensor1D;
@@ -38,14 +38,9 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
   try {
     const ln = fwdBwd((x, gg, bb) => layerNorm(x, { eps, gain: gg, bias: bb }), a, g, b, dy);
     const atns = OP_KS.map((k) => fwdBwd((x, gg, bb) => atn(x, { k, eps, gain: gg, bias: bb }), a, g, b, dy));
-    // Rounds interleave LN and every k so that a busy machine slows all of them alike; the best round counts.
-    let lnMs = Infinity;
-    const atnMs = OP_KS.map(() => Infinity);
-    for (let r = 0; r < rounds; r++) {
-      lnMs = Math.min(lnMs, await timeMedian(ln, warmup, runs));
-      for (let i = 0; i < OP_KS.length; i++) atnMs[i] = Math.min(atnMs[i], await timeMedian(atns[i], warmup, runs));
-    }
-    void T, void B;
+    const [lnT, ...atnT] = await timeInterleaved([ln, ...atns], warmup, runs);
+    const lnMs = lnT.wall;
+    const atnMs = atnT.map((t) => t.wall);
     const atn_ms: Record<string, number> = {}, atn_over_ln: Record<string, number> = {};
     OP_KS.forEach((k, i) => {
       atn_ms[k] = round(atnMs[i]);

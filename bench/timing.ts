@@ -7,18 +7,43 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Runs `step` warmup times, then `runs` times; returns the median wall time in ms. `step` returns tensors to read. */
-export async function timeMedian(step: () => tf.Tensor[], warmup: number, runs: number): Promise<number> {
-  const once = async () => {
-    const t0 = performance.now();
-    const out = step();
-    await Promise.all(out.map((t) => t.data()));
-    const dt = performance.now() - t0;
-    for (const t of out) t.dispose();
-    return dt;
-  };
-  for (let i = 0; i < warmup; i++) await once();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) ts.push(await once());
-  return median(ts);
+/** Process CPU time in ms (user + system): beside wall time it shows how much a busy machine slowed a run. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+export interface Timing {
+  /** Median wall time of one run, ms. */
+  wall: number;
+  /** Median process CPU time of one run, ms. */
+  cpu: number;
+}
+
+/** One run of `step`: wall and CPU ms until its tensors are read (async backends finish too); then disposes them. */
+async function once(step: () => tf.Tensor[]): Promise<Timing> {
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  const out = step();
+  await Promise.all(out.map((t) => t.data()));
+  const wall = performance.now() - t0;
+  const cpu = cpuMs() - c0;
+  for (const t of out) t.dispose();
+  return { wall, cpu };
+}
+
+/**
+ * Times several steps interleaved run by run (A B C, C B A, A B C, ...), so that a machine whose load changes during
+ * the bench slows all of them alike and their ratios stay meaningful; the order alternates so that no step always
+ * follows the same one (and pays for collecting its garbage). Returns each step's medians in ms.
+ */
+export async function timeInterleaved(steps: (() => tf.Tensor[])[], warmup: number, runs: number): Promise<Timing[]> {
+  for (let i = 0; i < warmup; i++) for (const s of steps) await once(s);
+  const ts: Timing[][] = steps.map(() => []);
+  for (let i = 0; i < runs; i++)
+    for (let n = 0; n < steps.length; n++) {
+      const j = i % 2 ? steps.length - 1 - n : n;
+      ts[j].push(await once(steps[j]));
+    }
+  return ts.map((t) => ({ wall: median(t.map((x) => x.wall)), cpu: median(t.map((x) => x.cpu)) }));
 }

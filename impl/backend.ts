@@ -73,10 +73,27 @@ function installWebgpu(): void {
     Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
 }
 
+/** The webgpu factory as tfjs-backend-webgpu registered it (re-registered after releaseBackend). */
+let webgpuFactory: ReturnType<typeof tf.findBackendFactory> | undefined;
+
 function registerWebgpu(): void {
   installWebgpu();
   require('@tensorflow/tfjs-backend-webgpu');
-  if (!tf.findBackendFactory('webgpu')) throw new BackendError('webgpu', 'tfjs-backend-webgpu did not register (navigator.gpu missing)');
+  if (!tf.findBackendFactory('webgpu') && webgpuFactory) tf.registerBackend('webgpu', webgpuFactory, 3);
+  webgpuFactory = tf.findBackendFactory('webgpu');
+  if (!webgpuFactory) throw new BackendError('webgpu', 'tfjs-backend-webgpu did not register (navigator.gpu missing)');
+}
+
+/**
+ * Disposes a backend's resources (its tensors are lost). For webgpu it also drops Dawn's instances, which otherwise
+ * keep Node from exiting. Switch to another backend first if it is the active one.
+ */
+export function releaseBackend(name: string): void {
+  if (tf.findBackend(name)) tf.removeBackend(name);
+  if (name === 'webgpu') {
+    const nav = (globalThis as unknown as { navigator?: { gpu?: unknown } }).navigator;
+    if (nav && nav.gpu) delete nav.gpu;
+  }
 }
 
 function registerTensorflow(): void {

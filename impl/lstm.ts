@@ -13,6 +13,7 @@ import { standardInit } from './lstm_init';
 import { defaultPath } from './ops/atn';
 
 export { standardInit, orthogonal, tiledIdentity } from './lstm_init';
+export { AtnLstmCell, lstmGraph } from './lstm_graph';
 
 export interface Affine<T extends tf.Tensor1D = tf.Tensor1D> {
   gain: T;
@@ -111,7 +112,7 @@ export function lstmLayer(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: L
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [tx, th0, tc0, wxh, whh, bx, bh, gx, ox, gh, oh, gc, oc] = args as tf.Tensor[];
     const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    const wxhData = read(wxh), whhData = read(whh);
+    const wxhData = Float32Array.from(read(wxh)), whhData = Float32Array.from(read(whh));
     const v = {
       b_x: f64(read(bx)), b_h: f64(read(bh)),
       gx: f64(read(gx)), ox: f64(read(ox)), gh: f64(read(gh)), oh: f64(read(oh)), gc: f64(read(gc)), oc: f64(read(oc)),
@@ -291,4 +292,11 @@ export function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path']): { 
     cv!.dispose();
   });
   return result!;
+}
+
+/** The LN-LSTM baseline: the ATN-LSTM with k = 1 (ATN-2.1), same initialisation and training. */
+export class LnLstm extends AtnLstm {
+  constructor(inputSize: number, hiddenSize: number, eps = 1e-5, seed = 0) {
+    super(inputSize, hiddenSize, { k: 1, eps }, seed);
+  }
 }

@@ -90,6 +90,15 @@ export function checkDegenerate(a: Float32Array, T: number, B: number, H: number
   }
 }
 
+/** Reads tensors asynchronously (webgpu cannot read synchronously in Node) and frees them. */
+async function read(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  try {
+    return (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(ts);
+  }
+}
+
 export interface ImplTargetOptions {
   backend?: string;
 }
@@ -106,35 +115,37 @@ export async function createImplTarget(opts: ImplTargetOptions = {}): Promise<Ta
     description: `ATN, LN and ATN-LSTM on tfjs ${tf.version.tfjs} (${backend} backend), float32`,
   };
   return targetFromHandlers(hello, {
-    'atn.forward': (args) => {
+    'atn.forward': async (args) => {
       const p = parseAtnArgs(args, PARSE);
       const { T, B, H, k } = p;
       const a = f32(p.a);
       const eps = Math.fround(num(p.eps));
       checkDegenerate(a, T, B, H, k, eps, 'a');
-      const y = tf.tidy(() => atn(tf.tensor3d(a, [T, B, H]), { k, eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) }).dataSync());
+      const [y] = await read(tf.tidy(() => [atn(tf.tensor3d(a, [T, B, H]), { k, eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) })]));
       return { y: nest3(y, T, B, H) };
     },
-    'atn.vjp': (args) => {
+    'atn.vjp': async (args) => {
       const p = parseAtnVjpArgs(args, PARSE);
       const { T, B, H, k } = p;
       const a = f32(p.a);
       const eps = Math.fround(num(p.eps));
       checkDegenerate(a, T, B, H, k, eps, 'a');
-      const out = tf.tidy(() => {
-        const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(x as tf.Tensor3D, { k, eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D });
-        const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(a, [T, B, H]), tf.tensor1d(f32(p.gain)), tf.tensor1d(f32(p.bias))], tf.tensor3d(f32(p.dy), [T, B, H]));
-        return [value, ...grads].map((t) => t.dataSync());
-      });
+      const out = await read(
+        tf.tidy(() => {
+          const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(x as tf.Tensor3D, { k, eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D });
+          const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(a, [T, B, H]), tf.tensor1d(f32(p.gain)), tf.tensor1d(f32(p.bias))], tf.tensor3d(f32(p.dy), [T, B, H]));
+          return [value, ...grads];
+        }),
+      );
       return { y: nest3(out[0], T, B, H), da: nest3(out[1], T, B, H), dgain: vec(out[2]), dbias: vec(out[3]) };
     },
-    'ln.forward': (args) => {
+    'ln.forward': async (args) => {
       const p = parseLnArgs(args, PARSE);
       const { B, H } = p;
       const x = f32(p.x);
       const eps = Math.fround(num(p.eps));
       checkDegenerate(x, 1, B, H, 1, eps, 'x');
-      const y = tf.tidy(() => layerNorm(tf.tensor2d(x, [B, H]), { eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) }).dataSync());
+      const [y] = await read(tf.tidy(() => [layerNorm(tf.tensor2d(x, [B, H]), { eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) })]));
       return { y: nest2(y, B, H) };
     },
     'lstm.forward': (args) => lstmForwardArrays(parseLstmArgs(args, PARSE)) as unknown as Record<string, unknown>,

@@ -341,3 +341,38 @@ export function atnSequence(seq: AtnSeq, gain: ArrayLike<number>, bias: ArrayLik
     }
   return { y, da, dgain, dbias };
 }
+
+export interface AtnAcc {
+  /** Over the sequence's own steps (T*B*W, prefix excluded). */
+  da: Float64Array;
+  dgain: Float64Array;
+  dbias: Float64Array;
+}
+
+/**
+ * The VJP of window t alone (the streaming form the LSTM's backpropagation uses): dyStep (B*W) is the gradient of
+ * y_t; the contributions to every a_s of the window, to gain and to bias are added into acc. Steps 0..t must be present.
+ */
+export function atnStepVjp(seq: AtnSeq, t: number, gain: ArrayLike<number>, bias: ArrayLike<number>, flags: Flags, dyStep: Float64Array, acc: AtnAcc): void {
+  const { B, W } = seq;
+  const T = seq.steps.length;
+  const dy = new Float64Array(T * B * W);
+  dy.set(dyStep, t * B * W);
+  if (!flags.has('affine-before-normalize')) {
+    atnSteps(seq, t, gain, bias, flags, dy, acc);
+    settle(acc.da);
+    return;
+  }
+  const affine = (row: Float64Array) => row.map((v, j) => gain[j % W] * v + bias[j % W]);
+  const work = { ...seq, steps: seq.steps.map(affine), prefix: seq.prefix.map(affine) };
+  const tmp: AtnAcc = { da: new Float64Array(T * B * W), dgain: new Float64Array(W), dbias: new Float64Array(W) };
+  atnSteps(work, t, new Float64Array(W).fill(1), new Float64Array(W), flags, dy, tmp);
+  settle(tmp.da);
+  for (let f = 0; f < T * B * W; f++) {
+    const i = f % W;
+    const s = (f / (B * W)) | 0;
+    acc.da[f] += gain[i] * tmp.da[f];
+    acc.dgain[i] += tmp.da[f] * seq.steps[s][f % (B * W)];
+    acc.dbias[i] += tmp.da[f];
+  }
+}

@@ -9,13 +9,14 @@
 import { AtnError, errorBody } from '../protocol/errors';
 import { checkEnvelope, type OpHandler } from '../protocol/target';
 import type { Dtype, Hello, Request, Response } from '../protocol/types';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, type AtnArgs, type Leaf } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf, type LstmArgs } from '../spec/args';
 import { atnSequence, type AtnSeq } from './atn-core';
 import type { Flags } from './flags';
 import { lstmForward, type LstmWindows } from './lstm';
+import { lstmVjp } from './lstm-vjp';
 
 export const MUTANT_DTYPES: Dtype[] = ['float32', 'float64'];
-export const BASE_OPS = ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward'] as const;
+export const BASE_OPS = ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'] as const;
 
 type Nested = number | Nested[];
 
@@ -54,6 +55,7 @@ export class Machine {
       'atn.vjp': (a) => this.atnVjp(a),
       'ln.forward': (a) => this.lnForward(a),
       'lstm.forward': (a) => this.lstmForwardOp(a),
+      'lstm.vjp': (a) => this.lstmVjpOp(a),
     };
   }
 
@@ -129,8 +131,7 @@ export class Machine {
     return { y: unflat2(r.y[0], p.B, p.H, this.out(p.dtype), this.flags.has('squeeze-singleton')) };
   }
 
-  private lstmForwardOp(args: Record<string, unknown>): Record<string, unknown> {
-    const p = parseLstmArgs(args, this.opts());
+  private lstmRun(p: LstmArgs) {
     const w = this.lstmWindows;
     const leaked = this.flags.has('state-leak') && w && w.B === p.B && w.H === p.H ? w.w : undefined;
     const r = lstmForward(p, this.flags, numFor(p.dtype), leaked);
@@ -138,8 +139,40 @@ export class Machine {
       const keep = (s: Float64Array[]) => s.slice(Math.max(0, s.length - p.k));
       this.lstmWindows = { B: p.B, H: p.H, w: { x: keep(r.seqs.x), h: keep(r.seqs.h), c: keep(r.seqs.c) } };
     }
+    return r;
+  }
+
+  private lstmForwardOp(args: Record<string, unknown>): Record<string, unknown> {
+    const p = parseLstmArgs(args, this.opts());
+    const r = this.lstmRun(p);
     const out = this.out(p.dtype);
     const sq = this.flags.has('squeeze-singleton');
     return { h: unflat3(r.h, p.B, p.H, out, sq), c: unflat3(r.c, p.B, p.H, out, sq) };
+  }
+
+  private lstmVjpOp(args: Record<string, unknown>): Record<string, unknown> {
+    const p = parseLstmVjpArgs(args, this.opts());
+    const r = this.lstmRun(p);
+    const g = lstmVjp(p, r.trace, r.h, r.c, this.flags, numFor(p.dtype));
+    const out = this.out(p.dtype);
+    const sq = this.flags.has('squeeze-singleton');
+    const m2 = (m: number[][]) => m.map((row) => vec(row, out));
+    const aff = (a: { gain: ArrayLike<number>; bias: ArrayLike<number> }) => ({ gain: vec(a.gain, out), bias: vec(a.bias, out) });
+    return {
+      h: unflat3(r.h, p.B, p.H, out, sq),
+      c: unflat3(r.c, p.B, p.H, out, sq),
+      grads: {
+        x: g.x.map(m2),
+        h0: unflat2(g.h0, p.B, p.H, out, false),
+        c0: unflat2(g.c0, p.B, p.H, out, false),
+        w_xh: m2(g.w_xh),
+        w_hh: m2(g.w_hh),
+        b_x: vec(g.b_x, out),
+        b_h: vec(g.b_h, out),
+        atn_x: aff(g.atn_x),
+        atn_h: aff(g.atn_h),
+        atn_c: aff(g.atn_c),
+      },
+    };
   }
 }

@@ -101,7 +101,7 @@ export function diagnose(cases: DiagnoseCase[]): Diagnosis {
   const tols = cases.map((c, i) => (c.response?.ok && base[i].ok ? approxTolerance(c.request.op, c.request.args) : undefined));
   const scores = ids.map(() => ({ matched: 0, total: 0 }));
   cases.forEach((c, i) => {
-    // Uninformative: no answer from the target, or an op the plain-JS targets do not serve (lstm.vjp).
+    // Uninformative: no answer from the target, or an op the plain-JS targets do not serve.
     if (!c.response || (!base[i].ok && base[i].error.code === 'unknown_op')) return;
     const dtype = String(c.request.args?.dtype ?? 'float32');
     ids.forEach((_, j) => {

@@ -18,6 +18,30 @@ export interface LstmOut {
   c: Float64Array[];
   /** The sequences each ATN saw, for the next request of a leaking target. */
   seqs: LstmWindows;
+  /** What the backward pass (lstm-vjp.ts) needs. */
+  trace: LstmTrace;
+}
+
+export interface LstmTrace {
+  x: number[][][];
+  wxh: number[][];
+  whh: number[][];
+  h0: Float64Array;
+  c0: Float64Array;
+  gains: { gx: number[]; btx: number[]; gh: number[]; bth: number[]; gc: number[]; btc: number[] };
+  /** The ATN sequences: a^x (or a^x|a^h when shared), a^h, c. */
+  sx: AtnSeq;
+  sh: AtnSeq;
+  sc: AtnSeq;
+  shared: boolean;
+  /** Gate column offsets [F, In, O, G]. */
+  cols: [number, number, number, number];
+  /** Per step, B*H each: sigmoid(f), sigmoid(i), sigmoid(o), tanh(g), tanh(ATN_c(c)). */
+  sf: Float64Array[];
+  si: Float64Array[];
+  so: Float64Array[];
+  tg: Float64Array[];
+  tnc: Float64Array[];
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
@@ -50,14 +74,17 @@ export function lstmForward(args: LstmArgs, flags: Flags, num: (leaf: number | s
   const hs: Float64Array[] = [];
   const cs: Float64Array[] = [];
   // Gate column offsets: [f, i, o, g] (ATN-3.3); the ifog mistake reads i and f from each other's columns.
-  const [F, In, O, Gg] = flags.has('lstm-gate-order-ifog') ? [H, 0, 2 * H, 3 * H] : [0, H, 2 * H, 3 * H];
+  const cols: [number, number, number, number] = flags.has('lstm-gate-order-ifog') ? [H, 0, 2 * H, 3 * H] : [0, H, 2 * H, 3 * H];
+  const [F, In, O, Gg] = cols;
+  const xs = args.x.map((m) => m.map((r) => r.map(num)));
+  const sf: Float64Array[] = [], si: Float64Array[] = [], so: Float64Array[] = [], tg: Float64Array[] = [], tnc: Float64Array[] = [];
   for (let t = 0; t < T; t++) {
     const ax = new Float64Array(B * G);
     const ah = new Float64Array(B * G);
     for (let b = 0; b < B; b++)
       for (let j = 0; j < G; j++) {
         let vx = bx[j];
-        for (let m = 0; m < I; m++) vx += num(args.x[t][b][m]) * wxh[m][j];
+        for (let m = 0; m < I; m++) vx += xs[t][b][m] * wxh[m][j];
         let vh = bh[j];
         for (let m = 0; m < H; m++) vh += h[b * H + m] * whh[m][j];
         ax[b * G + j] = vx;
@@ -87,20 +114,37 @@ export function lstmForward(args: LstmArgs, flags: Flags, num: (leaf: number | s
     }
     const cNew = new Float64Array(B * H);
     const o = new Float64Array(B * H);
+    const [f1, i1, g1] = [new Float64Array(B * H), new Float64Array(B * H), new Float64Array(B * H)];
     for (let b = 0; b < B; b++)
       for (let i = 0; i < H; i++) {
         const gate = (off: number) => nx[b * G + off + i] + nh[b * G + off + i];
-        cNew[b * H + i] = sigmoid(gate(F)) * c[b * H + i] + sigmoid(gate(In)) * Math.tanh(gate(Gg));
-        o[b * H + i] = sigmoid(gate(O));
+        const j = b * H + i;
+        f1[j] = sigmoid(gate(F));
+        i1[j] = sigmoid(gate(In));
+        g1[j] = Math.tanh(gate(Gg));
+        cNew[j] = f1[j] * c[j] + i1[j] * g1[j];
+        o[j] = sigmoid(gate(O));
       }
+    sf.push(f1);
+    si.push(i1);
+    so.push(o);
+    tg.push(g1);
     sc.steps.push(cNew);
     const nc = flags.has('lstm-no-cell-atn') ? cNew : atnStep(sc, t, gc, btc, flags);
     const hNew = new Float64Array(B * H);
-    for (let j = 0; j < B * H; j++) hNew[j] = o[j] * Math.tanh(nc[j]);
+    const tn = nc.map(Math.tanh);
+    tnc.push(tn);
+    for (let j = 0; j < B * H; j++) hNew[j] = o[j] * tn[j];
     hs.push(hNew);
     cs.push(cNew);
     h = hNew;
     c = cNew;
   }
-  return { h: hs, c: cs, seqs: { x: [...sx.prefix, ...sx.steps], h: [...sh.prefix, ...sh.steps], c: [...sc.prefix, ...sc.steps] } };
+  const h0 = Float64Array.from(args.h0.flat().map(num));
+  return {
+    h: hs,
+    c: cs,
+    seqs: { x: [...sx.prefix, ...sx.steps], h: [...sh.prefix, ...sh.steps], c: [...sc.prefix, ...sc.steps] },
+    trace: { x: xs, wxh, whh, h0, c0, gains: { gx, btx, gh, bth, gc, btc }, sx, sh, sc, shared, cols, sf, si, so, tg, tnc },
+  };
 }

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../impl/backend';
-import { AtnLstm, lstmForwardArrays, lstmLayer, lstmTensorList, lstmTensors, lstmVjpArrays, orthogonal, standardInit, tiledIdentity } from '../impl/lstm';
+import { AtnLstm, AtnLstmCell, lstmForwardArrays, lstmLayer, lstmTensorList, lstmTensors, lstmVjpArrays, orthogonal, standardInit, tiledIdentity } from '../impl/lstm';
+import { exp as fastExp, sigmoid as fastSigmoid, tanh as fastTanh } from '../impl/lstm_math';
 import { matMul } from '../impl/ops/matmul';
 import { createReference, type Reference } from '../reference';
 import { parseLstmArgs, parseLstmVjpArgs } from '../spec/args';
@@ -195,11 +196,12 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
 });
 
 describe('impl ATN-LSTM paths, initialisation and training', () => {
-  it('ATN-4.3 the fused BPTT (host path) agrees with tfjs autodiff through ops (device path) within the reference tolerances', () => {
+  it('ATN-4.3 the fused BPTT (host path) agrees with tfjs autodiff through ops (device path) and the reference', () => {
     for (const c of [
       { T: 7, B: 2, I: 3, H: 4, k: 3, eps: 1e-5, seed: 11 },
       { T: 5, B: 3, I: 2, H: 5, k: 1, eps: 1e-3, seed: 12 },
       { T: 9, B: 1, I: 1, H: 3, k: 16, eps: 0, seed: 13 },
+      { T: 4, B: 2, I: 10, H: 3, k: 2, eps: 1e-5, seed: 14 }, // I > 8: the x-side products run on the backend
     ]) {
       const args = lstmArgs(c, true);
       const exp = ref.expect('lstm.vjp', args);
@@ -208,7 +210,41 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
       const device = lstmVjpArrays(p, 'device');
       const r = compareOutputs(host, device, exp.tol, exp.tol);
       expect(r.ok, `${JSON.stringify(c)}: ${r.detail}`).toBe(true);
+      const h = compare(host, exp);
+      expect(h.ok, `${JSON.stringify(c)} host vs reference: ${h.detail}`).toBe(true);
     }
+  });
+
+  it('ATN-7.5 the step-by-step cell (AtnLstmCell) gives the layer\'s h and c; reset() starts a new sequence (ATN-1.7)', () => {
+    const c = { T: 6, B: 2, I: 3, H: 4, k: 3, eps: 1e-5, seed: 31 };
+    const args = parseLstmArgs(lstmArgs(c), PARSE);
+    const exp = ref.expect('lstm.forward', lstmArgs(c));
+    const layer = lstmForwardArrays(args);
+    tf.tidy(() => {
+      const p = args.params;
+      const t2 = (a: (number | string)[][]) => tf.tensor2d(a as number[][]);
+      const t1 = (a: (number | string)[]) => tf.tensor1d(a as number[]);
+      const params = {
+        w_xh: t2(p.w_xh), w_hh: t2(p.w_hh), b_x: t1(p.b_x), b_h: t1(p.b_h),
+        atn_x: { gain: t1(p.atn_x.gain), bias: t1(p.atn_x.bias) },
+        atn_h: { gain: t1(p.atn_h.gain), bias: t1(p.atn_h.bias) },
+        atn_c: { gain: t1(p.atn_c.gain), bias: t1(p.atn_c.bias) },
+      };
+      const cell = new AtnLstmCell(params, { k: c.k, eps: c.eps });
+      for (let pass = 0; pass < 2; pass++) {
+        let h = t2(args.h0), cc = t2(args.c0);
+        const hs: number[][][] = [], cs: number[][][] = [];
+        for (let t = 0; t < c.T; t++) {
+          ({ h, c: cc } = cell.step(t2(args.x[t]), h, cc));
+          hs.push(h.arraySync());
+          cs.push(cc.arraySync());
+        }
+        const r = compareOutputs(layer, { h: hs, c: cs }, exp.tol, exp.tol);
+        expect(r.ok, `pass ${pass}: ${r.detail}`).toBe(true);
+        cell.reset();
+      }
+      cell.dispose();
+    });
   });
 
   it('ATN-3.6 standard initialisation: orthogonal W_xh, W_hh = [I I I I], zero biases, gains 1', () => {
@@ -275,6 +311,19 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
       }
       expect(() => matMul(a, a)).toThrow(/do not multiply/);
     });
+  });
+
+  it('ATN-7.4 the fused loops\' exp, sigmoid, tanh agree with Math.* far below float32 resolution', () => {
+    const xs = [-1e308, -800, -745.2, -700, -699.99, -50, -1, -1e-9, -0, 0, 5e-324, 1e-9, 0.5, 1, 20, 88.7, 699.99, 700, 709.7, 710, 1e308, Infinity, -Infinity];
+    const r = rng(99);
+    for (let i = 0; i < 2000; i++) xs.push(40 * r(), 1400 * r());
+    for (const x of xs) {
+      const rel = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(b), 1e-300));
+      expect(rel(fastExp(x), Math.exp(x)), `exp(${x})`).toBeLessThan(1e-13);
+      expect(rel(fastSigmoid(x), 1 / (1 + Math.exp(-x))), `sigmoid(${x})`).toBeLessThan(1e-13);
+      expect(Math.abs(fastTanh(x) - Math.tanh(x)), `tanh(${x})`).toBeLessThan(1e-15);
+    }
+    expect(fastExp(NaN)).toBeNaN();
   });
 
   it('ATN-6.8 lstmLayer refuses parameters of the wrong shape naming them', () => {

@@ -10,7 +10,7 @@ import { createReference, type ReferenceOp } from '../reference';
 import { battery, SEPARATING } from '../mutants/cases';
 import { BASE_ID, createBaseTarget, createMachine, createMutantTarget, diagnose, MUTANTS } from '../mutants';
 import { compare } from './lib/compare';
-import { atnArgs, atnCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, REGIMES, withDy } from './lib/arbitraries';
+import { atnArgs, atnCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, lstmVjpArgs, REGIMES, withDh, withDy } from './lib/arbitraries';
 import { assertProperty } from './lib/seed';
 
 const ref = createReference();
@@ -166,6 +166,18 @@ describe('base against the reference (generated cases)', () => {
           if (!cmp.ok) throw new Error(cmp.detail);
         }),
         { numRuns: 10, checkId: 'mutants.base.lstm' },
+      );
+    });
+
+    it(`ATN-4.3 base lstm.vjp (BPTT) agrees with the reference (${dtype})`, async () => {
+      const base = createMachine();
+      await assertProperty(
+        fc.property(withDh(dtype, lstmCase(dtype)), (c) => {
+          const args = lstmVjpArgs(dtype, c);
+          const cmp = agreesWithReference('lstm.vjp', args, base.answer({ id: 1, op: 'lstm.vjp', args }));
+          if (!cmp.ok) throw new Error(cmp.detail);
+        }),
+        { numRuns: 6, checkId: 'mutants.base.lstm-vjp' },
       );
     });
   }

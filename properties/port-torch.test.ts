@@ -170,7 +170,7 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
       const args = { dtype: 'float64', k: 2, eps: 0.1, a: [[[1, 2]], [[3, 5]], [[0, 7]]] };
       const r = compare(await call(p, 'atn.forward', args), ref.expect('atn.forward', args));
       expect(r.ok).toBe(false);
-      expect(r.detail).toMatch(/y\[0\]: length 2, expected 1|squeezed or missing dimension/);
+      expect(r.detail).toMatch(/squeezed|length 2, expected 1/);
       const v = await p.handle({ id: 2, op: 'atn.vjp', args: { ...args, dy: args.a } });
       expect(v).toMatchObject({ ok: false, error: { code: 'internal', clause: 'ATN-8.5' } });
       if (!v.ok) expect(v.error.message).toMatch(/shape \[3, 2\], expected \[3, 1, 2\]/);

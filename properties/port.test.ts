@@ -14,6 +14,8 @@ import { call } from '../protocol/target';
 import type { Request, Response } from '../protocol/types';
 import { createReference, type ReferenceOp } from '../reference';
 import { CATALOGUE } from '../mutants/catalogue';
+import { diagnose } from '../mutants';
+import { runCampaign } from './lib/campaign';
 import { compare } from './lib/compare';
 import { assertProperty } from './lib/seed';
 
@@ -218,6 +220,25 @@ describe.skipIf(!PYTHON)('mutants injected into the Python port', () => {
       } finally {
         await p.close();
       }
+    }
+  });
+});
+
+describe.skipIf(!PYTHON)('a campaign through the Python port', () => {
+  it('ATN-1.5 --mutant gain-bias-swapped: the campaign fails and the diagnosis names that mutant', async () => {
+    const p = await spawnPort(`${PY} --mutant gain-bias-swapped`);
+    try {
+      const r = await runCampaign({ target: p, targetSpec: 'python --mutant gain-bias-swapped', dtype: 'float64', runs: 5 });
+      expect(r.summary.conforms).toBe(false);
+      expect(r.faults).toEqual([]);
+      // as reports/diagnosis.ts does (its lazy require of ../mutants does not load .ts under vitest)
+      const cases = r.checks
+        .filter((c) => c.status === 'fail' && c.counterexample)
+        .flatMap((c) => c.counterexample!.requests.map((request, i) => ({ request, response: c.counterexample!.responses?.[i] })))
+        .filter((c) => c.response !== undefined);
+      expect(diagnose(cases).best?.id).toBe('gain-bias-swapped');
+    } finally {
+      await p.close();
     }
   });
 });

@@ -183,6 +183,21 @@ describe('reports: invalid results and partial writes', () => {
     }
   });
 
+  it('ATN-8.7 a malformed hello from a port (numbers, objects, no ops) still gives a schema-valid, escaped report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atn-report-hello-'));
+    try {
+      const r = sampleResult();
+      r.target.hello = { name: { html: HOSTILE }, version: 7, protocol: 2, ops: 'all', dtypes: [32] } as never;
+      r.target.backend = { evil: true } as never;
+      await writeReport(r, dir);
+      const html = readFileSync(join(dir, 'report.html'), 'utf8');
+      expect(html).not.toMatch(/<script/i);
+      expect(readReport(join(dir, 'report.json')).target.backend).toBe('{"evil":true}');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ATN-8.3 pretty() cuts long arrays and spells non-finite numbers as on the wire; the replay command quotes the port', () => {
     const text = pretty({ a: Array.from({ length: 100 }, (_, i) => i), b: [NaN, Infinity, 1e-300] });
     expect(text).toContain('… 90 more');

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../protocol/target';
 import type { Hello } from '../protocol/types';
@@ -13,8 +14,9 @@ import { createReference } from '../reference';
 import { createMutantTarget } from '../mutants';
 import { gradeCorpus } from '../reports/grade';
 import { schemaErrors } from '../reports/validate';
-import { buildCorpus, casesFromReport, CorpusError, loadCorpus, VECTORS_SCHEMA, writeCorpus, type Corpus } from '../reports/vectors';
+import { buildCorpus, builtinCorpusDir, casesFromReport, CorpusError, loadCorpus, VECTORS_SCHEMA, writeCorpus, type Corpus } from '../reports/vectors';
 import { sampleResult } from '../reports/fixture';
+import { validateReport } from '../reports/json';
 
 const reference = createReference();
 let dir: string;
@@ -107,6 +109,22 @@ describe('frozen vectors', () => {
   });
 });
 
+describe('the corpus frozen in the repository (reports/vectors/)', () => {
+  it('ATN-7.1 validates, still holds every hand-picked case, and the reference still passes all of it', async () => {
+    const { corpus: frozen, dir: fdir } = loadCorpus(builtinCorpusDir());
+    expect(readFileSync(join(fdir, 'vectors.schema.json'), 'utf8')).toBe(JSON.stringify(VECTORS_SCHEMA, null, 2) + '\n');
+    const ids = new Set(frozen.cases.map((c) => c.id));
+    const missing = corpus.cases.map((c) => c.id).filter((id) => !ids.has(id));
+    expect(missing, 'regenerate with: npx atn vectors --out reports/vectors').toEqual([]);
+    const t = reference.target();
+    const hello = await call<Hello>(t, 'hello', {});
+    for (const dtype of ['float32', 'float64'] as const) {
+      const { checks } = await gradeCorpus(t, hello, frozen, { dtype, corpusDir: fdir });
+      expect(checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.counterexample?.detail ?? c.reason}`)).toEqual([]);
+    }
+  });
+});
+
 describe('a corrupt corpus is refused, naming the file, the case and the field', () => {
   it('ATN-8.2 a bad clause id', () => {
     const msg = refusal(corrupt((v) => (v.cases[3].clause = 'ATN-X')));
@@ -137,5 +155,75 @@ describe('a corrupt corpus is refused, naming the file, the case and the field',
     const msg = refusal(corrupt(() => undefined, '{"corpusVersion": 1, "cases": [ oops'));
     expect(msg).toMatch(/corpus\.json: not valid JSON/);
     expect(() => loadCorpus(join(dir, 'nowhere'))).toThrow(/no such corpus file/);
+  });
+});
+
+/**
+ * The commands run as a user runs them: `node bin/atn.js ...` over dist/ (npm test builds dist/ first; the CLI's
+ * target resolution uses CommonJS require, which only works in the build).
+ */
+function atn(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = join(__dirname, '..');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin', 'atn.js'), ...args], { cwd: root, timeout: 120_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 99) : 0;
+      resolve({ code: typeof code === 'number' ? code : 99, stdout, stderr });
+    });
+  });
+}
+
+describe('atn check and atn report from the command line', () => {
+  it('ATN-7.1 atn check grades the reference on the corpus (exit 0) and writes the four report files', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'atn-check-cli-'));
+    try {
+      const r = await atn(['check', '--vectors', dir, '--target', 'reference', '--dtype', 'float64', '--out', out]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('CONFORMS');
+      const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      expect(rep.summary.failed).toBe(0);
+      expect(rep.checks.length).toBe(corpus.cases.filter((c) => c.dtype === 'float64').length);
+      expect(rep.checks.every((c: { id: string }) => c.id.startsWith('vector:'))).toBe(true);
+      for (const f of ['report.md', 'report.html', 'junit.xml']) expect(readFileSync(join(out, f), 'utf8').length).toBeGreaterThan(100);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('ATN-7.1 atn check exits 1 on a failing target (naming the mutant it behaves like) and 2 on a corrupt corpus', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'atn-check-cli-'));
+    try {
+      const r = await atn(['check', '--vectors', dir, '--target', 'mutant:unbiased-variance', '--only', 'atn.fwd.biased-var.f32,atn.fwd.basic.f32,err.k0.f32', '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('DOES NOT CONFORM');
+      expect(r.stdout).toContain('behaves like: unbiased-variance');
+      const bad = corrupt((v) => (v.cases[0].id = 'Not An Id'));
+      try {
+        const b = await atn(['check', '--vectors', bad, '--target', 'reference', '--out', out]);
+        expect(b.code).toBe(2);
+        expect(b.stderr).toContain('corpus.json');
+        expect(b.stderr).toContain('field id');
+      } finally {
+        rmSync(bad, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('ATN-7.1 atn report --target reference --runs 1 conforms (exit 0) and writes a schema-valid report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'atn-report-cli-'));
+    try {
+      const r = await atn(['report', '--target', 'reference', '--runs', '1', '--out', out]);
+      expect(r.code).toBe(0);
+      const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      expect(() => validateReport(rep)).not.toThrow();
+      expect(rep.complete).toBe(true);
+      expect(rep.summary.conforms).toBe(true);
+      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('CONFORMS');
+      expect((await atn(['report', '--dtype', 'float16'])).code).toBe(2);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -56,6 +56,19 @@ const MAX_RESTART_FAILURES = 3;
 
 type LineEvent = { line: string } | { tooLong: number } | { exit: string };
 
+/** Ports still running: killed when this process exits, so that a hung port never outlives the suite. */
+const LIVE = new Set<Proc>();
+let exitHook = false;
+function track(p: Proc): void {
+  LIVE.add(p);
+  void p.closed.then(() => LIVE.delete(p));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const q of LIVE) q.kill('SIGKILL');
+  });
+}
+
 /** One running child process with a line reader; events are delivered to at most one waiter, else queued. */
 class Proc {
   readonly child: ChildProcess;
@@ -287,6 +300,7 @@ class Port implements PortTarget {
   private async start(): Promise<string | undefined> {
     const p = new Proc(this.command, this.opts);
     this.proc = p;
+    track(p);
     // An exit between requests is a crash too (noted when it happens, so its time is right).
     // setImmediate: a request waiting on this process sees the exit first and reports it as its own crash.
     void p.closed.then(() =>
@@ -315,10 +329,11 @@ class Port implements PortTarget {
         continue;
       }
       const r = parseResponse(e.line);
-      if (r.res && r.id === id) {
-        if (r.res.ok && looksLikeHello(r.res.result)) this.hello = r.res.result as unknown as Hello;
+      if (r.hasId && r.id === id) {
+        if (!r.res) this.fault('garbage', `port answered the start-up hello with a line that is ${r.why}: ${shown(e.line)}`);
+        else if (r.res.ok && looksLikeHello(r.res.result)) this.hello = r.res.result as unknown as Hello;
         this.started.add(p);
-        return undefined; // a port without hello (error answer) still serves
+        return undefined; // a port without hello (an error answer) still serves
       }
       if (r.hasId) this.fault('wrong-id', `port answered the start-up hello (id ${idText(id)}) with id ${idText(r.id)}: ${shown(e.line)}`);
       else this.fault('garbage', `port printed a line that is ${r.why} while starting: ${shown(e.line)}`);
@@ -345,7 +360,8 @@ class Port implements PortTarget {
     } catch (e) {
       return this.errorResponse(req, `request cannot be written as JSON: ${e instanceof Error ? e.message : String(e)}`, 'ATN-8.2');
     }
-    if (!this.proc || this.proc.exited !== undefined) {
+    // accounted: it exited, or we killed it (a killed process whose exit was not seen yet is not reused either)
+    if (!this.proc || this.proc.exited !== undefined || this.proc.accounted) {
       if (this.restartFailures >= MAX_RESTART_FAILURES)
         return this.errorResponse(req, `port is down (${MAX_RESTART_FAILURES} restarts failed); not sent: ${what}`);
       const why = await this.start();

@@ -1,8 +1,7 @@
 /**
  * The three ATNs inside the ATN-LSTM, one window at a time (ATN-3.2, ATN-3.5), for ONE sample: the LSTM produces its
  * preactivations and cell states step by step, so the whole-sequence ops of atn.ts cannot be used; the formulas are
- * the same (biased variance, window W_t = {max(0,t-k+1)..t} 0-based, N = n_t * width).
-
+ * the same (biased variance, window W_t = {max(0,t-k+1)..t} 0-based, N = n_t * width), and so is stats.ts.
  */
 import type { Big, MathCtx } from './math';
 import { windowStats, windowVjp, type WindowStats } from './stats';

@@ -76,13 +76,18 @@ function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]
   }
   rec.bounds.forEach((L, s) => {
     if (!(L > 0)) return;
-    const step = 1e-7 * Math.max(Math.abs(rec.values[s]), L);
+    // Step: 1e-7 of the site's scale, max(|v|, L) (L sums the operands' magnitudes), but at most 1e-4 |v| so that a
+    // site with a huge bound (K >> 1) is still perturbed in its linear range.
+    const v = Math.abs(rec.values[s]);
+    const step = 1e-7 * (v > 0 ? Math.min(Math.max(v, L), 1e3 * v) : L);
     const y1 = flatten(pick(lstmFloat(p, id, 'none', new Perturber(s, step))));
     for (let i = 0; i < y1.length; i++) {
       const sens = (y1[i] - y0[i]) / step;
       if (sens !== 0) acc[i] += Math.abs(sens) * L;
     }
   });
+  // A sensitivity the replica cannot measure (non-finite values) leaves that entry unbounded rather than NaN.
+  for (let i = 0; i < acc.length; i++) if (Number.isNaN(acc[i])) acc[i] = Infinity;
   return { like, acc };
 }
 

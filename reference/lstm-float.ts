@@ -94,6 +94,21 @@ function stats(rows: number[][], lo: number, eps: number, r: R): Win {
 }
 
 const zOf = (w: Win, v: number, r: R) => r(r(v - w.mu) / w.s);
+/**
+ * What the local bounds La of a window's entries do to the z and s a VJP recomputes from them (first order, units of
+ * u): |Δz_j| <= ez_j = (La_j + mean La + |z_j| mean(|z| La)) / s and |Δs|/s <= es = mean(|z| La) / s.
+ */
+interface InputErr {
+  ez: number[][];
+  es: number;
+}
+function inputErr(w: Win, rows: number[][], La: number[][]): InputErr {
+  let m1 = 0, m2 = 0;
+  rows.forEach((row, q) => row.forEach((v, j) => ((m1 += La[q][j]), (m2 += (Math.abs(v - w.mu) / w.s) * La[q][j]))));
+  [m1, m2] = [m1 / w.N, m2 / w.N];
+  return { ez: rows.map((row, q) => row.map((v, j) => (La[q][j] + m1 + (Math.abs(v - w.mu) / w.s) * m2) / w.s)), es: m2 / w.s };
+}
+
 const sigm = (v: number, r: R) => r(1 / r(1 + r(Math.exp(-v))));
 const zeros = (n: number) => new Array<number>(n).fill(0);
 const zeros2 = (a: number, b: number) => Array.from({ length: a }, () => zeros(b));
@@ -120,14 +135,14 @@ function zeroGrads(T: number, B: number, I: number, H: number): FloatGrads {
  * `gE` (|gain_i| times the bound on dy_i) carried through the window's VJP, whose entrywise absolute value is at most
  * (1/s)(δ_ij + 1/N + |z_i z_j|/N) |gain_i|.
  */
-function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[]): void {
+function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[], inErr?: InputErr): void {
   const last = rows.length - 1;
   let s1 = 0;
   let s2 = 0;
   gh.forEach((g, i) => ((s1 = r(s1 + g)), (s2 = r(s2 + r(g * zOf(w, rows[last][i], r))))));
   const m1 = r(s1 / w.N);
   const m2 = r(s2 / w.N);
-  let a1 = 0, a2 = 0, e1 = 0, e2 = 0;
+  let a1 = 0, a2 = 0, e1 = 0, e2 = 0, gz = 0;
   if (Lda) {
     gh.forEach((g, i) => {
       const az = Math.abs((rows[last][i] - w.mu) / w.s);
@@ -135,19 +150,22 @@ function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, cu
       a2 += Math.abs(g) * az;
       e1 += gE ? gE[i] : 0;
       e2 += gE ? gE[i] * az : 0;
+      gz += inErr ? Math.abs(g) * inErr.ez[last][i] : 0;
     });
-    [a1, a2, e1, e2] = [a1 / w.N, a2 / w.N, e1 / w.N, e2 / w.N];
+    [a1, a2, e1, e2, gz] = [a1 / w.N, a2 / w.N, e1 / w.N, e2 / w.N, gz / w.N];
   }
   rows.forEach((row, q) => {
     if (currentOnly && q !== last) return;
     row.forEach((v, j) => {
       const own = q === last ? gh[j] : 0;
       const z = zOf(w, v, r);
-      da[q][j] = r(da[q][j] + r(r(r(own - m1) - r(z * m2)) / w.s));
+      const contrib = r(r(r(own - m1) - r(z * m2)) / w.s);
+      da[q][j] = r(da[q][j] + contrib);
       if (Lda)
         Lda[q][j] +=
           ((w.N + 4 + k) / w.s) * (Math.abs(own) + a1 + (w.K + Math.abs(z)) * a2 + Math.abs(z) * w.K * a1) +
-          ((q === last && gE ? gE[j] : 0) + e1 + Math.abs(z) * e2) / w.s;
+          ((q === last && gE ? gE[j] : 0) + e1 + Math.abs(z) * e2) / w.s +
+          (inErr ? (inErr.ez[q][j] * a2 + Math.abs(z) * gz) / w.s + Math.abs(contrib) * inErr.es : 0);
     });
   });
 }
@@ -267,13 +285,13 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       const dnc = dH.map((d, j) => r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j])))); // bound 4|dnc|, carried below
       const wcl = wc[t].lo;
       // dy's own bound E (units of u) reaches dgain as |z| E and dbias as E.
-      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, E: number[], Lg?: { gain: number[]; bias: number[] }) => {
+      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, E: number[], Lg?: { gain: number[]; bias: number[] }, ez?: number[]) => {
         for (let n = 0; n < dy.length; n++) {
           const z = zOf(w, a[n], r);
           gg.gain[n] = r(gg.gain[n] + r(dy[n] * z));
           gg.bias[n] = r(gg.bias[n] + dy[n]);
           if (Lg) {
-            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n];
+            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n] + (ez ? Math.abs(dy[n]) * ez[n] : 0);
             Lg.bias[n] += TB * Math.abs(dy[n]) + E[n];
           }
         }
@@ -304,13 +322,16 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       }
       // dpre's bound (4 roundings; dpre_o also carries dso's |dso| times σ'(o)), carried through both ATN VJPs.
       const Epre = rec ? dpre.map((d, n) => 4 * Math.abs(d) + (n >= 2 * H && n < 3 * H ? sg(so[t][n - 2 * H]) * Math.abs(dso[n - 2 * H]) : 0)) : [];
-      for (const [w, a, da, Lda, gg, pa, Lg] of [
-        [wx[t], ax, dAx, LdAx, g.atn_x, p.atn_x, direct?.atn_x],
-        [wh[t], ah, dAh, LdAh, g.atn_h, p.atn_h, direct?.atn_h],
+      // The matmul outputs ax, ah are not sites: their local bounds enter through the z and s the VJPs recompute.
+      for (const [w, a, da, Lda, gg, pa, Lg, La] of [
+        [wx[t], ax, dAx, LdAx, g.atn_x, p.atn_x, direct?.atn_x, Lax],
+        [wh[t], ah, dAh, LdAh, g.atn_h, p.atn_h, direct?.atn_h, Lah],
       ] as const) {
-        gradGainBias(w, a[t], dpre, gg, Epre, Lg);
-        winVjp(w, a.slice(w.lo, t + 1), dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k,
-          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined);
+        const rows = a.slice(w.lo, t + 1);
+        const ie = rec ? inputErr(w, rows, La.slice(w.lo, t + 1)) : undefined;
+        gradGainBias(w, a[t], dpre, gg, Epre, Lg, ie?.ez[ie.ez.length - 1]);
+        winVjp(w, rows, dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k,
+          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined, ie);
       }
       // dAh[t], dAx[t] are complete (windows t..t+k-1 are done); their bounds (k additions on top) reach dh_{t-1},
       // dx and the weight gradients through fixed coefficients (W, h_{t-1}, x), so they are charged there directly.

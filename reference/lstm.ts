@@ -131,8 +131,8 @@ export function forwardSample(m: MathCtx, inp: LstmInputs, b: number): SampleFor
     const nh = atnForwardStep(f.stH[t], inp.atn_h.gain, inp.atn_h.bias);
     const pre = nx.map((v, n) => v.plus(nh[n]));
     f.pre.push(pre);
-    const sf = pre.slice(H, 2 * H).map(m.sigmoid);
-    const si = pre.slice(0, H).map(m.sigmoid);
+    const sf = pre.slice(0, H).map(m.sigmoid);
+    const si = pre.slice(H, 2 * H).map(m.sigmoid);
     const so = pre.slice(2 * H, 3 * H).map(m.sigmoid);
     const tg = pre.slice(3 * H, 4 * H).map(m.tanh);
     const cp = cprev;
@@ -234,27 +234,14 @@ export function backwardSample(m: MathCtx, inp: LstmInputs, f: SampleForward, dh
   }
 }
 
-
-function runVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
+/** h, c and the gradients of Σ dh ⊙ h w.r.t. every input (ATN-4.3), exact. */
+export function lstmVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
   const inp = lstmInputs(m, args);
   const fw = Array.from({ length: inp.B }, (_, b) => forwardSample(m, inp, b));
   const dh = args.dh.map((r) => r.map((v) => v.map((l) => leafToBig(m.Big, l, args.dtype))));
   const grads = zeroGrads(m, inp);
-  fw.forEach((f, b) =>
-    backwardSample(
-      m,
-      inp,
-      f,
-      dh.map((r) => r[b]),
-      b,
-      grads,
-    ),
-  );
+  fw.forEach((f, b) => backwardSample(m, inp, f, dh.map((r) => r[b]), b, grads));
   return { h: byTime(fw.map((f) => f.h), inp.T), c: byTime(fw.map((f) => f.c), inp.T), grads };
-}
-
-export function lstmVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
-  return runVjp(m, args);
 }
 
 type Nested = number | Nested[];
@@ -324,7 +311,7 @@ export function lstmExpect(m: MathCtx, args: LstmArgs | LstmVjpArgs, op: 'lstm.f
     const tol = lstmTolerance({ ...floatInputs(args), dh: undefined }, u, lam);
     return { want: { h: d(out.h), c: d(out.c) }, tol: { h: tol.h, c: tol.c } };
   }
-  const out = runVjp(m, args as LstmVjpArgs);
+  const out = lstmVjp(m, args as LstmVjpArgs);
   const tol = lstmTolerance(floatInputs(args), u, lam);
   return { want: { h: d(out.h), c: d(out.c), grads: gradsToDouble(out.grads) }, tol: { h: tol.h, c: tol.c, grads: tol.grads! } };
 }

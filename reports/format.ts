@@ -11,6 +11,8 @@ export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOM
 export function verdict(r: CampaignResult): Verdict {
   if (r.summary.failed > 0) return 'DOES NOT CONFORM';
   if (!r.complete) return 'INCOMPLETE';
+  // Nothing ran (every check skipped: the target serves none of the ops or dtypes): not a conformance claim.
+  if (r.summary.passed === 0 && r.summary.errors === 0) return 'COULD NOT RUN';
   if (r.summary.conforms) return 'CONFORMS';
   if (r.summary.errors > 0 && r.summary.passed === 0) return 'COULD NOT RUN';
   return 'DOES NOT CONFORM';
@@ -25,6 +27,7 @@ export function verdictSentence(r: CampaignResult): string {
   const v = verdict(r);
   const counts = countsText(r);
   if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
+  if (v === 'COULD NOT RUN' && r.summary.errors === 0) return `COULD NOT RUN: no check applied to this target (${counts})`;
   return `${v} (${counts})`;
 }
 
@@ -44,6 +47,10 @@ export function short(x: number | undefined | null): string {
   const a = Math.abs(x);
   if (a >= 1e-3 && a < 1e4) return String(Number(x.toPrecision(3)));
   return x.toExponential(2);
+}
+
+export function runsText(n: number): string {
+  return `${n} run${n === 1 ? '' : 's'}`;
 }
 
 export function duration(ms: number): string {
@@ -264,10 +271,35 @@ export function suiteText(r: CampaignResult): string {
   return `${r.suite.name} ${r.suite.version} (${r.suite.commit})`;
 }
 
-export function targetText(r: CampaignResult): string {
+/** A hello field as text: hello comes from the target and may hold anything (a conforming one sends strings). */
+function helloString(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v) ?? String(v);
+}
+
+/** The target's name: hello.name when it sent one, else how it was named on the command line. */
+export function targetName(r: CampaignResult): string {
+  const n = r.target.hello?.name as unknown;
+  return typeof n === 'string' && n.trim() ? n : r.target.spec;
+}
+
+/** "name version", or "(no hello)". */
+export function helloText(r: CampaignResult): string {
   const h = r.target.hello;
-  const name = h ? `${h.name} ${h.version}` : '(no hello)';
-  return `${name} — ${r.target.spec}`;
+  return h ? `${helloString(h.name)} ${helloString(h.version)}`.trim() : '(no hello)';
+}
+
+export function backendText(r: CampaignResult): string {
+  return helloString(r.target.backend ?? r.target.hello?.backend) || '-';
+}
+
+/** hello.ops or hello.dtypes as a list of strings (empty when the target sent something else). */
+export function helloList(r: CampaignResult, key: 'ops' | 'dtypes'): string[] | undefined {
+  const v = r.target.hello?.[key] as unknown;
+  return Array.isArray(v) ? v.map(helloString) : undefined;
+}
+
+export function targetText(r: CampaignResult): string {
+  return `${helloText(r)} — ${r.target.spec}`;
 }
 
 /** A reason worth showing beside a check: skip and error reasons; not the replay line the campaign puts on failures. */

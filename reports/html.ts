@@ -5,7 +5,7 @@
  */
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
 import {
-  argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
+  backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
   failingChecks, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
 } from './format';
 import { renderPlots, type Plot } from './plots';
@@ -44,7 +44,7 @@ th { background: var(--bg); font-weight: 600; }
 td.clause { white-space: nowrap; font-weight: 600; }
 td.title { width: 32%; }
 td, li { overflow-wrap: anywhere; }
-.badge { display: inline-block; min-width: 44px; text-align: center; border-radius: 10px; padding: 0 8px; font-size: 12px; font-weight: 600; color: #fff; }
+.badge { display: inline-block; white-space: nowrap; overflow-wrap: normal; min-width: 44px; text-align: center; border-radius: 10px; padding: 0 8px; font-size: 12px; font-weight: 600; color: #fff; }
 .b-pass { background: var(--pass); } .b-fail { background: var(--fail); } .b-skip { background: var(--skip); } .b-error { background: var(--error); }
 ul.checks { list-style: none; margin: 0; padding: 0; } ul.checks li { margin: 1px 0; overflow-wrap: anywhere; }
 .st-pass { color: var(--pass); } .st-fail { color: var(--fail); font-weight: 600; } .st-skip { color: var(--skip); } .st-error { color: var(--error); font-weight: 600; }
@@ -66,10 +66,9 @@ function badge(status: CheckResult['status']): string {
 }
 
 function summaryHtml(r: CampaignResult): string {
-  const h = r.target.hello;
   const rows: Array<[string, string]> = [
-    ['Target', `${esc(h ? `${h.name} ${h.version}` : '(no hello)')} <span class="muted">— ${esc(r.target.spec)}</span>`],
-    ['Backend', esc(r.target.backend ?? h?.backend ?? '-')],
+    ['Target', `${esc(helloText(r))} <span class="muted">— ${esc(r.target.spec)}</span>`],
+    ['Backend', esc(backendText(r))],
     ['dtype', esc(r.dtype)],
     ['Suite', esc(suiteText(r))],
     ['Machine', esc(machineText(r))],
@@ -79,8 +78,10 @@ function summaryHtml(r: CampaignResult): string {
     ['Wall time', esc(duration(r.wallMs))],
     ['Checks', esc(`${r.checks.length}: ${r.summary.passed} passed, ${r.summary.failed} failed, ${r.summary.errors} errors, ${r.summary.skipped} skipped`)],
   ];
-  if (h?.ops) rows.push(['Ops served', esc(h.ops.join(', '))]);
-  if (h?.dtypes) rows.push(['dtypes served', esc(h.dtypes.join(', '))]);
+  const ops = helloList(r, 'ops');
+  const dtypes = helloList(r, 'dtypes');
+  if (ops) rows.push(['Ops served', esc(ops.join(', '))]);
+  if (dtypes) rows.push(['dtypes served', esc(dtypes.join(', '))]);
   return `<dl class="summary">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`;
 }
 
@@ -91,7 +92,7 @@ function clauseTable(r: CampaignResult): string {
         const reason = shownReason(c);
         const why = reason ? ` <span class="muted">— ${esc(reason)}</span>` : '';
         const anchor = c.status === 'fail' || c.status === 'error' ? `<a href="#${esc(anchorId(c))}">${esc(c.id)}</a>` : esc(c.id);
-        return `<li><span class="st-${c.status}">${STATUS_WORD[c.status]}</span> <code>${anchor}</code>${c.runs ? ` <span class="muted">(${c.runs} runs)</span>` : ''}${why}</li>`;
+        return `<li><span class="st-${c.status}">${STATUS_WORD[c.status]}</span> <code>${anchor}</code>${c.runs && !c.id.startsWith(VECTOR_PREFIX) ? ` <span class="muted">(${runsText(c.runs)})</span>` : ''}${why}</li>`;
       })
       .join('');
     return `<tr><td>${badge(row.status)}</td><td class="clause">${esc(row.clause)}</td><td class="title">${esc(row.title)}</td><td><ul class="checks">${checks}</ul></td></tr>`;
@@ -108,7 +109,7 @@ function anchorId(c: CheckResult): string {
 function failureCard(r: CampaignResult, c: CheckResult): string {
   const parts: string[] = [];
   parts.push(`<h3>${esc(c.clause)} — ${esc(c.title)}</h3>`);
-  parts.push(`<div class="muted">check <code>${esc(c.id)}</code> · ${badge(c.status)} · ${esc(c.runs)} runs · ${esc(duration(c.durationMs))}</div>`);
+  parts.push(`<div class="muted">check <code>${esc(c.id)}</code> · ${badge(c.status)} · ${esc(runsText(c.runs))} · ${esc(duration(c.durationMs))}</div>`);
   const reason = shownReason(c);
   if (reason) parts.push(`<p class="detail">${esc(reason)}</p>`);
   const ce = c.counterexample;
@@ -157,7 +158,7 @@ export interface HtmlOptions {
 
 export async function renderHtml(r: CampaignResult, opts: HtmlOptions = {}): Promise<string> {
   const v: Verdict = verdict(r);
-  const name = r.target.hello?.name ?? r.target.spec;
+  const name = targetName(r);
   const body: string[] = [];
   body.push(`<h1>ATN conformance report: ${esc(name)}</h1>`);
   body.push(`<div class="verdict v-${v.replace(/ /g, '-')}">${esc(v)}<small>${esc(countsText(r))}</small></div>`);

@@ -35,3 +35,22 @@ export function onInterrupt(onFirst?: (sig: NodeJS.Signals) => void): Interrupt 
     },
   };
 }
+
+/**
+ * In-process targets (reference, impl, mutants) answer through promises that resolve at once, so a campaign over them
+ * never returns to the event loop and a SIGINT/SIGTERM handler would only run at the end. This lets the event loop
+ * turn (setImmediate) before a request when `everyMs` have passed since the last turn. It patches `handle` in place so
+ * that what the target carries besides (a port's faults and hello) stays where the campaign looks for it.
+ */
+export function yieldingTarget<T extends { handle(req: R): Promise<S> }, R, S>(target: T, everyMs = 50): T {
+  const inner = target.handle.bind(target);
+  let last = Date.now();
+  target.handle = async (req: R): Promise<S> => {
+    if (Date.now() - last >= everyMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = Date.now();
+    }
+    return inner(req);
+  };
+  return target;
+}

@@ -13,7 +13,10 @@ export const REPORT_SCHEMA: object = reportSchema;
 
 /** The JSON value of a result: non-finite numbers as strings, undefined fields dropped. */
 export function reportValue(result: CampaignResult): unknown {
-  return JSON.parse(JSON.stringify(encodeNumbers(result)));
+  const v = JSON.parse(JSON.stringify(encodeNumbers(result))) as { target: { backend?: unknown } };
+  // target.backend is copied from the target's hello: whatever a port sent there is kept, as text.
+  if (v.target.backend !== undefined && typeof v.target.backend !== 'string') v.target.backend = JSON.stringify(v.target.backend);
+  return v;
 }
 
 /** Throws SchemaError when the result does not match the schema. */

@@ -5,7 +5,7 @@
  * reason. Text from the target is escaped, and characters XML 1.0 forbids are replaced, so the file always parses.
  */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
-import { clauseTitle, pretty, shownReason, replayCommand, verdictSentence, worstText } from './format';
+import { backendText, clauseTitle, pretty, targetName, shownReason, replayCommand, verdictSentence, worstText } from './format';
 
 /** Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
 export function xmlEscape(s: string): string {
@@ -68,10 +68,10 @@ function testcase(r: CampaignResult, c: CheckResult): string {
 
 export function renderJunit(r: CampaignResult): string {
   const s = r.summary;
-  const name = `atn-kit conformance: ${r.target.hello?.name ?? r.target.spec} (${r.dtype})`;
+  const name = `atn-kit conformance: ${targetName(r)} (${r.dtype})`;
   const props = [
     ['target', r.target.spec],
-    ['backend', r.target.backend ?? r.target.hello?.backend ?? ''],
+    ['backend', backendText(r)],
     ['dtype', r.dtype],
     ['seed', String(r.seed)],
     ['runs', String(r.runs)],

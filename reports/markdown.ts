@@ -1,7 +1,7 @@
 /** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
 import {
-  argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
+  backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
   uncoveredClauses, verdict, verdictSentence, worstText,
 } from './format';
 
@@ -45,12 +45,12 @@ function checkFailure(r: CampaignResult, c: CheckResult): string[] {
 export function renderMarkdown(r: CampaignResult): string {
   const out: string[] = [];
   const v = verdict(r);
-  out.push(`# ATN conformance report: ${mdText(r.target.hello?.name ?? r.target.spec)}`, '');
+  out.push(`# ATN conformance report: ${mdText(targetName(r))}`, '');
   if (!r.complete) out.push('> **INCOMPLETE REPORT** — the campaign was interrupted or is still running; checks not listed did not run.', '');
   out.push(`**Verdict: ${verdictSentence(r)}**`, '');
   out.push('| | |', '|---|---|');
   out.push(`| Target | ${mdText(targetText(r))} |`);
-  out.push(`| Backend | ${mdText(r.target.backend ?? r.target.hello?.backend ?? '-')} |`);
+  out.push(`| Backend | ${mdText(backendText(r))} |`);
   out.push(`| dtype | ${r.dtype} |`);
   out.push(`| Suite | ${mdText(suiteText(r))} |`);
   out.push(`| Machine | ${mdText(machineText(r))} |`);
@@ -64,7 +64,7 @@ export function renderMarkdown(r: CampaignResult): string {
 
   out.push('## Clauses', '', '| Status | Clause | Title | Checks |', '|---|---|---|---|');
   for (const row of clauseRows(r)) {
-    const checks = row.checks.map((c) => `\`${mdText(c.id)}\` ${STATUS_WORD[c.status]}${c.runs ? ` (${c.runs} runs)` : ''}`).join('<br>');
+    const checks = row.checks.map((c) => `\`${mdText(c.id)}\` ${STATUS_WORD[c.status]}${c.runs && !c.id.startsWith(VECTOR_PREFIX) ? ` (${runsText(c.runs)})` : ''}`).join('<br>');
     out.push(`| ${STATUS_WORD[row.status]} | ${row.clause} | ${mdText(row.title)} | ${checks} |`);
   }
   const unc = uncoveredClauses(r);

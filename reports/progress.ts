@@ -52,7 +52,7 @@ export class Progress {
     const filled = Math.round(frac * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const secs = ((now - this.started) / 1000).toFixed(0);
-    const cols = this.out.columns ?? 100;
+    const cols = this.out.columns || 100;
     const head = `${bar} ${String(Math.round(frac * 100)).padStart(3)}% ${secs}s `;
     const label = this.label.slice(0, Math.max(0, cols - head.length - 1));
     this.out.write(`\r${head}${label}\x1b[K`);

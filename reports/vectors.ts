@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { decodeNumbers, encodeNumbers } from '../protocol/codec';
 import { AtnError } from '../protocol/errors';
@@ -46,6 +46,16 @@ export interface Corpus {
   createdAt: string;
   referencePrecision?: number;
   cases: VectorCase[];
+}
+
+/** The corpus frozen in the repository (reports/vectors/), found from the source tree or from dist/. */
+export function builtinCorpusDir(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'reports', 'vectors');
+    if (existsSync(join(candidate, CORPUS_FILE))) return candidate;
+    if (existsSync(join(dir, CORPUS_FILE)) && dir.endsWith(join('reports', 'vectors'))) return dir;
+    if (dirname(dir) === dir) return join(__dirname, 'vectors');
+  }
 }
 
 /** A corpus that cannot be used: the message names the file, the case id and the field. */

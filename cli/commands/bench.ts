@@ -10,7 +10,7 @@ export async function run(argv: string[]): Promise<number> {
         '',
         'Times, on one backend, forward + backward of the ATN op at k = 1, 4, 16, 64, 128 against LN (shape [128,32,256]),',
         'and one training step (forward, BPTT, adam) of LN-LSTM and ATN-LSTM k=25 at T=100, B=50, I=2, H=128.',
-        'Prints a table, then one JSON line. Medians of several runs after warm-up; the best of a few interleaved rounds.',
+        'Prints a table, then one JSON line: medians of 15 runs after 2 warm-up runs, the variants interleaved run by run.',
         'Targets are printed beside the numbers; the exit status is 0 whether they are met or not (a bench is not a test).',
         '',
       ].join('\n'),
@@ -30,8 +30,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const log = (line: string) => process.stderr.write(line + '\n');
-  const r = await runBench(backend, { quick: !!p.flags.quick, log });
-  if (!p.flags['json-only']) process.stdout.write(formatTable(r) + '\n');
-  process.stdout.write(JSON.stringify(r) + '\n');
+  const { result, context } = await runBench(backend, { quick: !!p.flags.quick, log });
+  if (!p.flags['json-only']) process.stdout.write(formatTable(result, context) + '\n');
+  process.stdout.write(JSON.stringify(result) + '\n');
   return 0;
 }

@@ -10,20 +10,22 @@ import { call, type Target } from '../../protocol/target';
 import { resolveTarget, TargetSpecError } from '../../protocol/targets';
 import type { Hello } from '../../protocol/types';
 import type { CampaignResult, CheckResult, Fault } from '../../properties/lib/types';
-import { verdictSentence } from '../../reports/format';
+import { diagnoseFailures } from '../../reports/diagnosis';
+import { verdict, verdictSentence } from '../../reports/format';
 import { gradeCorpus, selectCases } from '../../reports/grade';
-import { onInterrupt } from '../../reports/interrupt';
+import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { machineInfo, suiteInfo, summarize } from '../../properties/lib/campaign';
 import { Progress } from '../../reports/progress';
-import { CorpusError, loadCorpus, type VectorDtype } from '../../reports/vectors';
+import { builtinCorpusDir, CorpusError, loadCorpus, type VectorDtype } from '../../reports/vectors';
 import { writeReport } from '../../reports/write';
 import { onlyFlags, parseFlags, str, UsageError } from '../flags';
 
-const USAGE = `usage: atn check --vectors DIR (--port "COMMAND" | --target reference|impl|mutant:ID) [--backend NAME]
+const USAGE = `usage: atn check [--vectors DIR] (--port "COMMAND" | --target reference|impl|mutant:ID) [--backend NAME]
                  [--dtype float32|float64] [--only ID[,ID...]] [--out DIR] [--json]
 
-Grades a target on the frozen vector corpus DIR/corpus.json (written by atn vectors) and writes
+Grades a target on the frozen vector corpus DIR/corpus.json (written by atn vectors; default: the corpus that ships
+with atn-kit, reports/vectors/) and writes
 report.json, report.md, report.html and junit.xml to --out (default ./atn-check).
 --dtype defaults to float32 when the target serves it, else float64. Exit 0 all pass, 1 a vector fails, 2 could not run.`;
 
@@ -39,8 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   onlyFlags(p, ['vectors', 'port', 'target', 'backend', 'dtype', 'only', 'out', 'json', 'help']);
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
-  const vectors = str(p, 'vectors');
-  if (!vectors) throw new UsageError('--vectors DIR is required (write a corpus with: atn vectors --out DIR)');
+  const vectors = str(p, 'vectors') ?? builtinCorpusDir();
   const port = str(p, 'port');
   const targetName = str(p, 'target');
   const backend = str(p, 'backend');
@@ -66,14 +67,16 @@ export async function run(argv: string[]): Promise<number> {
   const started = Date.now();
   let target: Target;
   try {
-    target = await resolveTarget({ target: targetName, port, backend });
+    target = yieldingTarget(await resolveTarget({ target: targetName, port, backend }));
   } catch (e) {
     if (e instanceof TargetSpecError) throw new UsageError(e.message);
-    if (e instanceof PortStartError || (e instanceof Error && e.name === 'PortStartError')) {
+    if (e instanceof PortStartError) {
       process.stderr.write(`atn check: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // Unknown mutant ids and backends that do not load: say why and exit 2.
+    process.stderr.write(`atn check: could not start target ${targetSpecString(targetName, port)}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
   }
   const interrupt = onInterrupt();
   try {
@@ -114,17 +117,25 @@ export async function run(argv: string[]): Promise<number> {
       complete,
       checks: checks as CheckResult[],
       faults: [...faults],
-      summary: summarize(checks, complete),
+      summary: { ...summarize(checks, complete), conforms: summarize(checks, complete).conforms && checks.some((c) => c.status === 'pass') },
     };
+    try {
+      const d = diagnoseFailures(checks);
+      if (d) result.diagnosis = d;
+    } catch (e) {
+      process.stderr.write(`atn check: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
     const written = await writeReport(result, out);
     if (json) process.stdout.write(reportJson(result));
     log(`atn check: ${checks.length} vectors of ${loaded.file} (${dtype}) against ${result.target.spec}`);
+    if (result.diagnosis?.best) log(`  behaves like: ${result.diagnosis.best.id} (${result.diagnosis.best.description})`);
     log(`  ${verdictSentence(result)}`);
     for (const c of checks.filter((x) => x.status === 'fail' || x.status === 'error').slice(0, 10))
       log(`  FAIL ${c.clause} ${c.id}: ${c.counterexample?.detail ?? c.reason ?? ''}`.slice(0, 300));
     log(`  report: ${written.html}\n          ${written.md}\n          ${written.json}\n          ${written.junit}`);
     if (!complete) return result.summary.failed > 0 ? 1 : 2;
-    return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 0;
+    const v = verdict(result);
+    return v === 'CONFORMS' ? 0 : v === 'COULD NOT RUN' && result.summary.errors === 0 ? 2 : 1;
   } finally {
     interrupt.dispose();
     await target.close();

@@ -13,8 +13,8 @@ import { DEFAULT_RUNS, runCampaign } from '../../properties/lib/campaign';
 import { seedFromEnv } from '../../properties/lib/seed';
 import type { CampaignDtype } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';
-import { duration, verdict, verdictSentence } from '../../reports/format';
-import { onInterrupt } from '../../reports/interrupt';
+import { duration, targetName as displayName, verdict, verdictSentence } from '../../reports/format';
+import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { Progress } from '../../reports/progress';
 import { writePartial, writeReport } from '../../reports/write';
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
 
   let target: Target;
   try {
-    target = await resolveTarget({ target: targetName, port, backend });
+    target = yieldingTarget(await resolveTarget({ target: targetName, port, backend }));
   } catch (e) {
     if (e instanceof TargetSpecError) throw new UsageError(e.message);
     if (e instanceof PortStartError) {
@@ -87,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         throw new UsageError(`the target ${spec} serves dtypes ${hello.dtypes.join(', ')}; it cannot be run with --dtype ${dtype}`);
     } else dtype = !hello || hello.dtypes.includes('float32') ? 'float32' : 'float64';
 
+    let partialFailed = false;
     const result = await runCampaign({
       target,
       targetSpec: spec,
@@ -94,10 +95,21 @@ export async function run(argv: string[]): Promise<number> {
       seed,
       runs,
       signal: interrupt.signal,
-      onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} cases)` : ''}`),
-      onCheckDone: (_r, partial) => writePartial(partial, out).then(() => undefined),
+      onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} case${cases === 1 ? '' : 's'})` : ''}`),
+      // A failed progress write must not end the campaign; the final write reports any real problem.
+      onCheckDone: (_r, partial) =>
+        writePartial(partial, out).then(
+          () => undefined,
+          (e: unknown) => {
+            if (!partialFailed) process.stderr.write(`atn report: could not write the partial report: ${e instanceof Error ? e.message : String(e)}\n`);
+            partialFailed = true;
+          },
+        ),
     });
     progress.finish();
+
+    // A campaign in which every check was skipped proves nothing: never write conforms = true for it.
+    if (result.summary.passed === 0) result.summary.conforms = false;
 
     // Mutant diagnosis: which known mistake the failures look like (best effort: a report without it is still a report).
     try {
@@ -109,14 +121,15 @@ export async function run(argv: string[]): Promise<number> {
 
     const written = await writeReport(result, out);
     if (json) process.stdout.write(reportJson(result));
-    log(`atn report: ${result.target.hello?.name ?? spec} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`);
+    log(`atn report: ${displayName(result)} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`);
     for (const c of result.checks.filter((x) => x.status === 'fail' || x.status === 'error'))
       log(`  ${c.status === 'fail' ? 'FAIL ' : 'ERROR'} ${c.clause} ${c.id}: ${c.counterexample?.detail ?? c.reason ?? ''}`.slice(0, 240));
     if (result.diagnosis?.best) log(`  behaves like: ${result.diagnosis.best.id} (${result.diagnosis.best.description})`);
     log(`  ${verdictSentence(result)}`);
     log(`  report: ${written.html}\n          ${written.md}\n          ${written.json}\n          ${written.junit}`);
     if (!result.complete) return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 2;
-    return verdict(result) === 'CONFORMS' ? 0 : 1;
+    const v = verdict(result);
+    return v === 'CONFORMS' ? 0 : v === 'COULD NOT RUN' && result.summary.errors === 0 ? 2 : 1;
   } finally {
     progress.finish();
     interrupt.dispose();

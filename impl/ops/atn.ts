@@ -5,7 +5,7 @@
  * Host path (wasm, cpu, tensorflow): the O(T*B*H) work stays on the backend (per-step max/min, scaling by a power of
  * two, two-pass mean and M2, normalization, affine); the O(T*B) window statistics are read back and combined in
  * float64 on the host by atn_window.ts, at a cost independent of k. Its gradient is the closed form of ATN-4.1
- * (atn_grad.ts), registered with tf.customGrad under the name ATN_KERNEL.
+ * (atn_grad.ts), attached with tf.customGrad; both run in tf.tidy scopes named after ATN_KERNEL (kernel_names.ts).
  * Device path (webgpu, which cannot read synchronously in Node): atn_graph.ts, tfjs ops only, autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -13,9 +13,9 @@ import { badArgument } from '../../protocol/errors';
 import { atnGrad, type AtnSaved } from './atn_grad';
 import { atnGraph } from './atn_graph';
 import { layoutOf, scaleExponent, windowStats } from './atn_window';
+import { ATN_KERNEL } from './kernel_names';
 
-/** Name shared by the op and its gradient (tfjs-core style). */
-export const ATN_KERNEL = 'Atn';
+export { ATN_KERNEL } from './kernel_names';
 
 export interface AtnOptions {
   k: number;
@@ -53,7 +53,7 @@ export function checkAtnOptions(a: tf.Tensor, opts: AtnOptions): { T: number; B:
  */
 export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
   const { T, B, H, eps32 } = checkAtnOptions(a, opts);
-  return tf.tidy(() => {
+  return tf.tidy(ATN_KERNEL, () => {
     const gain = opts.gain ?? tf.ones([H]);
     const bias = opts.bias ?? tf.zeros([H]);
     if ((opts.path ?? defaultPath()) === 'device') return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
@@ -97,30 +97,32 @@ function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, dm: HostD
   }
   if (!scaled) p.fill(1);
   const x = scaled ? tf.mul(a, tf.tensor(Float32Array.from(p), rowShape)) : a;
-  // 2. two-pass step statistics, in units of 1/p
+  // 2. step statistics in units of 1/p, two-pass with the correction term: d = x - m (exact where x is near the
+  // float32 mean m, which is where it matters), a = d/p + m/p, the step's mean is m + sum(d)/H. Without the correction the
+  // rounding of m (~u|m|) would enter the window variance to first order (Chan's formula assumes exact means),
+  // an error ~u*K_t relative in s_t that ATN-7.3 does not allow for the ghat/s term.
   const m = tf.mean(x, -1, true);
   const d = tf.sub(x, m);
-  const q = tf.sum(tf.square(d), -1);
+  const sd = tf.sum(d, -1).dataSync();
+  const q32 = tf.sum(tf.square(d), -1).dataSync();
   const m32 = m.dataSync();
-  const q32 = q.dataSync();
-  const mean = new Float64Array(R), m2 = new Float64Array(R), hi = new Float64Array(R), lo = new Float64Array(R);
+  const base = new Float64Array(R), mean = new Float64Array(R), m2 = new Float64Array(R);
   for (let r = 0; r < R; r++) {
-    mean[r] = m32[r] / p[r];
-    m2[r] = q32[r] / (p[r] * p[r]);
-    hi[r] = mx[r];
-    lo[r] = mn[r];
+    base[r] = m32[r] / p[r];
+    mean[r] = (m32[r] + sd[r] / H) / p[r];
+    m2[r] = Math.max(0, q32[r] - (sd[r] * sd[r]) / H) / (p[r] * p[r]);
   }
   // 3. window statistics on the host (float64, window-local, O(T*B) whatever k is)
-  const W = windowStats(L, k, H, eps, mean, m2, hi, lo);
-  // 4. z = (a - mu_t)/s_t = d * A + C with A = 1/(p s_t), C = (step mean - mu_t)/s_t: both bounded by ~K_t
+  const W = windowStats(L, k, H, eps, mean, m2, Float64Array.from(mx), Float64Array.from(mn));
+  // 4. z = (a - mu_t)/s_t = d * A + C with A = 1/(p s_t), C = (m/p - mu_t)/s_t: both bounded by ~K_t
   const A = new Float32Array(R), C = new Float32Array(R);
   for (let r = 0; r < R; r++) {
     A[r] = 1 / (p[r] * W.s[r]);
-    C[r] = (mean[r] - W.mu[r]) / W.s[r];
+    C[r] = (base[r] - W.mu[r]) / W.s[r];
   }
   const z = tf.add(tf.mul(d, tf.tensor(A, rowShape)), tf.tensor(C, rowShape));
   const y = tf.add(tf.mul(z, gain), bias);
   save([d, z, gain]);
-  const saved: AtnSaved = { dims: { T, B, H, k, batchMajor }, p, mean, W };
+  const saved: AtnSaved = { dims: { T, B, H, k, batchMajor }, p, base, W };
   return { value: y, gradFunc: (dy: tf.Tensor3D, s: tf.Tensor[]) => atnGrad(dy, s as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D], saved) };
 }

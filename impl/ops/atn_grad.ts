@@ -4,19 +4,22 @@
  * entries of window t):
  *   da_{s,h} = ghat_{s,h}/s_s - sum_{t=s}^{s+k-1} (1/s_t) (m1_t + z_{t;(s,h)} m2_t),  z_{t;(s,h)} = (a_{s,h} - mu_t)/s_t
  *   dgain = sum_{t,b} dy z,  dbias = sum_{t,b} dy.
- * With a_{s,h} = d_{s,h}/p_s + mean_s (d the centred scaled step from the forward pass) the window sum splits into
- *   sum_t u_t + mean_s sum_t v_t - sum_t mu_t v_t  +  (d_{s,h}/p_s) sum_t v_t,   u = m1/s, v = m2/s^2,
+ * With a_{s,h} = d_{s,h}/p_s + base_s exactly (d the scaled step minus its float32 mean m, base = m/p; from the
+ * forward pass) the window sum splits into
+ *   sum_t u_t + base_s sum_t v_t - sum_t mu_t v_t  +  (d_{s,h}/p_s) sum_t v_t,   u = m1/s, v = m2/s^2,
  * forward-looking window sums of [T,B] values, taken in float64 on the host (atn_window.ts, window-local), so that
  * da = ghat * alpha + d * beta + gamma costs a few elementwise passes whatever k is.
  */
 import * as tf from '@tensorflow/tfjs';
 import { forwardWindowSums, layoutOf, type WindowStats } from './atn_window';
+import { ATN_GRAD } from './kernel_names';
 
 export interface AtnSaved {
   dims: { T: number; B: number; H: number; k: number; batchMajor: boolean };
-  /** Per row: the power of two the step was scaled by, its exact mean, and the window statistics. */
+  /** Per row: the power of two the step was scaled by, its float32 mean (unscaled; a = d/p + base exactly), and the
+   * window statistics. */
   p: Float64Array;
-  mean: Float64Array;
+  base: Float64Array;
   W: WindowStats;
 }
 
@@ -25,6 +28,10 @@ const COEF_LO = 2 ** -100;
 const COEF_HI = 2 ** 100;
 
 export function atnGrad(dy: tf.Tensor3D, saved: [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D], S: AtnSaved): tf.Tensor[] {
+  return tf.tidy(ATN_GRAD, () => atnGradIn(dy, saved, S));
+}
+
+function atnGradIn(dy: tf.Tensor3D, saved: [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D], S: AtnSaved): tf.Tensor[] {
   const [d, z, gain] = saved;
   const { T, B, H, k, batchMajor } = S.dims;
   const R = T * B;
@@ -38,7 +45,7 @@ export function atnGrad(dy: tf.Tensor3D, saved: [tf.Tensor3D, tf.Tensor3D, tf.Te
   const gcol = tf.reshape(gain, [H, 1]);
   const S1 = tf.matMul(dy2, gcol).dataSync(); // sum_h ghat
   const S2 = tf.matMul(w2, gcol).dataSync(); // sum_h ghat z
-  const { p, mean, W } = S;
+  const { p, base, W } = S;
   const u = new Float64Array(R), v = new Float64Array(R), q = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     const s = W.s[r];
@@ -52,7 +59,7 @@ export function atnGrad(dy: tf.Tensor3D, saved: [tf.Tensor3D, tf.Tensor3D, tf.Te
   for (let r = 0; r < R; r++) {
     alpha[r] = 1 / W.s[r];
     beta[r] = -Sv[r] / p[r];
-    gamma[r] = -(Su[r] + mean[r] * Sv[r] - Sq[r]);
+    gamma[r] = -(Su[r] + base[r] * Sv[r] - Sq[r]);
     for (const c of [alpha[r], beta[r], gamma[r]]) {
       const m = Math.abs(c);
       if (m !== 0 && (m < COEF_LO || m > COEF_HI)) wide = true;

@@ -13,9 +13,9 @@ import { EMPTY_EXP, joinT, normalizeT, stepStatsT, type StatsT } from './atn_ten
 /** S shifted forward in time by o steps (time-major [T,B]); the first o rows become empty groups. */
 function shift(S: StatsT, o: number, T: number, B: number): StatsT {
   if (o === 0) return S;
-  if (o >= T) return { e: tf.fill([T, B], EMPTY_EXP), m: tf.zeros([T, B]), q: tf.zeros([T, B]) };
+  if (o >= T) return { e: tf.fill([T, B], EMPTY_EXP), m: tf.zeros([T, B]), s1: tf.zeros([T, B]), q: tf.zeros([T, B]) };
   const f = (x: tf.Tensor, v: number) => tf.concat([tf.fill([o, B], v), tf.slice(x, [0, 0], [T - o, B])], 0);
-  return { e: f(S.e, EMPTY_EXP), m: f(S.m, 0), q: f(S.q, 0) };
+  return { e: f(S.e, EMPTY_EXP), m: f(S.m, 0), s1: f(S.s1, 0), q: f(S.q, 0) };
 }
 
 /** Entries of the L-step block ending at t - o, per t ([T,1] constant): max(0, min(L, t-o+1)) * H. */
@@ -61,4 +61,25 @@ export function atnGraph(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, o
     const y = normalizeT(step.d, step.e, step.m, W, N, opts.eps, gain, bias) as tf.Tensor3D;
     return opts.batchMajor ? tf.transpose(y, [1, 0, 2]) : y;
   });
+}
+
+/**
+ * Known limit of the autodiff paths (this file and AtnStream; not of the closed-form gradient of the host path): the
+ * small steps of a window are rescaled to the window's largest scale, and the gradient through that rescaling
+ * underflows in float32 when the steps' magnitudes differ by more than about 2^100 (with small dy). Within
+ * AUTODIFF_SPREAD the gradient meets ATN-7.3; the forward pass has no such limit.
+ */
+export const AUTODIFF_SPREAD = 2 ** 60;
+
+/** Largest ratio of step magnitudes (max |a| of a step; all-zero steps left out) within one window of one sample. */
+export function stepSpread(a: number[][][], k: number): number {
+  let worst = 1;
+  for (let b = 0; b < a[0].length; b++) {
+    const c = a.map((m) => Math.max(...m[b].map(Math.abs)));
+    for (let t = 0; t < a.length; t++) {
+      const w = c.slice(Math.max(0, t - k + 1), t + 1).filter((x) => x > 0);
+      if (w.length) worst = Math.max(worst, Math.max(...w) / Math.min(...w));
+    }
+  }
+  return worst;
 }

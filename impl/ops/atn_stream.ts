@@ -63,7 +63,7 @@ export class AtnStream {
     if (prev && prev.m.shape[0] !== B) throw badArgument('a', 'ATN-6.3', `batch changed from ${prev.m.shape[0]} to ${B} without reset()`);
     return tf.tidy(() => {
       const s = stepStatsT(a);
-      const item = this.own({ e: s.e, m: s.m, q: s.q, steps: 1 });
+      const item = this.own({ e: s.e, m: s.m, s1: s.s1, q: s.q, steps: 1 });
       this.back.push(item);
       this.backAgg = this.backAgg ? this.own(this.join(this.backAgg, item, H), this.backAgg === this.back[0] ? undefined : this.backAgg) : item;
       this.t++;
@@ -118,7 +118,7 @@ export class AtnStream {
 
   /** Keeps an aggregate's tensors beyond the current tidy scope; optionally releases the one it replaces. */
   private own(a: Agg, replaces?: Agg): Agg {
-    for (const t of [a.e, a.m, a.q]) {
+    for (const t of [a.e, a.m, a.s1, a.q]) {
       if (!this.owned.has(t)) {
         tf.keep(t);
         this.owned.add(t);
@@ -129,7 +129,7 @@ export class AtnStream {
   }
 
   private release(a: Agg): void {
-    for (const t of [a.e, a.m, a.q]) {
+    for (const t of [a.e, a.m, a.s1, a.q]) {
       if (this.owned.delete(t)) t.dispose();
     }
   }

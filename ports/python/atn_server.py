@@ -16,6 +16,7 @@ import math
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ inside the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from atn_protocol import AtnError, f32, parse_atn, parse_atn_vjp, parse_ln, parse_lstm, serve  # noqa: E402
 
@@ -48,13 +49,13 @@ class Stats:
         N = len(vals)
         self.N = N
         lo, hi = min(vals), max(vals)
-        if lo == hi and MUTANT != "unbiased-variance":
+        if lo == hi:
             # var is exactly 0: z = 0 exactly (a float mean of equal values need not be exact).
             if eps == 0 or MUTANT == "eps-dropped":
                 raise AtnError("degenerate_window", "ATN-6.6",
                                "%s: the window of step t=%d, sample b=%d (0-based) is constant (%d entries equal %r) and eps = 0, so var + eps = 0 (ATN-6.6)"
                                % (arg, t, b, N, lo), arg)
-            self.z = [0.0] * N
+            self.z = [math.nan if MUTANT == "unbiased-variance" and N == 1 else 0.0] * N  # 0/0 for N - 1 = 0
             self._e, self._s, self._big = 0, math.sqrt(eps), True
             if MUTANT == "eps-outside-sqrt":
                 self._s = eps

@@ -22,10 +22,12 @@ are refused (degenerate_window, ATN-6.6) before the module sees them.
 
 import argparse
 import importlib.util
+import math
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ inside the repository
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 from atn_protocol import (AtnError, check_windows, parse_atn, parse_atn_vjp, parse_ln, parse_lstm,  # noqa: E402
                           parse_lstm_vjp, serve)
@@ -187,8 +189,10 @@ class Adapter:
         if not vjp:
             with torch.no_grad():
                 h, c = m(x, h0, c0)
+            self.lstm_degenerate(p, h, c)
             return {"h": self.as_list(h, "h"), "c": self.as_list(c, "c")}
         h, c = m(x, h0, c0)
+        self.lstm_degenerate(p, h, c)
         dh = torch.tensor(p["dh"], dtype=dtype)
         if list(h.shape) != list(dh.shape):
             raise internal("ATN-8.5", "the module returned h of shape %s, expected %s: no VJP for a wrong shape" % (list(h.shape), list(dh.shape)))
@@ -203,6 +207,36 @@ class Adapter:
         for name in ("atn_x", "atn_h", "atn_c"):
             grads[name] = {"gain": grad(params[name + ".gain"]), "bias": grad(params[name + ".bias"])}
         return {"h": self.as_list(h, "h"), "c": self.as_list(c, "c"), "grads": grads}
+
+    @staticmethod
+    def lstm_degenerate(p, h, c):
+        """degenerate_window (ATN-6.6) when eps = 0 and a window of a^x, a^h or c is constant, as the reference
+        answers: a^x from the inputs, a^h and c from the module's own h and c (a module answers NaN or anything)."""
+        if p["eps"] != 0 or not torch.is_tensor(h) or not torch.is_tensor(c):
+            return
+        T, B, I, H, k = p["T"], p["B"], p["I"], p["H"], p["k"]
+        if list(h.shape) != [T, B, H] or list(c.shape) != [T, B, H]:
+            return  # a wrong shape is reported as such
+        P = p["params"]
+        hl, cl = h.detach().tolist(), c.detach().tolist()
+
+        def affine(row, W, bias):
+            return [math.fsum([row[i] * W[i][j] for i in range(len(row))] + [bias[j]]) for j in range(len(bias))]
+
+        seqs = {name: [[None] * T for _ in range(B)] for name in ("params.atn_x", "params.atn_h", "params.atn_c")}
+        for b in range(B):
+            for t in range(T):
+                seqs["params.atn_x"][b][t] = affine(p["x"][t][b], P["w_xh"], P["b_x"])
+                seqs["params.atn_h"][b][t] = affine(p["h0"][b] if t == 0 else hl[t - 1][b], P["w_hh"], P["b_h"])
+                seqs["params.atn_c"][b][t] = cl[t][b]
+        for t in range(T):
+            for name, seq in seqs.items():
+                for b in range(B):
+                    vals = [v for s in range(max(0, t - k + 1), t + 1) for v in seq[b][s]]
+                    if min(vals) == max(vals):
+                        raise AtnError("degenerate_window", "ATN-6.6",
+                                       "%s: the window of step t=%d, sample b=%d (0-based) is constant and eps = 0, so var + eps = 0 (ATN-6.6)"
+                                       % (name, t, b), name)
 
     def lstm_forward(self, args):
         return self.lstm(parse_lstm(args, list(DTYPES)), False)

@@ -170,6 +170,13 @@ export function size(max: number, min = 1): fc.Arbitrary<number> {
   return fc.oneof({ arbitrary: fc.constant(min), weight: 1 }, { arbitrary: fc.integer({ min, max }), weight: 3 });
 }
 
+/** k = 1 (LN per step), k within 1..T (sliding windows: most mistakes show there), k > T (warm-up only). */
+const kModes = fc.oneof(
+  { arbitrary: fc.constant('one' as const), weight: 1 },
+  { arbitrary: fc.constant('within' as const), weight: 3 },
+  { arbitrary: fc.constant('beyond' as const), weight: 1 },
+);
+
 /** T, B, H and k: k = 1, k within 1..T, or k > T (warm-up only, ATN-1.6) are all generated. */
 export function dims(lim: Limits): fc.Arbitrary<Dims> {
   return fc
@@ -177,7 +184,7 @@ export function dims(lim: Limits): fc.Arbitrary<Dims> {
       T: size(lim.maxT),
       B: size(lim.maxB),
       H: size(lim.maxH),
-      kMode: fc.constantFrom('one', 'within', 'beyond'),
+      kMode: kModes,
       kPick: fc.nat({ max: 1000 }),
     })
     .map(({ T, B, H, kMode, kPick }) => {
@@ -321,13 +328,36 @@ export function atnHardCase(dtype: CampaignDtype, lim: Limits = SMALL): fc.Arbit
   return fc.oneof(...REGIMES.filter((r) => r !== 'general').map((r) => atnCase(dtype, r, lim)));
 }
 
-/** dy of the case's shape: values in [-1, 1] with some exact zeros. */
+/** The smallest sqrt(var_t + eps) over the windows of a case (in doubles: a generator's estimate). */
+export function minWindowScale(c: AtnCase): number {
+  const T = c.a.length, B = c.a[0].length;
+  let smin = Infinity;
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++) {
+      const w = c.a.slice(Math.max(0, t - c.k + 1), t + 1).flatMap((m) => m[b]);
+      const big = Math.max(...w.map(Math.abs)) || 1; // scaled, so that squares of 1e-30 or 1e30 stay in range
+      const mu = w.reduce((x, v) => x + v / big, 0) / w.length;
+      const v = w.reduce((x, v) => x + (v / big - mu) ** 2, 0) / w.length;
+      smin = Math.min(smin, Math.sqrt(v + c.eps / big / big) * big);
+    }
+  return smin;
+}
+
+/**
+ * dy of the case's shape: values in [-1, 1] with some exact zeros, scaled by a power of two so that da stays well
+ * inside the dtype's range (da ~ k (N + 2) |g dy| / s_t: a window of scale 1e-30, or of subnormals, would otherwise
+ * ask a float32 target for gradients beyond 3.4e38, which it cannot represent).
+ */
 export function withDy(dtype: CampaignDtype, cases: fc.Arbitrary<AtnCase>, lim: Limits = SMALL): fc.Arbitrary<AtnVjpCase> {
   const n = Math.max(lim.maxT, 8) * lim.maxB * Math.max(lim.maxH, 2);
   return fc.record({ c: cases, dy: pool(n), zeros: fc.nat({ max: 3 }) }).map(({ c, dy, zeros }) => {
     const r = rounder(dtype);
     const T = c.a.length, B = c.a[0].length, H = c.a[0][0].length;
-    return { ...c, dy: build3(T, B, H, (_t, _b, _h, i) => (zeros > 0 && i % (zeros + 2) === 0 ? 0 : r(dy[i % n]))) };
+    const g = Math.max(1, ...(c.gain ?? []).map(Math.abs));
+    const bound = (Math.min(c.k, T) * (Math.min(c.k, T) * H + 2) * g) / minWindowScale(c);
+    const limit = dtype === 'float32' ? 2 ** 100 : 2 ** 1000;
+    const scale = bound > limit ? 2 ** -Math.ceil(Math.log2(bound / limit)) : 1;
+    return { ...c, dy: build3(T, B, H, (_t, _b, _h, i) => (zeros > 0 && i % (zeros + 2) === 0 ? 0 : r(dy[i % n] * scale))) };
   });
 }
 
@@ -396,7 +426,7 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
       B: size(lim.maxB),
       I: size(lim.maxI),
       H: size(lim.maxH),
-      kMode: fc.constantFrom('one', 'within', 'beyond'),
+      kMode: kModes,
       kPick: fc.nat({ max: 1000 }),
       eps: opts.eps ?? fc.constantFrom(1e-5, 1e-3, 0),
       omit: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReference, type Reference } from '../../reference';
+import { packageVersion } from '../../reference/reference';
 import { call, type Target } from '../../protocol/target';
 import type { Hello } from '../../protocol/types';
 import { CHECKS } from './checks';
@@ -32,6 +33,8 @@ export interface CampaignOptions {
   onProgress?: (p: { check: string; index: number; total: number; cases: number }) => void;
   onCheckDone?: (result: CheckResult, partial: CampaignResult) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Time a failing check may spend shrinking (default 5 s; `atn mutants` may want less). */
+  shrinkMs?: number;
 }
 
 function repoRoot(): string | undefined {
@@ -49,21 +52,15 @@ function repoRoot(): string | undefined {
 /** The suite's name, version (package.json) and commit (`git rev-parse HEAD`, else "unknown"). */
 export function suiteInfo(): CampaignResult['suite'] {
   const root = repoRoot();
-  let version = 'unknown';
   let commit = 'unknown';
-  if (root) {
-    try {
-      version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-    } catch {
-      // unreadable: unknown
-    }
+  if (root)
     try {
       commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || 'unknown';
     } catch {
       // not a git checkout (an npm install): unknown
     }
-  }
-  return { name: 'atn-kit', version, commit };
+  const version = packageVersion();
+  return { name: 'atn-kit', version: version === '0.0.0' ? 'unknown' : version, commit };
 }
 
 export function machineInfo(): CampaignResult['machine'] {
@@ -150,6 +147,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       seed,
       runs,
       signal: opts.signal,
+      shrinkMs: opts.shrinkMs,
       onCase: () => opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: ++cases }),
     };
     opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: 0 });

@@ -3,6 +3,8 @@
  * included) or |got - want| <= tol; NaN never agrees. The result must have exactly the structure and shapes of the
  * expectation: a missing or extra key, a squeezed or extra dimension, a string where a number belongs, each fails with
  * a detail naming the place. ratio = |got - want| / tol (Infinity for a structural failure or NaN; 0 for got === want).
+ * At dtype float32 the correctly rounded float32 result also agrees (got === fround(want)): an exact result just above
+ * the largest float32 rounds to Infinity, which is all a float32 target can answer, while want (a double) is finite.
  */
 import type { Expectation } from '../../reference';
 import type { Worst } from './types';
@@ -34,6 +36,7 @@ export function describeWorst(w: Worst): string {
 }
 
 class Walker {
+  constructor(private readonly float32 = false) {}
   ratios: number[] = [];
   worst: Worst | undefined;
   structural: string | undefined;
@@ -54,7 +57,11 @@ class Walker {
     let ratio: number;
     if (Number.isNaN(got) || Number.isNaN(want)) ratio = Infinity;
     else if (got === want) ratio = 0;
-    else ratio = tol > 0 ? Math.abs(got - want) / tol : Infinity; // Infinity for an overflowed output or tol 0
+    else {
+      ratio = tol > 0 ? Math.abs(got - want) / tol : Infinity; // Infinity for an overflowed output or tol 0
+      // The correctly rounded float32 answer is never wrong (it is Infinity just above the float32 range).
+      if (this.float32 && got === Math.fround(want)) ratio = Math.min(ratio, 1);
+    }
     this.ratios.push(ratio);
     if (!this.worst || ratio > this.worst.ratio)
       this.worst = { output, index: index.slice(), got, want, tol, ratio };
@@ -69,6 +76,11 @@ class Walker {
     if (Array.isArray(want)) {
       if (!Array.isArray(got)) {
         this.fail(output, index, `expected an array of length ${want.length}, got ${shape(got)} (a squeezed or missing dimension)`);
+        return;
+      }
+      const dg = depth(got), dw = depth(want);
+      if (dg !== dw) {
+        this.fail(output, index, `${dg}-dimensional, expected ${dw}-dimensional (${dg < dw ? 'a dimension is missing, e.g. squeezed' : 'an extra dimension'})`);
         return;
       }
       if (got.length !== want.length) {
@@ -107,6 +119,13 @@ class Walker {
   }
 }
 
+/** Nesting depth of an array along its first elements (0 for a non-array). */
+function depth(v: unknown): number {
+  let d = 0;
+  for (let x = v; Array.isArray(x); x = x[0]) d++;
+  return d;
+}
+
 function shape(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
@@ -115,8 +134,13 @@ function shape(v: unknown): string {
   return `a ${typeof v}${typeof v === 'number' ? ` (${v})` : ''}`;
 }
 
-export function compare(got: unknown, exp: Expectation): CompareResult {
-  const w = new Walker();
+export interface CompareOptions {
+  /** The campaign dtype: float32 also accepts the correctly rounded float32 result. */
+  dtype?: 'float32' | 'float64';
+}
+
+export function compare(got: unknown, exp: Expectation, opts: CompareOptions = {}): CompareResult {
+  const w = new Walker(opts.dtype === 'float32');
   w.walk(got, exp.want, exp.tol, '', []);
   if (w.structural !== undefined) {
     const worst = w.structuralWorst as Worst;

@@ -16,7 +16,12 @@ import type { Check, CheckContext, CheckResult, Worst } from '../types';
 /** The campaign passes an abort signal along with the contract's context. */
 export interface RunContext extends CheckContext {
   signal?: AbortSignal;
+  /** Time a failing check may spend shrinking its counterexample (default DEFAULT_SHRINK_MS). */
+  shrinkMs?: number;
 }
+
+/** Shrinking re-runs the reference many times: past this budget the best counterexample so far is reported. */
+export const DEFAULT_SHRINK_MS = 5000;
 
 export type Point = { x: number; y: number; group?: string };
 
@@ -99,7 +104,7 @@ export function expectOf(ctx: CheckContext, op: ReferenceOp, args: Record<string
 export async function agree(ctx: CheckContext, s: Session, op: ReferenceOp, args: Record<string, unknown>): Promise<Outcome & { result: Record<string, unknown>; exp: Expectation }> {
   const exp = expectOf(ctx, op, args);
   const result = await s.result(op, args);
-  const cmp = compare(result, exp);
+  const cmp = compare(result, exp, { dtype: ctx.dtype });
   return { ok: cmp.ok, detail: `${op}: ${cmp.detail}`, worst: cmp.worst, ratio: maxRatio(cmp.ratios), result, exp };
 }
 
@@ -163,10 +168,14 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const ratios: number[] = [];
       const series: Record<string, Point[]> = {};
       let searching = true; // false once a case failed: shrinking runs are not samples of the distribution
+      let failedAt = 0;
+      const shrinkMs = ctx.shrinkMs ?? DEFAULT_SHRINK_MS;
       let cases = 0;
       let harness: unknown;
       const prop = fc.asyncProperty(spec.arb(ctx), async (input: T) => {
         if (ctx.signal?.aborted) return true; // finish the remaining runs at once; reported as interrupted below
+        // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
+        if (!searching && Date.now() - failedAt > shrinkMs) return true;
         let o: Outcome;
         try {
           o = await runCase(spec, input, new Session(ctx.target), ctx);
@@ -181,7 +190,10 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
           if (o.ratio !== undefined) ratios.push(o.ratio);
           for (const [name, pts] of Object.entries(o.points ?? {})) (series[name] ??= []).push(...pts);
         }
-        if (!o.ok) searching = false;
+        if (!o.ok && searching) {
+          searching = false;
+          failedAt = Date.now();
+        }
         return o.ok;
       });
       const params = fcParams<[T]>({ seed: ctx.seed, numRuns, checkId: spec.id, multiply: false });
