@@ -10,7 +10,7 @@ const COMMANDS: Record<string, string> = {
   report: 'run the conformance campaign and write report.{json,md,html} and junit.xml',
   mutants: 'run the default campaign against every catalogue mutant [--json]',
   vectors: 'write the frozen vector corpus: --out DIR [--add-from REPORT]',
-  check: 'grade a port on a vector corpus: --vectors DIR --port "COMMAND"',
+  check: 'grade a port on the frozen vector corpus: --port "COMMAND" | --target NAME [--vectors DIR]',
   bench: 'benchmark the tfjs implementation (ATN against LN, ATN-LSTM) [--backend NAME]',
 };
 

@@ -20,9 +20,11 @@ export function checkEnvelope(v: unknown): { id: Id; req?: Request; error?: AtnE
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     return { id: null, error: new AtnError('bad_request', 'ATN-8.2', 'request must be a JSON object {id, op, args} (ATN-8.2)') };
   const o = v as Record<string, unknown>;
-  const id: Id = typeof o.id === 'string' || typeof o.id === 'number' ? o.id : null;
-  if (!('id' in o) || (typeof o.id !== 'string' && typeof o.id !== 'number'))
-    return { id, error: new AtnError('bad_request', 'ATN-8.2', 'id: must be a string or a number (ATN-8.2)', 'id') };
+  // A JSON number id beyond the double range (1e400) parses as Infinity: not an id we could echo faithfully.
+  const validId = typeof o.id === 'string' || (typeof o.id === 'number' && Number.isFinite(o.id));
+  const id: Id = validId ? (o.id as string | number) : null;
+  if (!validId)
+    return { id, error: new AtnError('bad_request', 'ATN-8.2', 'id: must be a string or a finite number (ATN-8.2)', 'id') };
   if (typeof o.op !== 'string') return { id, error: new AtnError('bad_request', 'ATN-8.2', 'op: must be a string (ATN-8.2)', 'op') };
   const args = o.args === undefined ? {} : o.args;
   if (args === null || typeof args !== 'object' || Array.isArray(args))

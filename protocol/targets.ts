@@ -31,7 +31,12 @@ export async function resolveTarget(spec: TargetSpec): Promise<Target> {
   }
   if (t.startsWith('mutant:')) {
     const { createMutantTarget } = require('../mutants') as typeof import('../mutants');
-    return createMutantTarget(t.slice('mutant:'.length));
+    try {
+      return createMutantTarget(t.slice('mutant:'.length));
+    } catch (e) {
+      // An unknown id is a usage mistake: the message lists the known ids.
+      throw new TargetSpecError(e instanceof Error ? e.message : String(e));
+    }
   }
   throw new TargetSpecError(`unknown target ${JSON.stringify(t)}: use reference, impl or mutant:ID (atn mutants lists the ids)`);
 }

@@ -62,6 +62,9 @@ export function atnVjpTol(m: MathCtx, unit: Unit, x: AtnBig, dy: Big[][][], stat
     step.map((row, b) =>
       row.map((_, h) => {
         let acc = m.zero;
+        // Underflow: a product g*dy in the subnormal range is off by up to lam/2 absolutely, and 1/s_t amplifies
+        // that (ATN-7.3, last term): lam * (2 + |z|(1 + K_t)) / s_t per window.
+        let under = m.zero;
         for (let t = s; t <= Math.min(T - 1, s + k - 1); t++) {
           const st = stats[t][b];
           const w = win[t][b];
@@ -69,8 +72,9 @@ export function atnVjpTol(m: MathCtx, unit: Unit, x: AtnBig, dy: Big[][][], stat
           const own = t === s ? w.gAbs[h] : m.zero;
           const bracket = own.plus(w.m1).plus(st.K.plus(zs).times(w.m2)).plus(zs.times(st.K).times(w.m1));
           acc = acc.plus(w.f.times(bracket));
+          under = under.plus(zs.times(st.K.plus(1)).plus(2).div(st.s));
         }
-        return twoU.times(acc).plus(fourLam);
+        return twoU.times(acc).plus(unit.lam.times(2).times(under)).plus(fourLam);
       }),
     ),
   );
