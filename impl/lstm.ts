@@ -8,12 +8,14 @@ import { badArgument } from '../protocol/errors';
 import type { LstmGrads, Mat, Ten3, Vec } from '../protocol/types';
 import type { Leaf, Leaf1, Leaf2, Leaf3, LstmArgs, LstmVjpArgs } from '../spec/args';
 import { coreBackward, coreForward, type CoreDims, type CoreOps, type CoreTape } from './lstm_core';
-import { lstmGraph } from './lstm_graph';
+import { lstmGraph, type LstmTaps } from './lstm_graph';
 import { standardInit } from './lstm_init';
 import { defaultPath } from './ops/atn';
+// A cycle (target.ts imports this module); checkDegenerate is only called at run time, after both have loaded.
+import { checkDegenerate } from './target';
 
 export { standardInit, orthogonal, tiledIdentity } from './lstm_init';
-export { AtnLstmCell, lstmGraph } from './lstm_graph';
+export { AtnLstmCell, lstmGraph, type LstmTaps } from './lstm_graph';
 
 export interface Affine<T extends tf.Tensor1D = tf.Tensor1D> {
   gain: T;
@@ -100,13 +102,20 @@ function checkShapes(x: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, p: LstmTensors)
 /**
  * The layer: h and c, each [T][B][H], differentiable in x, h0, c0 and every parameter. k >= 1, eps >= 0 (used as the
  * float32 value it rounds to). A degenerate window throws AtnError degenerate_window (ATN-6.6) on the host path (the
- * device path yields NaN there).
+ * device path yields NaN there; `taps` then receives the ATN inputs for checking, see lstmForwardArrays).
  */
-export function lstmLayer(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: LstmTensors, opts: LstmOptions): { h: tf.Tensor3D; c: tf.Tensor3D } {
+export function lstmLayer(
+  x: tf.Tensor3D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  p: LstmTensors,
+  opts: LstmOptions,
+  taps?: LstmTaps,
+): { h: tf.Tensor3D; c: tf.Tensor3D } {
   const { T, B, I, H } = checkShapes(x, h0, c0, p);
   if (!Number.isInteger(opts.k) || opts.k < 1) throw badArgument('k', 'ATN-6.1', `must be a positive integer, got ${opts.k}`);
   if (!(opts.eps >= 0) || !Number.isFinite(opts.eps)) throw badArgument('eps', 'ATN-6.2', `must be finite and non-negative, got ${opts.eps}`);
-  if ((opts.path ?? defaultPath()) === 'device') return lstmGraph(x, h0, c0, p, opts);
+  if ((opts.path ?? defaultPath()) === 'device') return lstmGraph(x, h0, c0, p, opts, taps);
   const G = 4 * H;
   const dims: CoreDims = { T, B, I, H, k: opts.k, eps: Math.fround(opts.eps) };
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -249,26 +258,55 @@ function argTensors(args: LstmArgs): { x: tf.Tensor3D; h0: tf.Tensor2D; c0: tf.T
   };
 }
 
+/**
+ * ATN-6.6 for the device path, which yields NaN instead of throwing: with eps = 0, a window of ATN_x, ATN_h or ATN_c
+ * whose entries are all equal. The inputs of ATN_x and ATN_h come from the taps, those of ATN_c are c itself. Checked
+ * in this order, so the window named is the first one the host path would have met (a degenerate window makes every
+ * later entry NaN, and NaN entries never look constant).
+ */
+function checkTaps(taps: Float32Array[], c: Ten3, T: number, B: number, H: number, k: number, eps32: number): void {
+  const [ax, ah] = taps;
+  checkDegenerate(ax, T, B, 4 * H, k, eps32, 'ATN_x');
+  checkDegenerate(ah, T, B, 4 * H, k, eps32, 'ATN_h');
+  checkDegenerate(Float32Array.from(c.flat(2)), T, B, H, k, eps32, 'ATN_c');
+}
+
+/** Reads h, c (and the taps, when the device path filled them) without synchronous reads, and frees the tensors. */
+async function readOutputs(h: tf.Tensor, c: tf.Tensor, taps: LstmTaps, more: tf.Tensor[] = []) {
+  const tapList = taps.ax && taps.ah ? [taps.ax, taps.ah] : [];
+  try {
+    const [hv, cv, ...rest] = await Promise.all([h, c, ...more].map((t) => t.array()));
+    const tv = (await Promise.all(tapList.map((t) => t.data()))) as Float32Array[];
+    return { h: hv as Ten3, c: cv as Ten3, more: rest, taps: tv };
+  } finally {
+    tf.dispose([h, c, ...more, ...tapList]);
+  }
+}
+
 /** lstm.forward on parsed arguments (float32): h and c as [T][B][H] arrays. `path` as in LstmOptions. */
-export function lstmForwardArrays(args: LstmArgs, path?: LstmOptions['path']): { h: Ten3; c: Ten3 } {
-  let result: { h: Ten3; c: Ten3 } | undefined;
-  tf.tidy(() => {
+export async function lstmForwardArrays(args: LstmArgs, path?: LstmOptions['path']): Promise<{ h: Ten3; c: Ten3 }> {
+  const taps: LstmTaps = {};
+  const eps = num(args.eps);
+  const [h, c] = tf.tidy(() => {
     const { x, h0, c0, p } = argTensors(args);
-    const { h, c } = lstmLayer(x, h0, c0, p, { k: args.k, eps: num(args.eps), path });
-    result = { h: h.arraySync() as Ten3, c: c.arraySync() as Ten3 };
+    const r = lstmLayer(x, h0, c0, p, { k: args.k, eps, path }, taps);
+    return [r.h, r.c];
   });
-  return result!;
+  const out = await readOutputs(h, c, taps);
+  if (out.taps.length) checkTaps(out.taps, out.c, args.T, args.B, args.H, args.k, Math.fround(eps));
+  return { h: out.h, c: out.c };
 }
 
 /** lstm.vjp on parsed arguments (float32): h, c and the gradient of sum(dh * h) with respect to every input. */
-export function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path']): { h: Ten3; c: Ten3; grads: LstmGrads } {
-  let result: { h: Ten3; c: Ten3; grads: LstmGrads } | undefined;
-  tf.tidy(() => {
+export async function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path']): Promise<{ h: Ten3; c: Ten3; grads: LstmGrads }> {
+  const taps: LstmTaps = {};
+  const eps = num(args.eps);
+  const [hv, cv, ...gt] = tf.tidy(() => {
     const { x, h0, c0, p } = argTensors(args);
     const { T, B, H } = args;
     const dh = tf.tensor3d(flat3(args.dh), [T, B, H]);
     const inputs = [x, h0, c0, ...lstmTensorList(p)];
-    let hv: tf.Tensor3D | undefined, cv: tf.Tensor3D | undefined;
+    let hk: tf.Tensor3D | undefined, ck: tf.Tensor3D | undefined;
     const f = (...t: tf.Tensor[]) => {
       const [tx, th0, tc0, wxh, whh, bx, bh, gx, ox, gh, oh, gc, oc] = t;
       const r = lstmLayer(tx as tf.Tensor3D, th0 as tf.Tensor2D, tc0 as tf.Tensor2D, {
@@ -276,22 +314,23 @@ export function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path']): { 
         atn_x: { gain: gx as tf.Tensor1D, bias: ox as tf.Tensor1D },
         atn_h: { gain: gh as tf.Tensor1D, bias: oh as tf.Tensor1D },
         atn_c: { gain: gc as tf.Tensor1D, bias: oc as tf.Tensor1D },
-      }, { k: args.k, eps: num(args.eps), path });
-      hv = tf.keep(r.h);
-      cv = tf.keep(r.c);
+      }, { k: args.k, eps, path }, taps);
+      hk = tf.keep(r.h);
+      ck = tf.keep(r.c);
       return r.h;
     };
-    const g = tf.grads(f)(inputs, dh).map((t) => t.arraySync());
-    const a1 = (i: number) => g[i] as Vec;
-    const grads: LstmGrads = {
-      x: g[0] as Ten3, h0: g[1] as Mat, c0: g[2] as Mat, w_xh: g[3] as Mat, w_hh: g[4] as Mat, b_x: a1(5), b_h: a1(6),
-      atn_x: { gain: a1(7), bias: a1(8) }, atn_h: { gain: a1(9), bias: a1(10) }, atn_c: { gain: a1(11), bias: a1(12) },
-    };
-    result = { h: hv!.arraySync() as Ten3, c: cv!.arraySync() as Ten3, grads };
-    hv!.dispose();
-    cv!.dispose();
+    const g = tf.grads(f)(inputs, dh);
+    return [hk!, ck!, ...g];
   });
-  return result!;
+  const out = await readOutputs(hv, cv, taps, gt);
+  if (out.taps.length) checkTaps(out.taps, out.c, args.T, args.B, args.H, args.k, Math.fround(eps));
+  const g = out.more;
+  const a1 = (i: number) => g[i] as Vec;
+  const grads: LstmGrads = {
+    x: g[0] as Ten3, h0: g[1] as Mat, c0: g[2] as Mat, w_xh: g[3] as Mat, w_hh: g[4] as Mat, b_x: a1(5), b_h: a1(6),
+    atn_x: { gain: a1(7), bias: a1(8) }, atn_h: { gain: a1(9), bias: a1(10) }, atn_c: { gain: a1(11), bias: a1(12) },
+  };
+  return { h: out.h, c: out.c, grads };
 }
 
 /** The LN-LSTM baseline: the ATN-LSTM with k = 1 (ATN-2.1), same initialisation and training. */

@@ -11,6 +11,16 @@ import { AtnStream } from './ops/atn_stream';
 import { matMul } from './ops/matmul';
 import type { LstmOptions, LstmTensors } from './lstm';
 
+/**
+ * The inputs of ATN_x and ATN_h ([T][B][4H], tf.keep'd: the caller disposes them), filled by lstmGraph when asked for.
+ * Why: the graph yields NaN for a degenerate window, and a^h is only known while computing; the caller reads these
+ * with the outputs and checks them (ATN-6.6). ATN_c's inputs are the c output itself.
+ */
+export interface LstmTaps {
+  ax?: tf.Tensor3D;
+  ah?: tf.Tensor3D;
+}
+
 /** Gates and state update of one step from the two normalized preactivations (ATN-3.3..3.5). */
 function update(zx: tf.Tensor2D, zh: tf.Tensor2D, c: tf.Tensor2D, atnC: AtnStream): { h: tf.Tensor2D; c: tf.Tensor2D } {
   const [f, i, o, g] = tf.split(tf.add(zx, zh), 4, 1);
@@ -18,7 +28,7 @@ function update(zx: tf.Tensor2D, zh: tf.Tensor2D, c: tf.Tensor2D, atnC: AtnStrea
   return { h: tf.mul(tf.sigmoid(o), tf.tanh(atnC.step(cn))) as tf.Tensor2D, c: cn };
 }
 
-export function lstmGraph(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: LstmTensors, opts: LstmOptions): { h: tf.Tensor3D; c: tf.Tensor3D } {
+export function lstmGraph(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: LstmTensors, opts: LstmOptions, taps?: LstmTaps): { h: tf.Tensor3D; c: tf.Tensor3D } {
   const [T, B, I] = x.shape as [number, number, number];
   const G = 4 * (h0.shape[1] as number);
   const sh = new AtnStream({ k: opts.k, eps: opts.eps, gain: p.atn_h.gain, bias: p.atn_h.bias });
@@ -26,13 +36,21 @@ export function lstmGraph(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: L
   try {
     return tf.tidy(() => {
       const ax = tf.reshape(tf.add(matMul(tf.reshape(x, [T * B, I]) as tf.Tensor2D, p.w_xh), p.b_x), [T, B, G]) as tf.Tensor3D;
-      const yx = tf.unstack(atn(ax, { k: opts.k, eps: opts.eps, gain: p.atn_x.gain, bias: p.atn_x.bias, path: opts.path })) as tf.Tensor2D[];
+      const yx = atn(ax, { k: opts.k, eps: opts.eps, gain: p.atn_x.gain, bias: p.atn_x.bias, path: opts.path });
       let h: tf.Tensor2D = h0, c: tf.Tensor2D = c0;
-      const hs: tf.Tensor2D[] = [], cs: tf.Tensor2D[] = [];
+      const hs: tf.Tensor2D[] = [], cs: tf.Tensor2D[] = [], ahs: tf.Tensor2D[] = [];
       for (let t = 0; t < T; t++) {
-        ({ h, c } = update(yx[t], sh.step(tf.add(matMul(h, p.w_hh), p.b_h) as tf.Tensor2D), c, sc));
+        // A slice, not tf.unstack: tfjs's Unpack gradient fails for a single output (T = 1).
+        const yt = tf.reshape(tf.slice(yx, [t, 0, 0], [1, B, G]), [B, G]) as tf.Tensor2D;
+        const ah = tf.add(matMul(h, p.w_hh), p.b_h) as tf.Tensor2D;
+        ahs.push(ah);
+        ({ h, c } = update(yt, sh.step(ah), c, sc));
         hs.push(h);
         cs.push(c);
+      }
+      if (taps) {
+        taps.ax = tf.keep(ax);
+        taps.ah = tf.keep(tf.stack(ahs) as tf.Tensor3D);
       }
       return { h: tf.stack(hs) as tf.Tensor3D, c: tf.stack(cs) as tf.Tensor3D };
     });

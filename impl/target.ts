@@ -148,7 +148,7 @@ export async function createImplTarget(opts: ImplTargetOptions = {}): Promise<Ta
       const [y] = await read(tf.tidy(() => [layerNorm(tf.tensor2d(x, [B, H]), { eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) })]));
       return { y: nest2(y, B, H) };
     },
-    'lstm.forward': (args) => lstmForwardArrays(parseLstmArgs(args, PARSE)) as unknown as Record<string, unknown>,
-    'lstm.vjp': (args) => lstmVjpArrays(parseLstmVjpArgs(args, PARSE)) as unknown as Record<string, unknown>,
+    'lstm.forward': async (args) => (await lstmForwardArrays(parseLstmArgs(args, PARSE))) as unknown as Record<string, unknown>,
+    'lstm.vjp': async (args) => (await lstmVjpArrays(parseLstmVjpArgs(args, PARSE))) as unknown as Record<string, unknown>,
   });
 }

@@ -52,14 +52,27 @@ class Recorder implements Probe {
 class Perturber implements Probe {
   readonly recording = false;
   private i = 0;
+  /** The shift actually applied, (v + step) - v: not `step` when v + step rounds (v huge next to step). */
+  applied = 0;
   constructor(
     private readonly target: number,
     private readonly step: number,
   ) {}
   site(v: number): number {
-    return this.i++ === this.target ? v + this.step : v;
+    if (this.i++ !== this.target) return v;
+    const w = v + this.step;
+    this.applied = w - v;
+    return w;
   }
 }
+
+/**
+ * Smallest step used (2^-968): a normal double with 2^54 binades of headroom above the subnormals, so that v + step
+ * is resolved to full precision and the output differences it causes are not lost to underflow. 1e-7 of a tiny
+ * site's scale (a b_x entry of 5e-324, a value of 1e-310) is 0 or a subnormal with a few bits: the difference quotient
+ * was then 0/0 or x/0, i.e. NaN or Infinity for a perfectly bounded output.
+ */
+const MIN_STEP = 2 ** -968;
 
 /** Σ_s |∂y/∂v_s| L_s + D(y) for one sample's sub-problem (B = 1), flattened as {h, c, grads}. */
 function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
@@ -79,15 +92,25 @@ function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]
     // Step: 1e-7 of the site's scale, max(|v|, L) (L sums the operands' magnitudes), but at most 1e-4 |v| so that a
     // site with a huge bound (K >> 1) is still perturbed in its linear range.
     const v = Math.abs(rec.values[s]);
-    const step = 1e-7 * (v > 0 ? Math.min(Math.max(v, L), 1e3 * v) : L);
-    const y1 = flatten(pick(lstmFloat(p, id, 'none', new Perturber(s, step))));
+    // A non-finite site value (overflow in the replica) cannot be perturbed: every output is then unbounded.
+    if (!Number.isFinite(v) || !Number.isFinite(L)) {
+      acc.fill(Infinity);
+      return;
+    }
+    const step = Math.max(MIN_STEP, 1e-7 * (v > 0 ? Math.min(Math.max(v, L), 1e3 * v) : L));
+    const pert = new Perturber(s, step);
+    const y1 = flatten(pick(lstmFloat(p, id, 'none', pert)));
     for (let i = 0; i < y1.length; i++) {
-      const sens = (y1[i] - y0[i]) / step;
-      if (sens !== 0) acc[i] += Math.abs(sens) * L;
+      const dy = y1[i] - y0[i];
+      if (dy === 0) continue; // also y0 = y1 = ±Infinity: no measurable dependence
+      // dy NaN or infinite (the replica overflowed or went NaN): no bound derivable, Infinity (never NaN, never 0*Inf).
+      const sens = Number.isFinite(dy) ? Math.abs(dy / pert.applied) : Infinity;
+      acc[i] += Number.isFinite(sens) ? sens * L : Infinity;
     }
   });
   // A sensitivity the replica cannot measure (non-finite values) leaves that entry unbounded rather than NaN.
-  for (let i = 0; i < acc.length; i++) if (Number.isNaN(acc[i])) acc[i] = Infinity;
+  // (D terms can be NaN too: 0 * Infinity when a window's s is 0.)
+  for (let i = 0; i < acc.length; i++) if (!(acc[i] >= 0)) acc[i] = Infinity;
   return { like, acc };
 }
 

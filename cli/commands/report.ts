@@ -9,7 +9,8 @@ import { PortStartError } from '../../protocol/port';
 import { call, type Target } from '../../protocol/target';
 import { resolveTarget, TargetSpecError } from '../../protocol/targets';
 import type { Hello } from '../../protocol/types';
-import { DEFAULT_RUNS, runCampaign } from '../../properties/lib/campaign';
+import { REPORT_RUNS, runCampaign } from '../../properties/lib/campaign';
+import { scaledRuns } from '../../properties/lib/seed';
 import { seedFromEnv } from '../../properties/lib/seed';
 import type { CampaignDtype } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';
@@ -26,7 +27,7 @@ const USAGE = `usage: atn report [--target reference|impl|mutant:ID | --port "CO
 
 Runs every clause-named check against the target and writes report.html, report.md, report.json and junit.xml
 to --out (default ./atn-report). Defaults: --target impl, --dtype float32 (the impl is float32-only; other targets
-default to float32 when they serve it), --runs ${DEFAULT_RUNS} per property (times ATN_RUNS), --seed ATN_SEED or the
+default to float32 when they serve it), --runs ${REPORT_RUNS} per property (times ATN_RUNS), --seed ATN_SEED or the
 suite's fixed seed. --json prints report.json on stdout. Exit 0 conforms, 1 a clause fails, 2 could not run.`;
 
 function parseSeed(v: string | undefined): number | undefined {
@@ -93,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
       targetSpec: spec,
       dtype,
       seed,
-      runs,
+      runs: runs ?? scaledRuns(REPORT_RUNS),
       signal: interrupt.signal,
       onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} case${cases === 1 ? '' : 's'})` : ''}`),
       // A failed progress write must not end the campaign; the final write reports any real problem.

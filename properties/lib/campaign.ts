@@ -19,6 +19,12 @@ import type { CampaignDtype, CampaignResult, Check, CheckResult, Fault } from '.
 /** Default runs per generated property (small: the reference computes in BigNumber). */
 export const DEFAULT_RUNS = 20;
 
+/**
+ * Default runs per property of `atn report` (the README's main job): ten times the test default. The main job has a
+ * budget of 5 minutes; 200 runs take about 15 s on the tfjs implementation and about 30 s through the Python port.
+ */
+export const REPORT_RUNS = 200;
+
 export interface CampaignOptions {
   target: Target;
   /** How the target was named (e.g. "reference", "impl --backend wasm", "port: python3 atn_server.py"). */
