@@ -3,6 +3,7 @@
  * (a harness problem) is not a catch; it is reported separately so that it cannot hide a surviving mutant.
  */
 import { runCampaign } from '../properties/lib/campaign';
+import { diagnoseFailures } from '../reports/diagnosis';
 import type { CampaignDtype, CheckResult } from '../properties/lib/types';
 import { createBaseTarget, createMutantTarget } from './index';
 
@@ -17,6 +18,8 @@ export interface MutantOutcome {
   /** Checks that errored (not catches), with the reason. */
   errors: string[];
   first?: { check: string; clause: string; detail: string; requests: unknown[]; path?: string };
+  /** The diagnosis of the campaign's failures ("behaves like"), as `atn report` would print it; none for the base. */
+  diagnosedAs?: { id: string; confidence: number };
   wallMs: number;
 }
 
@@ -49,7 +52,12 @@ function summarizeChecks(id: string, checks: CheckResult[], wallMs: number): Mut
 /** Runs the default campaign (all CHECKS) against mutant `id`, or against the base when id is "base". */
 export async function runMutantCampaign(id: string, opts: MutantCampaignOptions = {}): Promise<MutantOutcome> {
   const target = id === BASE_ROW ? createBaseTarget() : createMutantTarget(id);
-  const r = await runCampaign({ target, targetSpec: id === BASE_ROW ? 'mutant base' : `mutant:${id}`, dtype: opts.dtype ?? 'float32', seed: opts.seed, runs: opts.runs });
+  const dtype = opts.dtype ?? 'float32';
+  const r = await runCampaign({ target, targetSpec: id === BASE_ROW ? 'mutant base' : `mutant:${id}`, dtype, seed: opts.seed, runs: opts.runs });
+  const outcome = summarizeChecks(id, r.checks, r.wallMs);
+  // The diagnosis must name the mutant a campaign ran against (issue: "a campaign against each mutant names it").
+  const d = await diagnoseFailures(r.checks, r.target.hello ? { target, ops: r.target.hello.ops, dtype } : undefined);
+  if (d?.best) outcome.diagnosedAs = { id: d.best.id, confidence: d.best.confidence };
   await target.close();
-  return summarizeChecks(id, r.checks, r.wallMs);
+  return outcome;
 }

@@ -79,14 +79,14 @@ const caseArb = fc.record({
 });
 
 /** The reference's expectation, or null after checking that the impl refuses a degenerate window the same way. */
-function expectOrDegenerate(ref: Reference, op: 'lstm.forward' | 'lstm.vjp', args: Record<string, unknown>, run: () => unknown) {
+async function expectOrDegenerate(ref: Reference, op: 'lstm.forward' | 'lstm.vjp', args: Record<string, unknown>, run: () => Promise<unknown>) {
   try {
     return ref.expect(op, args);
   } catch (e) {
     if (!(e instanceof AtnError) || e.code !== 'degenerate_window') throw e;
     let code: string | undefined;
     try {
-      run();
+      await run();
     } catch (f) {
       code = f instanceof AtnError ? f.code : String(f);
     }
@@ -104,12 +104,12 @@ beforeAll(async () => {
 describe('impl ATN-LSTM against the reference', () => {
   it('ATN-3.1..3.5 lstm.forward agrees with the reference within ATN-7.4 (T 1..12, B 1..4, I 1..4, H 1..8, k 1..16)', async () => {
     await assertProperty(
-      fc.property(caseArb, (c) => {
+      fc.asyncProperty(caseArb, async (c) => {
         const args = lstmArgs(c);
         const run = () => lstmForwardArrays(parseLstmArgs(args, PARSE));
-        const exp = expectOrDegenerate(ref, 'lstm.forward', args, run);
+        const exp = await expectOrDegenerate(ref, 'lstm.forward', args, run);
         if (!exp) return true;
-        const r = compare(run(), exp);
+        const r = compare(await run(), exp);
         if (!r.ok) throw new Error(`${JSON.stringify(c)}: ${r.detail}`);
         return true;
       }),
@@ -119,12 +119,12 @@ describe('impl ATN-LSTM against the reference', () => {
 
   it('ATN-4.3 lstm.vjp (BPTT) agrees with the reference within ATN-7.4', async () => {
     await assertProperty(
-      fc.property(caseArb, (c) => {
+      fc.asyncProperty(caseArb, async (c) => {
         const args = lstmArgs(c, true);
         const run = () => lstmVjpArrays(parseLstmVjpArgs(args, PARSE));
-        const exp = expectOrDegenerate(ref, 'lstm.vjp', args, run);
+        const exp = await expectOrDegenerate(ref, 'lstm.vjp', args, run);
         if (!exp) return true;
-        const r = compare(run(), exp);
+        const r = compare(await run(), exp);
         if (!r.ok) throw new Error(`${JSON.stringify(c)}: ${r.detail}`);
         return true;
       }),
@@ -132,11 +132,20 @@ describe('impl ATN-LSTM against the reference', () => {
     );
   });
 
-  it('ATN-6.6 a degenerate window (eps = 0, h0 = 0, b_h = 0: a^h_1 is constant) is refused naming the clause', () => {
+  it('ATN-6.6 a degenerate window (eps = 0, h0 = 0, b_h = 0: a^h_1 is constant) is refused naming the clause, on both paths', async () => {
     const args = lstmArgs({ T: 3, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 5 });
     args.h0 = [[0, 0, 0], [0, 0, 0]];
     (args.params as Record<string, unknown>).b_h = new Array(12).fill(0);
-    expect(() => lstmForwardArrays(parseLstmArgs(args, PARSE))).toThrow(/ATN_h.*ATN-6\.6/);
+    for (const path of ['host', 'device'] as const) {
+      await expect(lstmForwardArrays(parseLstmArgs(args, PARSE), path)).rejects.toThrow(/ATN_h.*ATN-6\.6/);
+      await expect(lstmVjpArrays(parseLstmVjpArgs({ ...args, dh: lstmArgs({ T: 3, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 5 }, true).dh }, PARSE), path)).rejects.toThrow(/ATN_h.*ATN-6\.6/);
+    }
+    // x = 0 and b_x = 0: a^x is constant (ATN_x, checkable from the inputs).
+    const ax = lstmArgs({ T: 2, B: 1, I: 2, H: 2, k: 1, eps: 0, seed: 6 });
+    ax.x = [[[0, 0]], [[0, 0]]];
+    (ax.params as Record<string, unknown>).b_x = new Array(8).fill(0);
+    for (const path of ['host', 'device'] as const)
+      await expect(lstmForwardArrays(parseLstmArgs(ax, PARSE), path)).rejects.toThrow(/ATN_x.*ATN-6\.6/);
   });
 });
 
@@ -158,13 +167,13 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
 
   it('ATN-5.2 T2: scaling (W_xh, b_x) by d = 2^m leaves h and c unchanged (eps = 0)', async () => {
     await assertProperty(
-      fc.property(small, m, (c, e) => {
+      fc.asyncProperty(small, m, async (c, e) => {
         const d = 2 ** e;
         const a1 = lstmArgs(c), a2 = scaled(a1, d);
-        const x1 = expectOrDegenerate(ref, 'lstm.forward', a1, () => lstmForwardArrays(parseLstmArgs(a1, PARSE)));
+        const x1 = await expectOrDegenerate(ref, 'lstm.forward', a1, () => lstmForwardArrays(parseLstmArgs(a1, PARSE)));
         if (!x1) return true;
         const x2 = ref.expect('lstm.forward', a2);
-        const r = compareOutputs(lstmForwardArrays(parseLstmArgs(a1, PARSE)), lstmForwardArrays(parseLstmArgs(a2, PARSE)), x1.tol, x2.tol);
+        const r = compareOutputs(await lstmForwardArrays(parseLstmArgs(a1, PARSE)), await lstmForwardArrays(parseLstmArgs(a2, PARSE)), x1.tol, x2.tol);
         if (!r.ok) throw new Error(`${JSON.stringify(c)} d=2^${e}: ${r.detail}`);
         return true;
       }),
@@ -174,14 +183,14 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
 
   it('ATN-5.3 T3: gradients in W_xh and b_x at d*W are 1/d times those at W (eps = 0)', async () => {
     await assertProperty(
-      fc.property(small, m, (c, e) => {
+      fc.asyncProperty(small, m, async (c, e) => {
         const d = 2 ** e;
         const a1 = lstmArgs(c, true), a2 = scaled(a1, d);
-        const x1 = expectOrDegenerate(ref, 'lstm.vjp', a1, () => lstmVjpArrays(parseLstmVjpArgs(a1, PARSE)));
+        const x1 = await expectOrDegenerate(ref, 'lstm.vjp', a1, () => lstmVjpArrays(parseLstmVjpArgs(a1, PARSE)));
         if (!x1) return true;
         const x2 = ref.expect('lstm.vjp', a2);
-        const g1 = lstmVjpArrays(parseLstmVjpArgs(a1, PARSE)).grads;
-        const g2 = lstmVjpArrays(parseLstmVjpArgs(a2, PARSE)).grads;
+        const g1 = (await lstmVjpArrays(parseLstmVjpArgs(a1, PARSE))).grads;
+        const g2 = (await lstmVjpArrays(parseLstmVjpArgs(a2, PARSE))).grads;
         const t1 = x1.tol as { grads: Record<string, unknown> }, t2 = x2.tol as { grads: Record<string, unknown> };
         for (const name of ['w_xh', 'b_x'] as const) {
           // d * g(d W) against g(W); the tolerance of the scaled output scales with it.
@@ -196,18 +205,19 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
 });
 
 describe('impl ATN-LSTM paths, initialisation and training', () => {
-  it('ATN-4.3 the fused BPTT (host path) agrees with tfjs autodiff through ops (device path) and the reference', () => {
+  it('ATN-4.3 the fused BPTT (host path) agrees with tfjs autodiff through ops (device path) and the reference', async () => {
     for (const c of [
       { T: 7, B: 2, I: 3, H: 4, k: 3, eps: 1e-5, seed: 11 },
       { T: 5, B: 3, I: 2, H: 5, k: 1, eps: 1e-3, seed: 12 },
       { T: 9, B: 1, I: 1, H: 3, k: 16, eps: 0, seed: 13 },
       { T: 4, B: 2, I: 10, H: 3, k: 2, eps: 1e-5, seed: 14 }, // I > 8: the x-side products run on the backend
+      { T: 1, B: 2, I: 2, H: 3, k: 2, eps: 1e-5, seed: 15 }, // T = 1: the device path slices instead of tf.unstack
     ]) {
       const args = lstmArgs(c, true);
       const exp = ref.expect('lstm.vjp', args);
       const p = parseLstmVjpArgs(args, PARSE);
-      const host = lstmVjpArrays(p);
-      const device = lstmVjpArrays(p, 'device');
+      const host = await lstmVjpArrays(p);
+      const device = await lstmVjpArrays(p, 'device');
       const r = compareOutputs(host, device, exp.tol, exp.tol);
       expect(r.ok, `${JSON.stringify(c)}: ${r.detail}`).toBe(true);
       const h = compare(host, exp);
@@ -215,11 +225,11 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
     }
   });
 
-  it('ATN-7.5 the step-by-step cell (AtnLstmCell) gives the layer\'s h and c; reset() starts a new sequence (ATN-1.7)', () => {
+  it('ATN-7.5 the step-by-step cell (AtnLstmCell) gives the layer\'s h and c; reset() starts a new sequence (ATN-1.7)', async () => {
     const c = { T: 6, B: 2, I: 3, H: 4, k: 3, eps: 1e-5, seed: 31 };
     const args = parseLstmArgs(lstmArgs(c), PARSE);
     const exp = ref.expect('lstm.forward', lstmArgs(c));
-    const layer = lstmForwardArrays(args);
+    const layer = await lstmForwardArrays(args);
     tf.tidy(() => {
       const p = args.params;
       const t2 = (a: (number | string)[][]) => tf.tensor2d(a as number[][]);
@@ -288,13 +298,15 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
     }
   });
 
-  it('ATN-4.3 tensors are released: a forward and a gradient leave no tensor behind', () => {
-    const c = { T: 4, B: 2, I: 2, H: 3, k: 2, eps: 1e-5, seed: 21 };
+  it('ATN-4.3 tensors are released: a forward and a gradient leave no tensor behind (both paths)', async () => {
+    const c = { T: 4, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 21 };
     const args = parseLstmVjpArgs(lstmArgs(c, true), PARSE);
-    lstmVjpArrays(args);
+    await lstmVjpArrays(args);
     const before = tf.memory().numTensors;
-    lstmVjpArrays(args);
-    lstmForwardArrays(args);
+    for (const path of ['host', 'device'] as const) {
+      await lstmVjpArrays(args, path);
+      await lstmForwardArrays(args, path);
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 

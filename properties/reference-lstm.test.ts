@@ -13,7 +13,8 @@ import { AtnError } from '../protocol/errors';
 import type { Leaf, Leaf2, LstmArgs, LstmVjpArgs } from '../spec/args';
 import { fdJvp } from '../reference/fd';
 import { lnForward } from '../reference/ln';
-import { floatInputs, forwardSample, lstmExpect, lstmForward, lstmInputs, lstmVjp, type LstmGradsBig, type LstmInputs } from '../reference/lstm';
+import { floatInputs, forwardSample, lstmExpect, lstmForward, lstmInputs, lstmVjp, unitRoundoff, type LstmGradsBig, type LstmInputs } from '../reference/lstm';
+import { lstmTolerance } from '../reference/lstm-bounds';
 import { LSTM_MISTAKES, lstmFloat } from '../reference/lstm-float';
 import { createMathCtx, type Big } from '../reference/math';
 import { assertProperty } from './lib/seed';
@@ -362,6 +363,71 @@ describe('ATN-7.4 ATN-LSTM tolerances', () => {
         expect(worstRatio({ h: ok.h, c: ok.c }, ef.want, ef.tol)).toBeLessThanOrEqual(1);
       }),
       { numRuns: 6 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// ATN-7.4 with tiny parameters: zero, subnormal and near-underflow entries. The sensitivities used to be measured with a
+// step of 1e-7 of the site's scale, which is 0 or a few-bit subnormal there (0/0 = NaN); and relative bounds miss the
+// absolute λ/2 errors of underflowing products.
+
+/** Values near or below the underflow thresholds of both dtypes (float32 rounds some of them to 0 or a subnormal). */
+const TINY = [0, -0, 5e-324, -5e-324, -5.8e-185, 1e-310, 2 ** -1022, 1e-300, 1e-200, 1e-45, 2 ** -149, -1e-40, 2 ** -126, 1e-30, -3e-20];
+
+/** makeArgs with each leaf replaced, with probability `prob`, by a value of TINY (rounded to the dtype). */
+function tinyArgs(s: Shape, dtype: 'float32' | 'float64', eps: number, prob: number, pick: number): LstmVjpArgs {
+  const args = makeArgs(s, dtype, eps);
+  const R = rng(pick);
+  const f = dtype === 'float32' ? Math.fround : (v: number) => v;
+  const swap = (v: unknown): unknown => (Array.isArray(v) ? v.map(swap) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([key, e]) => [key, swap(e)])) : R() < prob ? f(TINY[Math.floor(R() * TINY.length)]) : v);
+  return { ...args, x: swap(args.x) as Leaf2[], h0: swap(args.h0) as Leaf2, c0: swap(args.c0) as Leaf2, dh: swap(args.dh) as Leaf2[], params: swap(args.params) as LstmVjpArgs['params'] };
+}
+
+/** Every leaf of a nested number structure. */
+const leaves = (v: unknown, out: number[] = []): number[] => {
+  if (typeof v === 'number') out.push(v);
+  else if (Array.isArray(v)) v.forEach((e) => leaves(e, out));
+  else if (v && typeof v === 'object') Object.values(v).forEach((e) => leaves(e, out));
+  return out;
+};
+
+const tinyCase = fc.record({
+  s: shape({ T: [1, 4], H: [1, 3], k: [1, 5] }),
+  dtype: fc.constantFrom('float32' as const, 'float64' as const),
+  eps: fc.constantFrom(1e-5, 1e-3),
+  prob: fc.constantFrom(0.2, 0.6, 0.9, 1),
+  pick: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+});
+
+describe('ATN-7.4 tolerances with tiny, subnormal and zero parameters', () => {
+  it('ATN-7.4 tiny/subnormal/zero entries (eps > 0): every tolerance is finite and >= 0, and the plain float implementation stays within it', async () => {
+    await assertProperty(
+      fc.property(tinyCase, ({ s, dtype, eps, prob, pick }) => {
+        const args = tinyArgs(s, dtype, eps, prob, pick);
+        const e = lstmExpect(m, args, 'lstm.vjp');
+        const bad = leaves(e.tol).filter((t) => !(Number.isFinite(t) && t >= 0));
+        expect(bad, 'non-finite or negative tolerances').toEqual([]);
+        const got = lstmFloat(floatInputs(args), dtype === 'float32' ? Math.fround : (v) => v);
+        expect(worstRatio(got, e.want, e.tol)).toBeLessThanOrEqual(1);
+        const ef = lstmExpect(m, args, 'lstm.forward');
+        expect(leaves(ef.tol).every((t) => Number.isFinite(t) && t >= 0)).toBe(true);
+        expect(worstRatio({ h: got.h, c: got.c }, ef.want, ef.tol)).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('ATN-7.4 eps = 0 with tiny entries: no tolerance is NaN or negative (Infinity only where the double replica divides by a zero window spread)', async () => {
+    await assertProperty(
+      fc.property(tinyCase, ({ s, dtype, prob, pick }) => {
+        // Straight to the tolerances: the reference would refuse the windows that are exactly constant (ATN-6.6).
+        const args = tinyArgs(s, dtype, 0, prob, pick);
+        const { u, lam } = unitRoundoff(dtype);
+        const tol = leaves(lstmTolerance(floatInputs(args), u, lam));
+        expect(tol.filter((t) => !(t >= 0)), 'NaN or negative tolerances').toEqual([]);
+      }),
+      { numRuns: 40 },
     );
   });
 });

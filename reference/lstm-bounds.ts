@@ -8,8 +8,9 @@
  * their local bounds L_s, in units of u), ∂y/∂v_s is the sensitivity of y to a change of the value computed at site s
  * (through everything computed after it, the backward pass included), and D(y) the local bounds charged straight to
  * y (the last accumulations into a gradient). The sensitivities are measured on the double-precision replica by
- * perturbing one site at a time (one-sided difference, step 1e-7 of the site's scale): they only need a few correct
- * digits, the bound carries a factor 2.
+ * perturbing one site at a time (one-sided difference, step 1e-7 of the site's scale but at least 2^-968, divided by
+ * the shift actually applied): they only need a few correct digits, the bound carries a factor 2. A sensitivity that
+ * cannot be measured (non-finite replica values) gives Infinity for the entries it reaches, never NaN.
  */
 import type { LstmGrads } from '../protocol/types';
 import { lstmFloat, type FloatGrads, type LstmFloatIn, type Probe } from './lstm-float';
@@ -40,6 +41,7 @@ function unflatten<V>(like: V, flat: ArrayLike<number>, pos = { i: 0 }): V {
 
 class Recorder implements Probe {
   readonly recording = true;
+  constructor(readonly tiny: number) {}
   values: number[] = [];
   bounds: number[] = [];
   site(v: number, L: number): number {
@@ -75,9 +77,9 @@ class Perturber implements Probe {
 const MIN_STEP = 2 ** -968;
 
 /** Σ_s |∂y/∂v_s| L_s + D(y) for one sample's sub-problem (B = 1), flattened as {h, c, grads}. */
-function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
+function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
   const id = (v: number) => v;
-  const rec = new Recorder();
+  const rec = new Recorder(tiny);
   const base = lstmFloat(p, id, 'none', rec);
   const pick = (o: { h: number[][][]; c: number[][][]; grads: FloatGrads }) => (p.dh ? { h: o.h, c: o.c, grads: o.grads } : { h: o.h, c: o.c });
   const like = pick(base);
@@ -88,12 +90,13 @@ function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]
     d.forEach((v, i) => (acc[i] += v));
   }
   rec.bounds.forEach((L, s) => {
-    if (!(L > 0)) return;
+    if (L === 0) return; // an exact site (operands 0): nothing to propagate
     // Step: 1e-7 of the site's scale, max(|v|, L) (L sums the operands' magnitudes), but at most 1e-4 |v| so that a
     // site with a huge bound (K >> 1) is still perturbed in its linear range.
     const v = Math.abs(rec.values[s]);
-    // A non-finite site value (overflow in the replica) cannot be perturbed: every output is then unbounded.
-    if (!Number.isFinite(v) || !Number.isFinite(L)) {
+    // A non-finite site value or bound (overflow, or 0*Infinity from a zero window spread, in the replica) cannot be
+    // perturbed or charged: every output of the sample is then unbounded (Infinity), never NaN, never skipped.
+    if (!Number.isFinite(v) || !(L > 0 && Number.isFinite(L))) {
       acc.fill(Infinity);
       return;
     }
@@ -101,10 +104,10 @@ function sampleBound(p: LstmFloatIn): { like: { h: number[][][]; c: number[][][]
     const pert = new Perturber(s, step);
     const y1 = flatten(pick(lstmFloat(p, id, 'none', pert)));
     for (let i = 0; i < y1.length; i++) {
+      if (y1[i] === y0[i]) continue; // no measurable dependence (equal infinities included)
       const dy = y1[i] - y0[i];
-      if (dy === 0) continue; // also y0 = y1 = ±Infinity: no measurable dependence
       // dy NaN or infinite (the replica overflowed or went NaN): no bound derivable, Infinity (never NaN, never 0*Inf).
-      const sens = Number.isFinite(dy) ? Math.abs(dy / pert.applied) : Infinity;
+      const sens = Number.isFinite(dy) && pert.applied !== 0 ? Math.abs(dy / pert.applied) : Infinity;
       acc[i] += Number.isFinite(sens) ? sens * L : Infinity;
     }
   });
@@ -122,7 +125,7 @@ export function lstmTolerance(p: LstmFloatIn, u: number, lam: number): LstmTol {
   const T = p.x.length, B = p.x[0].length;
   const fin = (v: number) => 2 * u * v + 4 * lam;
   const perSample = Array.from({ length: B }, (_, b) =>
-    sampleBound({ ...p, batch: B, x: p.x.map((r) => [r[b]]), h0: [p.h0[b]], c0: [p.c0[b]], dh: p.dh?.map((r) => [r[b]]) }),
+    sampleBound({ ...p, batch: B, x: p.x.map((r) => [r[b]]), h0: [p.h0[b]], c0: [p.c0[b]], dh: p.dh?.map((r) => [r[b]]) }, lam / u),
   );
   const parts = perSample.map(({ like, acc }) => unflatten(like, acc));
   const byT = (key: 'h' | 'c') => Array.from({ length: T }, (_, t) => parts.map((q) => q[key][t][0].map(fin)));

@@ -68,6 +68,12 @@ export interface LstmFloatOut {
  */
 export interface Probe {
   readonly recording: boolean;
+  /**
+   * λ/u of the dtype (recording only): a product, quotient or square root that underflows errs by up to λ/2 in
+   * absolute terms, which the relative bounds u|v| miss when everything is tiny. Each such rounding adds λ/u to the
+   * local bounds (units of u), times the amplification the site's own operations give it.
+   */
+  readonly tiny?: number;
   site(v: number, L: number): number;
 }
 
@@ -81,17 +87,43 @@ interface Win {
   K: number; // max|a|/s (bounds only)
 }
 
+/**
+ * Two-pass window statistics on the entries scaled by a power of two near their largest magnitude (exact scaling, so
+ * in the normal range the roundings are those of the unscaled two-pass formula): without it a window of tiny entries
+ * (1e-200 in double, 1e-30 in float32) has a variance that underflows to 0, and with eps = 0 the replica divided by 0.
+ */
 function stats(rows: number[][], lo: number, eps: number, r: R): Win {
   let N = 0;
-  let sum = 0;
   let amax = 0;
-  for (const row of rows) for (const v of row) (sum = r(sum + v)), N++, (amax = Math.max(amax, Math.abs(v)));
-  const mu = r(sum / N);
+  for (const row of rows) for (const v of row) N++, (amax = Math.max(amax, Math.abs(v)));
+  const sc = amax > 0 && Number.isFinite(amax) ? 2 ** Math.max(-1074, Math.min(1023, Math.floor(Math.log2(amax)))) : 1;
+  let sum = 0;
+  for (const row of rows) for (const v of row) sum = r(sum + r(v / sc));
+  const mus = r(sum / N);
   let ss = 0;
-  for (const row of rows) for (const v of row) ss = r(ss + r(r(v - mu) * r(v - mu)));
-  const s = r(Math.sqrt(r(r(ss / N) + eps)));
+  for (const row of rows) for (const v of row) ss = r(ss + r(r(r(v / sc) - mus) * r(r(v / sc) - mus)));
+  const vs = r(ss / N);
+  let s: number;
+  if (sc >= 1) {
+    // Unscale the variance (exact) and add eps as the plain formula does; if it overflows, eps is negligible.
+    const v2 = r(r(vs * sc) * sc);
+    s = Number.isFinite(v2) ? r(Math.sqrt(r(v2 + eps))) : r(sc * r(Math.sqrt(vs)));
+  } else {
+    // Scale eps instead (exact unless it overflows, in the WORKING precision: float32 overflows far sooner than
+    // double); then the scaled variance (<= 16) is negligible next to it and s = sqrt(eps).
+    const es = r(r(eps / sc) / sc);
+    s = Number.isFinite(es) ? r(sc * r(Math.sqrt(r(vs + es)))) : r(Math.sqrt(eps));
+  }
+  const mu = r(mus * sc);
   return { lo, N, mu, s, K: amax / s };
 }
+
+/**
+ * Local amplification of an underflow error inside one ATN window (forward or VJP): roundings in the statistics and
+ * z (N products of the variance, the mean's and z's quotients) reach z through 1/s and |z|/s², and the VJP combines
+ * N of them with weights up to K. Generous on purpose: it only matters where every value is near the underflow level.
+ */
+const winAmp = (w: Win) => (w.N + 4) * (1 + w.K) ** 2 * (1 + 1 / w.s) ** 2;
 
 const zOf = (w: Win, v: number, r: R) => r(r(v - w.mu) / w.s);
 /**
@@ -135,18 +167,19 @@ function zeroGrads(T: number, B: number, I: number, H: number): FloatGrads {
  * `gE` (|gain_i| times the bound on dy_i) carried through the window's VJP, whose entrywise absolute value is at most
  * (1/s)(δ_ij + 1/N + |z_i z_j|/N) |gain_i|.
  */
-function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[], inErr?: InputErr): void {
+function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[], inErr?: InputErr, tiny = 0): void {
   const last = rows.length - 1;
   let s1 = 0;
   let s2 = 0;
   gh.forEach((g, i) => ((s1 = r(s1 + g)), (s2 = r(s2 + r(g * zOf(w, rows[last][i], r))))));
   const m1 = r(s1 / w.N);
   const m2 = r(s2 / w.N);
-  let a1 = 0, a2 = 0, e1 = 0, e2 = 0, gz = 0;
+  let a1 = 0, a2 = 0, e1 = 0, e2 = 0, gz = 0, gmax = 0;
   if (Lda) {
     gh.forEach((g, i) => {
       const az = Math.abs((rows[last][i] - w.mu) / w.s);
       a1 += Math.abs(g);
+      gmax = Math.max(gmax, Math.abs(g));
       a2 += Math.abs(g) * az;
       e1 += gE ? gE[i] : 0;
       e2 += gE ? gE[i] * az : 0;
@@ -165,7 +198,9 @@ function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, cu
         Lda[q][j] +=
           ((w.N + 4 + k) / w.s) * (Math.abs(own) + a1 + (w.K + Math.abs(z)) * a2 + Math.abs(z) * w.K * a1) +
           ((q === last && gE ? gE[j] : 0) + e1 + Math.abs(z) * e2) / w.s +
-          (inErr ? (inErr.ez[q][j] * a2 + Math.abs(z) * gz) / w.s + Math.abs(contrib) * inErr.es : 0);
+          (inErr ? (inErr.ez[q][j] * a2 + Math.abs(z) * gz) / w.s + Math.abs(contrib) * inErr.es : 0) +
+          // underflow: the ĝ products, m1, m2, z*m2 and the quotient, and z's own underflow errors times m2 <= gmax K
+          tiny * winAmp(w) * (1 + gmax) * (1 + w.K) * (1 + 1 / w.s);
     });
   });
 }
@@ -175,6 +210,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
   const G = 4 * H;
   const k = p.k;
   const rec = probe?.recording ?? false;
+  const tiny = rec ? (probe?.tiny ?? 0) : 0;
   const S = probe ? (v: number, L: number) => probe.site(v, L) : (v: number) => v;
   const hOut = Array.from({ length: T }, () => zeros2(B, H));
   const cOut = Array.from({ length: T }, () => zeros2(B, H));
@@ -183,7 +219,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
   const [fB, iB] = mistake === 'gates-ifog' ? [H, 0] : [0, H];
   // v W + bias, and (recording) its local bound (M+2)(Σ|v||W| + |bias|) in Lout.
   const aff = (v: number[], W: number[][], bias: number[], Lout: number[][]) => {
-    if (rec) Lout.push(bias.map((b0, n) => (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0))));
+    if (rec) Lout.push(bias.map((b0, n) => (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0)) + v.length * tiny));
     return bias.map((b0, n) => {
       let s = 0;
       v.forEach((vi, q) => (s = r(s + r(vi * W[q][n]))));
@@ -208,6 +244,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       if (rec) {
         L[n] = Math.abs(ga.gain[n]) * (w.N + 4) * (w.K + Math.abs(z)) + Math.abs(y) + Math.abs(ga.bias[n]);
         if (La) L[n] += (Math.abs(ga.gain[n]) / w.s) * (La[last][n] + m1 / w.N + Math.abs(z) * (m2 / w.N));
+        L[n] += tiny * (1 + (1 + Math.abs(ga.gain[n])) * winAmp(w));
       }
       return y;
     });
@@ -252,7 +289,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       cs.push(
         cprev.map((cp, j) => {
           const [u1, u2] = [r(sf[t][j] * cp), r(si[t][j] * tg[t][j])];
-          return S(r(u1 + u2), rec ? Math.abs(u1) + Math.abs(u2) + Math.abs(u1 + u2) : 0);
+          return S(r(u1 + u2), rec ? Math.abs(u1) + Math.abs(u2) + Math.abs(u1 + u2) + 2 * tiny : 0);
         }),
       );
       if (mistake === 'c0-in-window') {
@@ -265,7 +302,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         const th = r(Math.tanh(v));
         return act(th, 1 - th * th, Lc[j]);
       }));
-      hs.push(so[t].map((o, j) => S(r(o * tnc[t][j]), rec ? Math.abs(o * tnc[t][j]) : 0)));
+      hs.push(so[t].map((o, j) => S(r(o * tnc[t][j]), rec ? Math.abs(o * tnc[t][j]) + tiny : 0)));
       hOut[t][b] = hs[t];
       cOut[t][b] = cs[t];
     }
@@ -276,7 +313,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
     const dAx = zeros2(T, G), dAh = zeros2(T, G), dC = zeros2(T, H);
     const LdAx = zeros2(T, G), LdAh = zeros2(T, G), LdC = zeros2(T, H);
     const back = (d: number[], W: number[][]) => W.map((row) => row.reduce((s, w, n) => r(s + r(w * d[n])), 0));
-    const backL = (d: number[], W: number[][]) => W.map((row) => (G + 2) * row.reduce((s, w, n) => s + Math.abs(w * d[n]), 0));
+    const backL = (d: number[], W: number[][]) => W.map((row) => (G + 2) * row.reduce((s, w, n) => s + Math.abs(w * d[n]), 0) + G * tiny);
     let dHrec = zeros(H);
     let LHrec = zeros(H);
     for (let t = T - 1; t >= 0; t--) {
@@ -291,15 +328,16 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
           gg.gain[n] = r(gg.gain[n] + r(dy[n] * z));
           gg.bias[n] = r(gg.bias[n] + dy[n]);
           if (Lg) {
-            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n] + (ez ? Math.abs(dy[n]) * ez[n] : 0);
+            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n] + (ez ? Math.abs(dy[n]) * ez[n] : 0) +
+              tiny * (1 + Math.abs(dy[n]) * winAmp(w));
             Lg.bias[n] += TB * Math.abs(dy[n]) + E[n];
           }
         }
       };
-      const Enc = rec ? dnc.map((d) => 4 * Math.abs(d)) : [];
+      const Enc = rec ? dnc.map((d) => 4 * Math.abs(d) + 3 * tiny) : [];
       gradGainBias(wc[t], cs[t], dnc, g.atn_c, Enc, direct?.atn_c);
       winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k,
-        rec ? LdC.slice(wcl, t + 1) : undefined, rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined);
+        rec ? LdC.slice(wcl, t + 1) : undefined, rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined, undefined, tiny);
       // dC[t] is complete: every later window and c_{t+1} have sent theirs.
       dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0));
       const dCt = dC[t];
@@ -307,10 +345,10 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       const dcp = dCt.map((d, j) => r(d * sf[t][j]));
       if (t) {
         dC[t - 1] = dC[t - 1].map((v, j) => r(v + dcp[j]));
-        if (rec) dcp.forEach((v, j) => (LdC[t - 1][j] += 2 * Math.abs(v)));
+        if (rec) dcp.forEach((v, j) => (LdC[t - 1][j] += 2 * Math.abs(v) + tiny));
       } else {
         g.c0[b] = dcp;
-        if (direct) direct.c0[b] = dcp.map(Math.abs);
+        if (direct) direct.c0[b] = dcp.map((v) => Math.abs(v) + tiny);
       }
       const sg = (s: number) => r(s * r(1 - s));
       const dpre = zeros(G);
@@ -321,7 +359,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         dpre[3 * H + j] = r(r(dCt[j] * si[t][j]) * r(1 - r(tg[t][j] * tg[t][j])));
       }
       // dpre's bound (4 roundings; dpre_o also carries dso's |dso| times σ'(o)), carried through both ATN VJPs.
-      const Epre = rec ? dpre.map((d, n) => 4 * Math.abs(d) + (n >= 2 * H && n < 3 * H ? sg(so[t][n - 2 * H]) * Math.abs(dso[n - 2 * H]) : 0)) : [];
+      const Epre = rec ? dpre.map((d, n) => 4 * Math.abs(d) + 4 * tiny + (n >= 2 * H && n < 3 * H ? sg(so[t][n - 2 * H]) * Math.abs(dso[n - 2 * H]) : 0)) : [];
       // The matmul outputs ax, ah are not sites: their local bounds enter through the z and s the VJPs recompute.
       for (const [w, a, da, Lda, gg, pa, Lg, La] of [
         [wx[t], ax, dAx, LdAx, g.atn_x, p.atn_x, direct?.atn_x, Lax],
@@ -331,7 +369,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         const ie = rec ? inputErr(w, rows, La.slice(w.lo, t + 1)) : undefined;
         gradGainBias(w, a[t], dpre, gg, Epre, Lg, ie?.ez[ie.ez.length - 1]);
         winVjp(w, rows, dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k,
-          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined, ie);
+          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined, ie, tiny);
       }
       // dAh[t], dAx[t] are complete (windows t..t+k-1 are done); their bounds (k additions on top) reach dh_{t-1},
       // dx and the weight gradients through fixed coefficients (W, h_{t-1}, x), so they are charged there directly.
@@ -355,8 +393,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
         g.b_h[n] = r(g.b_h[n] + dAh[t][n]);
         g.b_x[n] = r(g.b_x[n] + dAx[t][n]);
         if (direct) {
-          for (let q = 0; q < H; q++) direct.w_hh[q][n] += (TB + 1) * Math.abs(hprev[q] * dAh[t][n]) + Math.abs(hprev[q]) * EAh[n];
-          for (let q = 0; q < I; q++) direct.w_xh[q][n] += (TB + 1) * Math.abs(p.x[t][b][q] * dAx[t][n]) + Math.abs(p.x[t][b][q]) * EAx[n];
+          for (let q = 0; q < H; q++) direct.w_hh[q][n] += (TB + 1) * Math.abs(hprev[q] * dAh[t][n]) + Math.abs(hprev[q]) * EAh[n] + tiny;
+          for (let q = 0; q < I; q++) direct.w_xh[q][n] += (TB + 1) * Math.abs(p.x[t][b][q] * dAx[t][n]) + Math.abs(p.x[t][b][q]) * EAx[n] + tiny;
           direct.b_h[n] += TB * Math.abs(dAh[t][n]) + EAh[n];
           direct.b_x[n] += TB * Math.abs(dAx[t][n]) + EAx[n];
         }

@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
       summary: { ...summarize(checks, complete), conforms: summarize(checks, complete).conforms && checks.some((c) => c.status === 'pass') },
     };
     try {
-      const d = diagnoseFailures(checks);
+      const d = await diagnoseFailures(checks, { target, ops: hello.ops, dtype });
       if (d) result.diagnosis = d;
     } catch (e) {
       process.stderr.write(`atn check: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -15,12 +15,12 @@ import { int, onlyFlags, parseFlags, str, UsageError } from '../flags';
 
 const USAGE = `usage: atn mutants [--json] [--seed S] [--runs N] [--only ID,ID] [--jobs J]
   Runs the default campaign (dtype float32) against every catalogue mutant and the base.
-  --json   one JSON object {"mutants":[{"id","caught","by"}],"caught":n,"total":m,"base":{...},"wallMs":t}
+  --json   one JSON object {"mutants":[{"id","caught","by","diagnosedAs"}],"caught":n,"diagnosed":d,"total":m,"base":{...},"wallMs":t}
   --seed   fast-check seed (default ATN_SEED or the suite's default)
   --runs   runs per generated property (default the campaign's, scaled by ATN_RUNS)
   --only   comma-separated mutant ids
   --jobs   parallel child processes (default: the number of CPUs)
-Exit status: 0 every mutant caught and the base conforms; 1 otherwise; 2 usage.`;
+Exit status: 0 every mutant caught and named by the diagnosis, and the base conforms; 1 otherwise; 2 usage.`;
 
 const WORKER_ENV = 'ATN_MUTANTS_WORKER';
 
@@ -102,6 +102,7 @@ function describe(o: MutantOutcome): string {
   const lines: string[] = [];
   const verdict = o.id === BASE_ROW ? (o.caught ? 'FAILS (the base must conform)' : 'conforms') : o.caught ? 'caught' : 'SURVIVED';
   lines.push(`${o.id.padEnd(26)} ${verdict.padEnd(9)} ${(o.wallMs / 1000).toFixed(1).padStart(6)}s  ${o.by.length ? 'by ' + o.by.join(', ') : ''}`);
+  if (o.id !== BASE_ROW) lines.push(`    diagnosed as: ${o.diagnosedAs ? `${o.diagnosedAs.id} (confidence ${o.diagnosedAs.confidence.toFixed(2)})` : 'nothing'}${o.diagnosedAs?.id === o.id ? '' : '  <- MISDIAGNOSED'}`);
   if (o.first) {
     lines.push(`    first: ${o.first.check} (${o.first.clause}): ${o.first.detail}`);
     for (const r of o.first.requests.slice(-2)) lines.push(`    request: ${oneLine(r)}`);
@@ -147,11 +148,14 @@ export async function run(argv: string[]): Promise<number> {
   const rows = selected.map((id) => byId.get(id)!);
   const base = byId.get(BASE_ROW)!;
   const caught = rows.filter((o) => o.caught).length;
+  // A caught mutant must also be named by the diagnosis, or a failing port's report would blame the wrong mistake.
+  const diagnosed = rows.filter((o) => o.diagnosedAs?.id === o.id);
   const wallMs = Date.now() - t0;
   if (json) {
     const out = {
-      mutants: rows.map((o) => ({ id: o.id, caught: o.caught, by: o.by })),
+      mutants: rows.map((o) => ({ id: o.id, caught: o.caught, by: o.by, diagnosedAs: o.diagnosedAs?.id ?? null })),
       caught,
+      diagnosed: diagnosed.length,
       total: rows.length,
       base: { conforms: !base.caught && base.errors.length === 0, failed: base.by, errors: base.errors },
       seed,
@@ -161,10 +165,10 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     const survivors = rows.filter((o) => !o.caught).map((o) => o.id);
     process.stdout.write(
-      `\n${caught}/${rows.length} mutants caught${survivors.length ? `; SURVIVED: ${survivors.join(', ')}` : ''}; base ${base.caught || base.errors.length ? 'DOES NOT conform' : 'conforms'}; wall ${(wallMs / 1000).toFixed(1)}s\n`,
+      `\n${caught}/${rows.length} mutants caught${survivors.length ? `; SURVIVED: ${survivors.join(', ')}` : ''}; ${diagnosed.length}/${rows.length} named by the diagnosis; base ${base.caught || base.errors.length ? 'DOES NOT conform' : 'conforms'}; wall ${(wallMs / 1000).toFixed(1)}s\n`,
     );
   }
-  return caught === rows.length && !base.caught && base.errors.length === 0 ? 0 : 1;
+  return caught === rows.length && diagnosed.length === rows.length && !base.caught && base.errors.length === 0 ? 0 : 1;
 }
 
 if (process.env[WORKER_ENV] === '1' && require.main === module) workerLoop();

@@ -114,7 +114,8 @@ export async function run(argv: string[]): Promise<number> {
 
     // Mutant diagnosis: which known mistake the failures look like (best effort: a report without it is still a report).
     try {
-      const d = diagnoseFailures(result.checks);
+      const hello = result.target.hello;
+      const d = await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined);
       if (d) result.diagnosis = d;
     } catch (e) {
       process.stderr.write(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
