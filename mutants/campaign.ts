@@ -56,8 +56,13 @@ export async function runMutantCampaign(id: string, opts: MutantCampaignOptions 
   const r = await runCampaign({ target, targetSpec: id === BASE_ROW ? 'mutant base' : `mutant:${id}`, dtype, seed: opts.seed, runs: opts.runs });
   const outcome = summarizeChecks(id, r.checks, r.wallMs);
   // The diagnosis must name the mutant a campaign ran against (issue: "a campaign against each mutant names it").
-  const d = await diagnoseFailures(r.checks, r.target.hello ? { target, ops: r.target.hello.ops, dtype } : undefined);
-  if (d?.best) outcome.diagnosedAs = { id: d.best.id, confidence: d.best.confidence };
+  try {
+    const d = await diagnoseFailures(r.checks, r.target.hello ? { target, ops: r.target.hello.ops, dtype } : undefined);
+    if (d?.best) outcome.diagnosedAs = { id: d.best.id, confidence: d.best.confidence };
+  } catch (e) {
+    // A broken diagnosis must not undo the catch; it shows as "diagnosed as: nothing" and fails the run.
+    outcome.errors.push(`diagnosis: ${e instanceof Error ? e.message : String(e)}`);
+  }
   await target.close();
   return outcome;
 }

@@ -7,6 +7,8 @@
  * separating cases (mutants/cases.ts), each mistake's own witness. A primer request goes first and is not scored: after
  * it, a target that leaks state between requests is in the same state as a fresh mutant replaying the same requests.
  */
+import { diagnose } from '../mutants';
+import { battery } from '../mutants/cases';
 import type { Target } from '../protocol/target';
 import type { Request, Response } from '../protocol/types';
 import type { CheckResult, Diagnosis } from '../properties/lib/types';
@@ -19,22 +21,18 @@ export interface DiagnosisProbe {
   dtype: string;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 export async function diagnoseFailures(checks: CheckResult[], probe?: DiagnosisProbe): Promise<Diagnosis | undefined> {
   const cases: Array<{ request: Request; response: Response | undefined }> = checks
     .filter((c) => c.status === 'fail' && c.counterexample)
     .flatMap((c) => c.counterexample!.requests.map((request, i) => ({ request, response: c.counterexample!.responses?.[i] ?? undefined })))
     .filter((c) => c.response !== undefined);
   if (cases.length === 0) return undefined;
-  // Loaded only when something failed: the mutant catalogue is not needed for a conforming target.
-  const { diagnose } = require('../mutants') as typeof import('../mutants');
   const probed = probe ? await askBattery(probe) : [];
   const d = diagnose([...probed, ...cases]);
   return d.ranking.length ? d : undefined;
 }
 
 async function askBattery(probe: DiagnosisProbe): Promise<Array<{ request: Request; response: Response | undefined }>> {
-  const { battery } = require('../mutants/cases') as typeof import('../mutants/cases');
   const requests = battery()
     .filter((r) => probe.ops.includes(r.op))
     .map((r) => ({ ...r, id: `diagnosis-${r.id}`, args: { ...r.args, dtype: probe.dtype } }));
