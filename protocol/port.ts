@@ -275,7 +275,8 @@ class Port implements PortTarget {
     readonly command: string,
     private readonly opts: PortOptions,
   ) {
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    // ATN_PORT_TIMEOUT_MS: the per-request limit for every port of a run (CLI campaigns, tests of hanging ports).
+    this.timeoutMs = opts.timeoutMs ?? envMs('ATN_PORT_TIMEOUT_MS') ?? 60_000;
     this.startTimeoutMs = opts.startTimeoutMs ?? 60_000;
     this.graceMs = opts.graceMs ?? 2_000;
   }
@@ -443,4 +444,12 @@ export async function spawnPort(command: string, opts: PortOptions = {}): Promis
   const port = new Port(command, opts);
   await port.startFirst();
   return port;
+}
+
+function envMs(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number of milliseconds, got ${JSON.stringify(v)}`);
+  return n;
 }

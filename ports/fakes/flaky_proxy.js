@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Fault injection for whole campaigns: `node flaky_proxy.js [--crash N] [--hang N] [--garbage N] [--state DIR] -- CMD`
+ * runs CMD (a real protocol v1 target, e.g. `node bin/atn.js serve --target reference`) and relays lines both ways,
+ * except that on the N-th non-hello request it crashes (exit 3 with a line on stderr), never answers (hang), or
+ * prints a non-JSON line before the answer (garbage). With --state DIR each fault happens once per run (a marker file
+ * in DIR), so a restarted proxy behaves — the campaign must record the fault, restart the port and go on.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const argv = process.argv.slice(2);
+const sep = argv.indexOf('--');
+if (sep < 0 || sep === argv.length - 1) {
+  process.stderr.write('usage: flaky_proxy.js [--crash N] [--hang N] [--garbage N] [--state DIR] -- COMMAND...\n');
+  process.exit(2);
+}
+const opts = {};
+for (let i = 0; i < sep; i += 2) opts[argv[i].replace(/^--/, '')] = argv[i + 1];
+const inner = spawn(argv.slice(sep + 1).join(' '), { shell: true, stdio: ['pipe', 'pipe', 'inherit'] });
+inner.stdout.pipe(process.stdout);
+inner.on('exit', (code) => process.exit(code ?? 1));
+
+function due(fault, n) {
+  if (opts[fault] === undefined || Number(opts[fault]) !== n) return false;
+  if (!opts.state) return true;
+  const marker = path.join(opts.state, `${fault}.done`);
+  if (fs.existsSync(marker)) return false;
+  fs.writeFileSync(marker, String(n));
+  return true;
+}
+
+let n = 0;
+let buf = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => {
+  buf += chunk;
+  let nl;
+  while ((nl = buf.indexOf('\n')) >= 0) {
+    const line = buf.slice(0, nl + 1);
+    buf = buf.slice(nl + 1);
+    let op = '';
+    try {
+      op = JSON.parse(line).op;
+    } catch {
+      /* relayed as is: the inner target answers parse errors */
+    }
+    if (op !== 'hello') {
+      n++;
+      if (due('crash', n)) {
+        process.stderr.write(`flaky_proxy: injected crash on request ${n}\n`);
+        inner.kill('SIGKILL');
+        process.exit(3);
+      }
+      if (due('hang', n)) continue; // swallowed: never answered
+      if (due('garbage', n)) process.stdout.write(`flaky_proxy: injected garbage before request ${n}'s answer\n`);
+    }
+    inner.stdin.write(line);
+  }
+});
+process.stdin.on('end', () => inner.stdin.end());
