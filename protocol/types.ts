@@ -59,15 +59,16 @@ export interface AtnGradResult {
   dbias: Vec;
 }
 
-export interface LstmGrads {
-  x: Ten3;
-  h0: Mat;
-  c0: Mat;
-  w_xh: Mat;
-  w_hh: Mat;
-  b_x: Vec;
-  b_h: Vec;
-  atn_x: { gain: Vec; bias: Vec };
-  atn_h: { gain: Vec; bias: Vec };
-  atn_c: { gain: Vec; bias: Vec };
+/** The gradients of lstm.vjp; the leaf type is a parameter so that the reference's exact version shares the shape. */
+export interface LstmGrads<N = number> {
+  x: N[][][];
+  h0: N[][];
+  c0: N[][];
+  w_xh: N[][];
+  w_hh: N[][];
+  b_x: N[];
+  b_h: N[];
+  atn_x: { gain: N[]; bias: N[] };
+  atn_h: { gain: N[]; bias: N[] };
+  atn_c: { gain: N[]; bias: N[] };
 }

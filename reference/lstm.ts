@@ -29,18 +29,7 @@ export interface AffineBig {
   bias: Big[];
 }
 /** The gradients with the structure of the protocol's LstmGrads, exact. */
-export interface LstmGradsBig {
-  x: Big[][][];
-  h0: Big[][];
-  c0: Big[][];
-  w_xh: Big[][];
-  w_hh: Big[][];
-  b_x: Big[];
-  b_h: Big[];
-  atn_x: AffineBig;
-  atn_h: AffineBig;
-  atn_c: AffineBig;
-}
+export type LstmGradsBig = LstmGrads<Big>;
 export interface LstmVjpExact extends LstmExact {
   grads: LstmGradsBig;
 }
