@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type Leaf } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf } from '../spec/args';
 import { targetFromHandlers, type Target } from '../protocol/target';
 import type { Dtype, Hello, Mat, Ten3, Vec } from '../protocol/types';
 import { initBackend } from './backend';
@@ -99,6 +99,14 @@ async function read(ts: tf.Tensor[]): Promise<Float32Array[]> {
   }
 }
 
+/** The float32 sequence and eps of an atn request; a degenerate window is refused before any work (ATN-6.6). */
+function atnInputs(p: AtnArgs): { a: Float32Array; eps: number } {
+  const a = f32(p.a);
+  const eps = Math.fround(num(p.eps));
+  checkDegenerate(a, p.T, p.B, p.H, p.k, eps, 'a');
+  return { a, eps };
+}
+
 export interface ImplTargetOptions {
   backend?: string;
 }
@@ -118,18 +126,14 @@ export async function createImplTarget(opts: ImplTargetOptions = {}): Promise<Ta
     'atn.forward': async (args) => {
       const p = parseAtnArgs(args, PARSE);
       const { T, B, H, k } = p;
-      const a = f32(p.a);
-      const eps = Math.fround(num(p.eps));
-      checkDegenerate(a, T, B, H, k, eps, 'a');
+      const { a, eps } = atnInputs(p);
       const [y] = await read(tf.tidy(() => [atn(tf.tensor3d(a, [T, B, H]), { k, eps, gain: tf.tensor1d(f32(p.gain)), bias: tf.tensor1d(f32(p.bias)) })]));
       return { y: nest3(y, T, B, H) };
     },
     'atn.vjp': async (args) => {
       const p = parseAtnVjpArgs(args, PARSE);
       const { T, B, H, k } = p;
-      const a = f32(p.a);
-      const eps = Math.fround(num(p.eps));
-      checkDegenerate(a, T, B, H, k, eps, 'a');
+      const { a, eps } = atnInputs(p);
       const out = await read(
         tf.tidy(() => {
           const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(x as tf.Tensor3D, { k, eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D });

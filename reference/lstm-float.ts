@@ -10,6 +10,7 @@
  * Straightforward code on purpose: naive left-to-right sums, two-pass window statistics, sigmoid = 1/(1+exp(-v)).
  * It is NOT a target (no validation, no degenerate-window errors).
  */
+import type { LstmArrays } from '../spec/args';
 
 export type LstmMistake =
   | 'none'
@@ -21,36 +22,15 @@ export type LstmMistake =
 
 export const LSTM_MISTAKES: readonly LstmMistake[] = ['gates-ifog', 'no-cell-atn', 'shared-window', 'c0-in-window', 'vjp-current-only'];
 
-export interface LstmFloatIn {
+export type LstmFloatIn = LstmArrays<number> & {
   k: number;
   eps: number;
-  x: number[][][];
-  h0: number[][];
-  c0: number[][];
-  w_xh: number[][];
-  w_hh: number[][];
-  b_x: number[];
-  b_h: number[];
-  atn_x: { gain: number[]; bias: number[] };
-  atn_h: { gain: number[]; bias: number[] };
-  atn_c: { gain: number[]; bias: number[] };
   dh?: number[][][];
   /** Samples of the whole batch when this run is one sample of it (the bounds' accumulation counts T*batch terms). */
   batch?: number;
-}
+};
 
-export interface FloatGrads {
-  x: number[][][];
-  h0: number[][];
-  c0: number[][];
-  w_xh: number[][];
-  w_hh: number[][];
-  b_x: number[];
-  b_h: number[];
-  atn_x: { gain: number[]; bias: number[] };
-  atn_h: { gain: number[]; bias: number[] };
-  atn_c: { gain: number[]; bias: number[] };
-}
+export type FloatGrads = LstmArrays<number>;
 
 export interface LstmFloatOut {
   h: number[][][];

@@ -12,7 +12,7 @@
  */
 import { AtnError } from '../protocol/errors';
 import type { LstmGrads } from '../protocol/types';
-import type { Leaf, Leaf1, Leaf2, LstmArgs, LstmVjpArgs } from '../spec/args';
+import { mapLstmArrays, type LstmArgs, type LstmArrays, type LstmVjpArgs } from '../spec/args';
 import { bigToDouble, leafToBig } from './convert';
 import type { Expectation } from './index';
 import { atnForwardStep, atnVjpStep, lstmWindow, type WinStats } from './lstm-atn';
@@ -35,24 +35,7 @@ export interface LstmVjpExact extends LstmExact {
 }
 
 /** The inputs as Bigs (dtype-rounded exactly, ATN-7.1). */
-export interface LstmInputs {
-  k: number;
-  eps: Big;
-  T: number;
-  B: number;
-  I: number;
-  H: number;
-  x: Big[][][];
-  h0: Big[][];
-  c0: Big[][];
-  w_xh: Big[][];
-  w_hh: Big[][];
-  b_x: Big[];
-  b_h: Big[];
-  atn_x: AffineBig;
-  atn_h: AffineBig;
-  atn_c: AffineBig;
-}
+export type LstmInputs = LstmArrays<Big> & { k: number; eps: Big; T: number; B: number; I: number; H: number };
 
 /** Everything one sample's forward pass keeps for the backward pass and the bounds, indexed by step. */
 export interface SampleForward {
@@ -74,27 +57,8 @@ export interface SampleForward {
 
 export function lstmInputs(m: MathCtx, args: LstmArgs): LstmInputs {
   const d = args.dtype;
-  const v1 = (a: Leaf1) => a.map((l: Leaf) => leafToBig(m.Big, l, d));
-  const v2 = (a: Leaf2) => a.map(v1);
-  const p = args.params;
-  return {
-    k: args.k,
-    eps: leafToBig(m.Big, args.eps, d),
-    T: args.T,
-    B: args.B,
-    I: args.I,
-    H: args.H,
-    x: args.x.map(v2),
-    h0: v2(args.h0),
-    c0: v2(args.c0),
-    w_xh: v2(p.w_xh),
-    w_hh: v2(p.w_hh),
-    b_x: v1(p.b_x),
-    b_h: v1(p.b_h),
-    atn_x: { gain: v1(p.atn_x.gain), bias: v1(p.atn_x.bias) },
-    atn_h: { gain: v1(p.atn_h.gain), bias: v1(p.atn_h.bias) },
-    atn_c: { gain: v1(p.atn_c.gain), bias: v1(p.atn_c.bias) },
-  };
+  const { k, T, B, I, H } = args;
+  return { k, T, B, I, H, eps: leafToBig(m.Big, args.eps, d), ...mapLstmArrays(args, (l) => leafToBig(m.Big, l, d)) };
 }
 
 /** v W + bias (v of length rows(W)). */
@@ -267,24 +231,12 @@ export function unitRoundoff(dtype: string): { u: number; lam: number } {
 /** The dtype-rounded inputs as doubles (exact: they are doubles or float32 values), for the tolerance analysis. */
 export function floatInputs(args: LstmArgs | LstmVjpArgs): LstmFloatIn {
   const r = args.dtype === 'float32' ? Math.fround : (v: number) => v;
-  const v1 = (a: Leaf1) => a.map((l) => r(Number(l)));
-  const v2 = (a: Leaf2) => a.map(v1);
-  const p = args.params;
   const dh = (args as LstmVjpArgs).dh;
   return {
     k: args.k,
     eps: r(Number(args.eps)),
-    x: args.x.map(v2),
-    h0: v2(args.h0),
-    c0: v2(args.c0),
-    w_xh: v2(p.w_xh),
-    w_hh: v2(p.w_hh),
-    b_x: v1(p.b_x),
-    b_h: v1(p.b_h),
-    atn_x: { gain: v1(p.atn_x.gain), bias: v1(p.atn_x.bias) },
-    atn_h: { gain: v1(p.atn_h.gain), bias: v1(p.atn_h.bias) },
-    atn_c: { gain: v1(p.atn_c.gain), bias: v1(p.atn_c.bias) },
-    dh: dh ? dh.map(v2) : undefined,
+    ...mapLstmArrays(args, (l) => r(Number(l))),
+    dh: dh ? dh.map((m) => m.map((row) => row.map((l) => r(Number(l))))) : undefined,
   };
 }
 

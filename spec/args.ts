@@ -4,7 +4,7 @@
  * with dtype "decimal") so that the reference can convert them exactly.
  */
 import { AtnError, badArgument } from '../protocol/errors';
-import type { Dtype } from '../protocol/types';
+import type { Dtype, LstmGrads } from '../protocol/types';
 import { LIMITS } from './limits';
 
 export type Leaf = number | string;
@@ -260,4 +260,27 @@ export function parseLstmVjpArgs(args: Record<string, unknown>, opts: ParseOptio
   if (args.dh === undefined) throw badArgument('dh', 'ATN-6.3', 'missing');
   const dh = ten3(args.dh, base.dtype, 'dh', [base.T, base.B, base.H], new Budget(opts.maxElements ?? LIMITS.maxElements), 'ATN-6.8');
   return { ...base, dh };
+}
+
+/** The arrays of an lstm request (inputs and parameters) with leaves of type N: the shape its gradients have too. */
+export type LstmArrays<N> = LstmGrads<N>;
+
+/** Every array of an lstm request with each leaf mapped by f (exact conversion, dtype rounding, ...). */
+export function mapLstmArrays<N>(args: LstmArgs, f: (l: Leaf) => N): LstmArrays<N> {
+  const v1 = (a: Leaf1) => a.map(f);
+  const v2 = (a: Leaf2) => a.map(v1);
+  const aff = (x: AffineParams) => ({ gain: v1(x.gain), bias: v1(x.bias) });
+  const p = args.params;
+  return {
+    x: args.x.map(v2),
+    h0: v2(args.h0),
+    c0: v2(args.c0),
+    w_xh: v2(p.w_xh),
+    w_hh: v2(p.w_hh),
+    b_x: v1(p.b_x),
+    b_h: v1(p.b_h),
+    atn_x: aff(p.atn_x),
+    atn_h: aff(p.atn_h),
+    atn_c: aff(p.atn_c),
+  };
 }
