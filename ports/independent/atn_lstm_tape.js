@@ -201,6 +201,10 @@ function handle(req) {
   for (const key of ['x', 'h0', 'c0', 'params']) if (!a[key]) throw err('bad_argument', 'ATN-6.8', `${key}: missing`, key);
   if (!(Number.isInteger(a.k) && a.k >= 1)) throw err('bad_argument', 'ATN-6.1', 'k: an integer >= 1', 'k');
   if (req.op === 'lstm.vjp' && !a.dh) throw err('bad_argument', 'ATN-6.8', 'dh: missing', 'dh');
+  const H = a.h0[0] && a.h0[0].length, I = a.x[0] && a.x[0][0] && a.x[0][0].length;
+  const cols = (W, rows) => Array.isArray(W) && W.length === rows && W.every((r) => Array.isArray(r) && r.length === 4 * H);
+  if (!cols(a.params.w_xh, I)) throw err('bad_argument', 'ATN-6.8', 'params.w_xh: must be [I][4H]', 'params.w_xh');
+  if (!cols(a.params.w_hh, H)) throw err('bad_argument', 'ATN-6.8', 'params.w_hh: must be [H][4H]', 'params.w_hh');
   if (typeof a.eps !== 'number' || !(a.eps >= 0)) throw err('bad_argument', 'ATN-6.2', 'eps: a finite number >= 0', 'eps');
   return lstm(a, req.op === 'lstm.vjp');
 }
