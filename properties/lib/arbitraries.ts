@@ -15,6 +15,8 @@
  * - near-eps: the window variance within a factor 100 of eps in {1e-5, 1e-3} (catches eps dropped or outside sqrt);
  * - subnormal: entries in the dtype's subnormal range, some mixed with normal ones.
  * eps = 0 comes only with non-degenerate windows: H >= 2 and no step whose entries are all equal.
+ * Long sequences come in a share of the runs: ATN general cases up to T = 64 (ATN_LONG), ATN-LSTM cases up to T = 24
+ * (LSTM_LONG, with k << T, k close to T and k > T), where mistakes that show only after many steps live.
  */
 import fc from 'fast-check';
 import type { CampaignDtype } from './types';
