@@ -14,7 +14,8 @@ import { scaledRuns } from '../../properties/lib/seed';
 import { seedFromEnv } from '../../properties/lib/seed';
 import type { CampaignDtype } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';
-import { duration, targetName as displayName, verdict, verdictSentence } from '../../reports/format';
+import { duration, targetName as displayName, headlineLines, verdict, verdictSentence } from '../../reports/format';
+import type { Level } from '../../properties/lib/types';
 import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { Progress } from '../../reports/progress';
@@ -24,11 +25,18 @@ import { targetSpecString } from './check';
 
 const USAGE = `usage: atn report [--target reference|impl|mutant:ID | --port "COMMAND"] [--backend NAME]
                   [--dtype float32|float64] [--runs N] [--seed S] [--out DIR] [--json]
+                  [--level core|extended|all] [--ftz]
 
 Runs every clause-named check against the target and writes report.html, report.md, report.json and junit.xml
 to --out (default ./atn-report). Defaults: --target impl, --dtype float32 (the impl is float32-only; other targets
 default to float32 when they serve it), --runs ${REPORT_RUNS} per property (times ATN_RUNS), --seed ATN_SEED or the
-suite's fixed seed. --json prints report.json on stdout. Exit 0 conforms, 1 a clause fails, 2 could not run.`;
+suite's fixed seed. --json prints report.json on stdout. Failures are grouped into problems by the regime they share
+(ATN-9.5). --level chooses the conformance levels that gate the exit status (ATN-9.3; core, core + extended, or all:
+the default); --ftz sets subnormal inputs aside for ports that flush them to zero (ATN-9.6).
+Exit 0 conforms, 1 a clause fails, 2 could not run.`;
+
+/** The levels --level gates on (ATN-9.3). */
+export const GATED: Record<string, Level[]> = { core: ['core'], extended: ['core', 'extended'], all: ['core', 'extended', 'protocol'] };
 
 function parseSeed(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -38,12 +46,15 @@ function parseSeed(v: string | undefined): number | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseFlags(argv, ['help', 'json']);
+  const p = parseFlags(argv, ['help', 'json', 'ftz']);
   if (p.flags.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  onlyFlags(p, ['target', 'port', 'backend', 'dtype', 'runs', 'seed', 'out', 'json', 'help']);
+  onlyFlags(p, ['target', 'port', 'backend', 'dtype', 'runs', 'seed', 'out', 'json', 'help', 'level', 'ftz']);
+  const level = str(p, 'level') ?? 'all';
+  if (!(level in GATED)) throw new UsageError(`--level must be core, extended or all (ATN-9.3), got ${JSON.stringify(level)}`);
+  const ftz = p.flags.ftz === true;
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
   const targetName = str(p, 'target');
   const port = str(p, 'port');
@@ -96,6 +107,8 @@ export async function run(argv: string[]): Promise<number> {
       seed,
       runs: runs ?? scaledRuns(REPORT_RUNS),
       signal: interrupt.signal,
+      problems: true,
+      ftz,
       onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} case${cases === 1 ? '' : 's'})` : ''}`),
       // A failed progress write must not end the campaign; the final write reports any real problem.
       onCheckDone: (_r, partial) =>
@@ -115,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     // Mutant diagnosis: which known mistake the failures look like (best effort: a report without it is still a report).
     try {
       const hello = result.target.hello;
-      const d = await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined);
+      const d = await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined, result.problems);
       if (d) result.diagnosis = d;
     } catch (e) {
       process.stderr.write(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -126,11 +139,16 @@ export async function run(argv: string[]): Promise<number> {
     log(`atn report: ${displayName(result)} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`);
     for (const c of result.checks.filter((x) => x.status === 'fail' || x.status === 'error'))
       log(`  ${c.status === 'fail' ? 'FAIL ' : 'ERROR'} ${c.clause} ${c.id}: ${c.counterexample?.detail ?? c.reason ?? ''}`.slice(0, 240));
-    if (result.diagnosis?.best) log(`  behaves like: ${result.diagnosis.best.id} (${result.diagnosis.best.description})`);
     log(`  ${verdictSentence(result)}`);
+    for (const line of headlineLines(result)) log(`  ${line}`);
     log(`  report: ${written.html}\n          ${written.md}\n          ${written.json}\n          ${written.junit}`);
     if (!result.complete) return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 2;
     const v = verdict(result);
+    if (v === 'DOES NOT CONFORM' && level !== 'all' && result.levels) {
+      // Only the gated levels decide (ATN-9.3); the report still lists every problem.
+      const gated = GATED[level];
+      return gated.some((l) => result.levels![l] === 'fail') ? 1 : gated.some((l) => result.levels![l] === 'pass') ? 0 : 2;
+    }
     return v === 'CONFORMS' ? 0 : v === 'COULD NOT RUN' && result.summary.errors === 0 ? 2 : 1;
   } finally {
     progress.finish();
