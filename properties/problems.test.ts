@@ -147,16 +147,26 @@ describe('coverage and clauses (ATN-9.8, ATN-9.9)', () => {
     const row = clauseRows(r).find((x) => x.clause === 'ATN-1.2');
     expect(row?.status).toBe('fail');
   }, 60_000);
-  it('a target serving none of the computing ops gets no conformance claim', async () => {
+  /** The base, saying in hello that it serves only `ops` (and refusing the others with unknown_op as it should). */
+  const serving = (ops: string[]) => {
     const base = createBaseTarget();
-    const target = {
+    return {
       handle: async (req: { id: unknown; op: string; args: Record<string, unknown> }) => {
+        if (req.op !== 'hello' && !ops.includes(req.op) && ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'].includes(req.op))
+          return { id: req.id, ok: false, error: { code: 'unknown_op', clause: 'ATN-8.5', message: `not served: ${req.op}` } };
         const res = await base.handle(req as never);
-        return req.op === 'hello' && res.ok ? { ...res, result: { ...res.result, ops: [] } } : res;
+        return req.op === 'hello' && res.ok ? { ...res, result: { ...res.result, ops } } : res;
       },
       close: () => base.close(),
     };
-    const r = await runCampaign({ target: target as never, targetSpec: 'no ops', dtype: 'float32', seed: SEED, runs: 5, checks: checks('errors.unknown-op', 'atn.forward.agrees') });
+  };
+  it('an LSTM-only target is checked for unknown_op and keep-serving too', async () => {
+    const r = await runCampaign({ target: serving(['lstm.forward', 'lstm.vjp']) as never, targetSpec: 'lstm only', dtype: 'float32', seed: SEED, runs: 5, checks: checks('errors.unknown-op', 'errors.keeps-serving') });
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([['errors.unknown-op', 'pass'], ['errors.keeps-serving', 'pass']]);
+    expect(r.checks[1].counterexample).toBeUndefined();
+  }, 60_000);
+  it('a target serving none of the computing ops gets no conformance claim', async () => {
+    const r = await runCampaign({ target: serving([]) as never, targetSpec: 'no ops', dtype: 'float32', seed: SEED, runs: 5, checks: checks('errors.unknown-op', 'atn.forward.agrees') });
     expect(r.coverage).toEqual({ served: [], notServed: ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'] });
     if (r.summary.passed > 0) expect(verdict(r)).toBe('COULD NOT RUN');
   }, 60_000);
