@@ -56,7 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ inside the repository
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 import atn_protocol  # noqa: E402
-from atn_protocol import (AtnError, check_windows, parse_atn, parse_atn_vjp, parse_ln, parse_lstm,  # noqa: E402
+from atn_protocol import (AtnError, check_windows, f32, parse_atn, parse_atn_vjp, parse_ln, parse_lstm,  # noqa: E402
                           parse_lstm_vjp, serve)
 
 try:
@@ -266,10 +266,12 @@ class Adapter:
             caps["eps"] = [self.o.eps]
         return caps
 
-    def within(self, k, eps, k_applies=True):
-        if k_applies and (k < self.k_min or (self.k_max is not None and k > self.k_max)):
+    def within(self, k, eps, dtype):
+        """Refuses a valid request outside the declared capabilities; eps is compared after rounding to the dtype."""
+        if k < self.k_min or (self.k_max is not None and k > self.k_max):
             raise capability_error("k", "this target serves k in [%d, %s] only, got %d" % (self.k_min, self.k_max if self.k_max is not None else "inf", k))
-        if self.o.eps is not None and eps != self.o.eps:
+        same = (lambda x, y: f32(x) == f32(y)) if dtype == "float32" else (lambda x, y: x == y)
+        if self.o.eps is not None and not same(eps, self.o.eps):
             raise capability_error("eps", "this target's eps is fixed at %r, got %r" % (self.o.eps, eps))
 
     # ---- ATN parameters ---------------------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ class Adapter:
     def atn(self, p, vjp, arg="a"):
         if self.atn_part is None:
             raise AtnError("unknown_op", "ATN-8.5", "op: this target serves the LSTM ops only (serve.py --atn-class/--atn-build add the ATN ops)", "op")
-        self.within(p["k"], p["eps"])
+        self.within(p["k"], p["eps"], p["dtype"])
         dtype = DTYPES[p["dtype"]]
         check_windows(p["a"], p["k"], p["eps"], arg)
         try:
@@ -417,7 +419,7 @@ class Adapter:
     def lstm(self, p, vjp):
         if self.lstm_part is None:
             raise AtnError("unknown_op", "ATN-8.5", "op: this target serves the ATN ops only", "op")
-        self.within(p["k"], p["eps"])
+        self.within(p["k"], p["eps"], p["dtype"])
         try:
             return self.lstm_run(p, vjp)
         except AtnError:
