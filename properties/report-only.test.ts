@@ -1,6 +1,6 @@
 /**
  * `atn report --only` (issue 11): a selection of checks by id or clause, recorded in report.json, never a conformance
- * claim; the replay line of a failure names its check with --only and, run as printed, finds the same counterexample.
+ * claim; the replay line of a failure names its check with --only and, run as printed, fails that check again.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ describe('selectChecks', () => {
 });
 
 describe('atn report --only', () => {
-  it('runs one check of a failing target, records the selection, and its replay line reproduces the failure', () => {
+  it('runs one check of a failing target, records the selection, and its replay line finds the failure again', () => {
     const out1 = join(dir, 'a');
     const r = atn(['report', '--target', 'mutant:k-ignored', '--dtype', 'float64', '--runs', '20', '--only', 'atn.forward.agrees', '--out', out1]);
     expect(r.code).toBe(1);
@@ -56,7 +56,8 @@ describe('atn report --only', () => {
     const out2 = join(dir, 'b');
     expect(atn([...argv, '--out', out2]).code).toBe(1);
     const again = JSON.parse(readFileSync(join(out2, 'report.json'), 'utf8')) as CampaignResult;
-    expect(again.checks[0].counterexample!.requests).toEqual(rep.checks[0].counterexample!.requests);
+    // The same check fails again from the same seed (the shrunk case itself depends on the 5 s shrink budget, so on load).
+    expect(again.checks.map((c) => [c.id, c.status, c.seed])).toEqual([['atn.forward.agrees', 'fail', rep.checks[0].seed]]);
   }, 120_000);
 
   it('a passing selection exits 0 and says it is not a conformance claim', () => {
