@@ -3,6 +3,7 @@
  * window statistics in doubles, one loop per sample), checked in-process; the functions only see valid arguments; a
  * wrong one fails with the report's first problem and the mutant it behaves like.
  */
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { checkAtn, expectConforms, firstProblem, type AtnParams } from '../api';
 
@@ -52,5 +53,21 @@ describe('checkAtn', () => {
     const result = await checkAtn({ forward: (a, p) => (eps.push(p.eps), atnJs(a, p)) }, { dtype: 'float32', runs: 10, eps: [1e-5], only: ['atn.forward.agrees', 'T2.scaling'], diagnose: false });
     expect(new Set(eps)).toEqual(new Set([Math.fround(1e-5)]));
     expect(result.checks.find((c) => c.id === 'T2.scaling')?.status).toBe('skip');
+  }, 120_000);
+
+  it('a tfjs forward returning a tf.Tensor (tf.moments over each window slice) passes the selected checks at float32', async () => {
+    const forward = (a: number[][][], { k, eps, gain, bias }: AtnParams): tf.Tensor =>
+      tf.tidy(() => {
+        const x = tf.tensor3d(a);
+        const ys = a.map((_, t) => {
+          const t0 = Math.max(0, t - k + 1);
+          const { mean, variance } = tf.moments(x.slice([t0, 0, 0], [t - t0 + 1, -1, -1]), [0, 2], true);
+          return x.slice([t, 0, 0], [1, -1, -1]).sub(mean).div(variance.add(eps).sqrt()).mul(tf.tensor1d(gain)).add(tf.tensor1d(bias));
+        });
+        return tf.concat(ys, 0);
+      });
+    const result = await checkAtn({ forward }, { dtype: 'float32', runs: 10, only: CHECKS, diagnose: false });
+    expect(firstProblem(result)).toBeUndefined();
+    expect(result.summary.passed).toBe(CHECKS.length);
   }, 120_000);
 });
