@@ -11,6 +11,7 @@ export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOM
 export function verdict(r: CampaignResult): Verdict {
   if (r.summary.failed > 0) return 'DOES NOT CONFORM';
   if (!r.complete) return 'INCOMPLETE';
+  if (r.only) return r.summary.errors > 0 ? 'DOES NOT CONFORM' : r.summary.passed === 0 ? 'COULD NOT RUN' : 'INCOMPLETE';
   // Nothing ran (every check skipped: the target serves none of the ops or dtypes): not a conformance claim.
   if (r.summary.passed === 0 && r.summary.errors === 0) return 'COULD NOT RUN';
   // Passing the protocol checks alone is no conformance claim (ATN-9.9).
@@ -36,6 +37,7 @@ export function coverageText(r: CampaignResult): string {
 export function verdictSentence(r: CampaignResult): string {
   const v = verdict(r);
   const counts = countsText(r);
+  if (v === 'INCOMPLETE' && r.only) return `INCOMPLETE: only the checks selected with --only ran (${r.only.join(', ')}); nothing failed (${counts})`;
   const cov = coverageText(r);
   if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
   if (v === 'COULD NOT RUN' && r.summary.errors === 0)
@@ -134,7 +136,9 @@ export function replayCommand(r: CampaignResult, check?: CheckResult, exact = fa
   const seed = check?.seed ?? r.seed;
   // ATN_CHECK + ATN_PATH make fast-check jump straight to the shrunk counterexample of that one check (seed.ts).
   const env = exact && check?.path ? `ATN_CHECK=${shellQuote(check.id)} ATN_PATH=${shellQuote(check.path)} ` : '';
-  return `ATN_SEED=${seed} ${env}npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}`;
+  // One check replays alone (--only): every check sees the campaign seed, so it finds the same counterexample.
+  const only = check ? ` --only ${shellQuote(check.id)}` : r.only ? ` --only ${shellQuote(r.only.join(','))}` : '';
+  return `ATN_SEED=${seed} ${env}npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}${only}`;
 }
 
 export function clauseTitle(id: string): string {

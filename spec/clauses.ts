@@ -57,6 +57,7 @@ export const CLAUSES = {
   'ATN-8.5': 'Ops and their arguments and results',
   'ATN-8.6': 'Errors: code, clause, message; the server keeps serving',
   'ATN-8.7': 'hello names the target, its version, ops and dtypes',
+  'ATN-8.8': 'Capabilities: hello may declare the k range and eps values served; campaigns fit cases and skip the rest',
   // ATN-9 Conformance levels and verdicts
   'ATN-9.1': 'Levels core, extended range and protocol; every check belongs to one',
   'ATN-9.2': 'The core domain: data magnitudes 1e-6..1e6, eps >= 0, windows not near-degenerate',

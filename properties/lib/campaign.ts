@@ -38,6 +38,8 @@ export interface CampaignOptions {
   /** Runs per generated property; defaults to DEFAULT_RUNS scaled by ATN_RUNS. */
   runs?: number;
   checks?: Check[];
+  /** The check ids `atn report --only` selected: recorded in the result (replay lines repeat it; not a conformance claim). */
+  only?: string[];
   reference?: Reference;
   onProgress?: (p: { check: string; index: number; total: number; cases: number }) => void;
   onCheckDone?: (result: CheckResult, partial: CampaignResult) => void | Promise<void>;
@@ -140,12 +142,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     checks: [],
     faults: [],
     summary: summarize([], false),
+    ...(opts.only ? { only: opts.only.slice() } : {}),
   };
   const finish = (complete: boolean): CampaignResult => {
     result.complete = complete;
     result.wallMs = Date.now() - t0;
     result.faults = faultsOf(opts.target);
     result.summary = summarize(result.checks, complete);
+    if (result.only) result.summary.conforms = false; // a selection of checks proves nothing about the rest
     result.levels = levelVerdicts(result);
     return result;
   };

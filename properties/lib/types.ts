@@ -145,6 +145,8 @@ export interface CampaignResult {
   wallMs: number;
   /** true when the campaign ran to its end; false for a report written after an interrupt. */
   complete: boolean;
+  /** Set when only these checks were selected (`atn report --only`): a partial campaign, never a conformance claim. */
+  only?: string[];
   checks: CheckResult[];
   faults: Fault[];
   diagnosis?: Diagnosis;

@@ -20,6 +20,7 @@ import {
   type LstmVjpCase,
 } from '../arbitraries';
 import { compareOutputs, maxRatio, structureProblem } from '../compare';
+import type { Needs } from '../capabilities';
 import type { Check, CheckContext } from '../types';
 import { expectOf, propertyCheck, TargetFailure, type Outcome } from './framework';
 
@@ -129,6 +130,8 @@ interface ErrorSpec {
   /** The check needs at least one of these ops in hello. */
   anyOf: string[];
   variants: (ctx: CheckContext) => Variant[];
+  /** k and eps the variants send themselves (ATN-8.8). */
+  needs?: Needs;
 }
 
 /** Checks one error answer; undefined when it is right. */
@@ -156,6 +159,7 @@ function errorCheck(spec: ErrorSpec): Check {
     title: spec.title,
     ops: [],
     kind: 'errors',
+    needs: spec.needs,
     runs: (ctx) => Math.max(2, Math.ceil(ctx.runs / 5)),
     skip: (ctx) => (available(ctx, spec.anyOf).length ? undefined : `the target's hello lists none of ${spec.anyOf.join(', ')}`),
     arb: baseArb,
@@ -278,6 +282,7 @@ const ERROR_SPECS: ErrorSpec[] = [
     clause: 'ATN-6.6',
     title: 'a window with var_t + eps = 0 (a constant window with eps = 0) is refused with degenerate_window (ATN-6.6)',
     code: 'degenerate_window',
+    needs: { eps: [0] },
     anyOf: ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'],
     variants: () => [
       shapeChange('eps = 0 and the first step of one sample constant', ATN, (args) => {

@@ -9,6 +9,7 @@ import type { Expectation, ReferenceOp } from '../../../reference';
 import type { Target } from '../../../protocol/target';
 import type { Request, Response } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
+import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '../capabilities';
 import { compare, maxRatio } from '../compare';
 import { fcParams, replayLine } from '../seed';
 import { checkClauses, levelOf } from '../coverage';
@@ -139,6 +140,8 @@ export interface PropertySpec<T> {
   examples?: (ctx: CheckContext) => T[];
   /** Extra skip condition beyond the ops and dtype. */
   skip?: (ctx: CheckContext) => string | undefined;
+  /** The k and eps the check sends by itself (not from its generated case): skipped when the target does not serve them (ATN-8.8). */
+  needs?: Needs;
   run: (input: T, s: Session, ctx: CheckContext) => Promise<Outcome>;
 }
 
@@ -184,7 +187,9 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const t0 = Date.now();
       const base = { id: spec.id, clause: spec.clause, title: spec.title, seed: ctx.seed, level: levelOf(spec), clauses: checkClauses(spec) };
       const done = (r: Omit<CheckResult, 'id' | 'clause' | 'title' | 'seed' | 'durationMs'>): CheckResult => ({ ...base, ...r, durationMs: Date.now() - t0 });
-      const reason = skipReason(ctx, spec.ops) ?? spec.skip?.(ctx);
+      // Capabilities (ATN-8.8): generated cases are fitted to what the target serves; a check that needs more is skipped.
+      const caps = capabilitiesOf(ctx.hello);
+      const reason = skipReason(ctx, spec.ops) ?? capabilityReason(caps, spec.needs, ctx.dtype) ?? spec.skip?.(ctx);
       if (reason) return done({ status: 'skip', reason, runs: 0 });
 
       const numRuns = Math.max(1, spec.runs ? spec.runs(ctx) : ctx.runs);
@@ -197,7 +202,7 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const shrinkMs = ctx.shrinkMs ?? DEFAULT_SHRINK_MS;
       let cases = 0;
       let harness: unknown;
-      const prop = fc.asyncProperty(spec.arb(ctx), async (input: T) => {
+      const prop = fc.asyncProperty(fitted(spec.arb(ctx), caps, ctx.dtype), async (input: T) => {
         if (ctx.signal?.aborted) return true; // finish the remaining runs at once; reported as interrupted below
         // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
         if (!searching && Date.now() - failedAt > shrinkMs) return true;
@@ -228,7 +233,7 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const params = fcParams<[T]>({ seed: ctx.seed, numRuns, checkId: spec.id, multiply: false });
       // A re-run with a regime set aside discards cheaply (before the reference): give up sooner when all cases are in it.
       if (ctx.exclude) params.maxSkipsPerRun = 10;
-      const examples = spec.examples?.(ctx);
+      const examples = spec.examples?.(ctx).map((x) => fitCase(x, caps, ctx.dtype)).filter((x): x is T => x !== undefined);
       if (examples?.length) params.examples = examples.map((x) => [x] as [T]);
       const details = await fc.check(prop, params);
 
