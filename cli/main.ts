@@ -16,11 +16,17 @@ const COMMANDS: Record<string, string> = {
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([c, d]) => `  atn ${c.padEnd(8)} ${d}`);
-  return ['usage: atn COMMAND [flags]', '', ...rows, '', 'atn COMMAND --help for the flags of one command.'].join('\n');
+  return ['usage: atn COMMAND [flags]   (atn --version: the suite version)', '', ...rows, '', 'atn COMMAND --help for the flags of one command.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { packageVersion } = require('../reference/reference') as typeof import('../reference/reference');
+    process.stdout.write(`atn-kit ${packageVersion()}\n`);
+    return 0;
+  }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(usage() + '\n');
     return cmd ? 0 : 2;

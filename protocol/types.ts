@@ -45,6 +45,10 @@ export interface Hello {
   dtypes: Dtype[];
   backend?: string; // e.g. tfjs backend name
   description?: string;
+  /** Capabilities (ATN-8.8): the window lengths served (absent: every k >= 1). */
+  k?: { min?: number; max?: number };
+  /** Capabilities (ATN-8.8): the eps values served (absent: every eps >= 0), compared after rounding to the dtype. */
+  eps?: number[];
 }
 
 /** Nested arrays of numbers as they are after decoding (non-finite values are JS NaN/Infinity). */

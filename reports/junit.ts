@@ -5,7 +5,7 @@
  * reason. Text from the target is escaped, and characters XML 1.0 forbids are replaced, so the file always parses.
  */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
-import { backendText, clauseTitle, pretty, targetName, shownReason, replayCommand, verdictSentence, worstText } from './format';
+import { backendText, clauseTitle, pretty, targetName, shownReason, replayCommand, verdictSentence, worstText, levelsText } from './format';
 
 /** Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
 export function xmlEscape(s: string): string {
@@ -78,6 +78,9 @@ export function renderJunit(r: CampaignResult): string {
     ['suite', `${r.suite.version} ${r.suite.commit}`],
     ['complete', String(r.complete)],
     ['verdict', verdictSentence(r)],
+    ...(r.levels ? [['levels', levelsText(r)]] : []),
+    ...(r.coverage ? [['ops.served', r.coverage.served.join(', ')], ['ops.not-served', r.coverage.notServed.join(', ')]] : []),
+    ...(r.problems ?? []).map((p) => [`problem.${p.id}`, `${p.summary}: ${p.checks.join(', ')}`]),
   ];
   const faults = r.faults.map((f) => `[${f.kind}] ${f.message}`).join('\n');
   const suite = [

@@ -57,6 +57,17 @@ export const CLAUSES = {
   'ATN-8.5': 'Ops and their arguments and results',
   'ATN-8.6': 'Errors: code, clause, message; the server keeps serving',
   'ATN-8.7': 'hello names the target, its version, ops and dtypes',
+  'ATN-8.8': 'Capabilities: hello may declare the k range and eps values served; campaigns fit cases and skip the rest',
+  // ATN-9 Conformance levels and verdicts
+  'ATN-9.1': 'Levels core, extended range and protocol; every check belongs to one',
+  'ATN-9.2': 'The core domain: data magnitudes 1e-6..1e6, eps >= 0, windows not near-degenerate',
+  'ATN-9.3': 'A verdict per level; --level chooses what gates the exit status',
+  'ATN-9.4': 'The extended range: 1e+-30 scales, subnormals, mixed magnitudes, eps = 0 near-degenerate windows',
+  'ATN-9.5': 'Problems: failures grouped by the regime they share, re-run with it set aside',
+  'ATN-9.6': 'Flush-to-zero mode: subnormal inputs set aside',
+  'ATN-9.7': 'Counterexamples shrunk while unmistakable; the first failure shown beside',
+  'ATN-9.8': 'Every check names each clause it tests',
+  'ATN-9.9': 'Coverage: the verdict names the ops served and not served',
 } as const;
 
 export type ClauseId = keyof typeof CLAUSES;

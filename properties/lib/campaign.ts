@@ -13,8 +13,11 @@ import { call, type Target } from '../../protocol/target';
 import type { Hello } from '../../protocol/types';
 import { CHECKS } from './checks';
 import type { RunContext } from './checks/framework';
+import { LEVELS, PROTOCOL_OPS } from './coverage';
+import { findProblems } from './problems';
+import { SUBNORMAL } from './regimes';
 import { DEFAULT_SEED, scaledRuns, seedFromEnv } from './seed';
-import type { CampaignDtype, CampaignResult, Check, CheckResult, Fault } from './types';
+import type { CampaignDtype, CampaignResult, Check, CheckResult, Fault, Level } from './types';
 
 /** Default runs per generated property (small: the reference computes in BigNumber). */
 export const DEFAULT_RUNS = 20;
@@ -35,12 +38,18 @@ export interface CampaignOptions {
   /** Runs per generated property; defaults to DEFAULT_RUNS scaled by ATN_RUNS. */
   runs?: number;
   checks?: Check[];
+  /** The check ids `atn report --only` selected: recorded in the result (replay lines repeat it; not a conformance claim). */
+  only?: string[];
   reference?: Reference;
   onProgress?: (p: { check: string; index: number; total: number; cases: number }) => void;
   onCheckDone?: (result: CheckResult, partial: CampaignResult) => void | Promise<void>;
   signal?: AbortSignal;
   /** Time a failing check may spend shrinking (default 5 s; `atn mutants` may want less). */
   shrinkMs?: number;
+  /** Group failures into problems by shared regime, re-running failing checks with the regime set aside (ATN-9.5). */
+  problems?: boolean;
+  /** Flush-to-zero mode (ATN-9.6): cases with subnormal inputs are set aside. */
+  ftz?: boolean;
 }
 
 function repoRoot(): string | undefined {
@@ -81,6 +90,27 @@ export function machineInfo(): CampaignResult['machine'] {
   };
 }
 
+/** Ops of the protocol the target serves and does not (ATN-9.9); hello may hold anything. */
+export function coverageOf(hello: unknown): { served: string[]; notServed: string[] } {
+  const ops = hello && typeof hello === 'object' && Array.isArray((hello as { ops?: unknown }).ops) ? ((hello as { ops: unknown[] }).ops as unknown[]) : [];
+  return { served: PROTOCOL_OPS.filter((op) => ops.includes(op)), notServed: PROTOCOL_OPS.filter((op) => !ops.includes(op)) };
+}
+
+/** Verdict per level (ATN-9.3): a level fails when a problem (or, without the analysis, a failing check) is at it. */
+export function levelVerdicts(r: Pick<CampaignResult, 'checks' | 'problems' | 'outside'>): Partial<Record<Level, 'pass' | 'fail' | 'untested'>> {
+  // A check that passes outside the problems' regimes shows its level works there.
+  const cleared = new Set(r.outside?.passed ?? []);
+  const out: Partial<Record<Level, 'pass' | 'fail' | 'untested'>> = {};
+  for (const level of LEVELS) {
+    const mine = r.checks.filter((c) => (c.level ?? 'core') === level);
+    const failing = r.problems
+      ? r.problems.some((p) => p.level === level) || mine.some((c) => c.status === 'error' || (c.status === 'fail' && !cleared.has(c.id)))
+      : mine.some((c) => c.status === 'fail' || c.status === 'error');
+    out[level] = failing ? 'fail' : mine.some((c) => c.status === 'pass' || cleared.has(c.id)) ? 'pass' : 'untested';
+  }
+  return out;
+}
+
 export function summarize(checks: CheckResult[], complete: boolean): CampaignResult['summary'] {
   const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
   const passed = count('pass'), failed = count('fail'), skipped = count('skip'), errors = count('error');
@@ -112,14 +142,19 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     checks: [],
     faults: [],
     summary: summarize([], false),
+    ...(opts.only ? { only: opts.only.slice() } : {}),
   };
   const finish = (complete: boolean): CampaignResult => {
     result.complete = complete;
     result.wallMs = Date.now() - t0;
     result.faults = faultsOf(opts.target);
     result.summary = summarize(result.checks, complete);
+    if (result.only) result.summary.conforms = false; // a selection of checks proves nothing about the rest
+    result.levels = levelVerdicts(result);
     return result;
   };
+  if (opts.ftz) result.ftz = true;
+  const exclude = opts.ftz ? (op: string, args: Record<string, unknown>) => SUBNORMAL.holds(op, args) : undefined;
 
   let hello: Hello;
   try {
@@ -139,6 +174,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     return finish(true);
   }
   result.target.hello = hello;
+  result.coverage = coverageOf(hello);
   if (hello.backend !== undefined) result.target.backend = hello.backend;
 
   for (let i = 0; i < checks.length; i++) {
@@ -154,6 +190,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       runs,
       signal: opts.signal,
       shrinkMs: opts.shrinkMs,
+      exclude,
       onCase: () => opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: ++cases }),
     };
     opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: 0 });
@@ -164,8 +201,18 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       r = { id: check.id, clause: check.clause, title: check.title, status: 'error', reason: `the check threw: ${e instanceof Error ? e.message : String(e)}`, runs: cases, seed, durationMs: 0 };
     }
     if (opts.signal?.aborted && r.status === 'error') return finish(false); // an interrupted check is not a result
+    if (opts.ftz && r.status === 'error' && /discarded/.test(r.reason ?? ''))
+      r = { ...r, status: 'skip', reason: '--ftz: every case of this check has subnormal inputs, which flush-to-zero mode sets aside (ATN-9.6)' };
     result.checks.push(r);
     if (opts.onCheckDone) await opts.onCheckDone(r, { ...finish(false), checks: result.checks.slice() });
+  }
+  if (opts.problems && result.checks.some((c) => c.status === 'fail') && !opts.signal?.aborted) {
+    const ctx: RunContext = { target: opts.target, hello, dtype: opts.dtype, reference, seed, runs, signal: opts.signal, shrinkMs: opts.shrinkMs, exclude };
+    opts.onProgress?.({ check: 'grouping failures into problems', index: checks.length, total: checks.length, cases: 0 });
+    const found = await findProblems({ checks, results: result.checks, ctx });
+    if (opts.signal?.aborted) return finish(false);
+    result.problems = found.problems;
+    result.outside = found.outside;
   }
   return finish(true);
 }
