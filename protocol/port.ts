@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LIMITS } from '../spec/limits';
 import type { Fault } from '../properties/lib/types';
-import { decodeNumbers, toLine } from './codec';
+import { decodeNumbers, isRecord, own, toLine } from './codec';
 import type { Target } from './target';
 import type { ErrorBody, Hello, Id, Request, Response } from './types';
 
@@ -225,28 +225,78 @@ function idText(id: unknown): string {
   return JSON.stringify(id) ?? String(id);
 }
 
+/**
+ * The line with the bare tokens NaN, Infinity and -Infinity outside strings replaced by the wire strings of ATN-8.3,
+ * or undefined when it has none. Python's json.dumps writes such tokens by default; they are not JSON, but the values
+ * are unambiguous, so the answer is read (and failed citing ATN-8.3) instead of being skipped until the timeout.
+ */
+export function quoteBareNonFinite(line: string): string | undefined {
+  let out = '';
+  let last = 0;
+  let found = false;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+      continue;
+    }
+    if (ch === 34) {
+      inString = true;
+      continue;
+    }
+    for (const tok of ['-Infinity', 'Infinity', 'NaN']) {
+      if (line.startsWith(tok, i) && !/[A-Za-z0-9_]/.test(line[i + tok.length] ?? '') && !/[A-Za-z0-9_.]/.test(line[i - 1] ?? '')) {
+        out += line.slice(last, i) + JSON.stringify(tok);
+        i += tok.length - 1;
+        last = i + 1;
+        found = true;
+        break;
+      }
+    }
+  }
+  return found ? out + line.slice(last) : undefined;
+}
+
+/** The sentence a check shows for an answer with bare non-finite tokens (ATN-8.3), with the fix. */
+export const BARE_NON_FINITE =
+  'the answer holds bare NaN/Infinity tokens, which are not JSON (ATN-8.3): send the strings "NaN", "Infinity", "-Infinity" instead (Python: json.dumps(..., allow_nan=False) after mapping non-finite floats to those strings)';
+
 /** A parsed line: a response envelope, or why it is not one. */
 function parseResponse(line: string): { res?: Response; hasId: boolean; id?: unknown; why?: string } {
   let v: unknown;
+  let wire: string | undefined;
   try {
     v = JSON.parse(line);
   } catch {
-    return { hasId: false, why: 'not JSON' };
+    const quoted = quoteBareNonFinite(line);
+    try {
+      if (quoted === undefined) throw new Error('not JSON');
+      v = JSON.parse(quoted);
+      wire = BARE_NON_FINITE;
+    } catch {
+      return { hasId: false, why: 'not JSON' };
+    }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { hasId: false, why: 'not a JSON object' };
-  const o = v as Record<string, unknown>;
-  if (!('id' in o)) return { hasId: false, why: 'no id' };
-  if (o.ok === true && o.result !== null && typeof o.result === 'object' && !Array.isArray(o.result))
-    return { hasId: true, id: o.id, res: { id: o.id as Id, ok: true, result: decodeNumbers(o.result) as Record<string, unknown> } };
-  if (o.ok === false && o.error !== null && typeof o.error === 'object' && !Array.isArray(o.error)) {
-    const e = o.error as Record<string, unknown>;
+  if (!isRecord(v)) return { hasId: false, why: 'not a JSON object' };
+  const o = v;
+  if (!Object.hasOwn(o, 'id')) return { hasId: false, why: 'no id' };
+  const mark = (res: Response): Response => (wire ? { ...res, wire } : res);
+  const result = own(o, 'result');
+  const error = own(o, 'error');
+  if (own(o, 'ok') === true && isRecord(result))
+    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: true, result: decodeNumbers(result) as Record<string, unknown> }) };
+  if (own(o, 'ok') === false && isRecord(error)) {
+    const e = error;
+    const code = own(e, 'code'), clause = own(e, 'clause'), message = own(e, 'message'), arg = own(e, 'arg');
     const body: ErrorBody = {
-      code: typeof e.code === 'string' ? e.code : 'internal',
-      clause: typeof e.clause === 'string' ? e.clause : 'ATN-8.6',
-      message: typeof e.message === 'string' ? e.message : JSON.stringify(e).slice(0, SHOWN_LINE_CHARS),
+      code: typeof code === 'string' ? code : 'internal',
+      clause: typeof clause === 'string' ? clause : 'ATN-8.6',
+      message: typeof message === 'string' ? message : (JSON.stringify(e) ?? '').slice(0, SHOWN_LINE_CHARS),
     };
-    if (typeof e.arg === 'string') body.arg = e.arg;
-    return { hasId: true, id: o.id, res: { id: o.id as Id, ok: false, error: body } };
+    if (typeof arg === 'string') body.arg = arg;
+    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: false, error: body }) };
   }
   return { hasId: true, id: o.id, why: 'not a response envelope (needs ok: true with a result object, or ok: false with an error object)' };
 }
@@ -347,9 +397,10 @@ class Port implements PortTarget {
     return run.catch((e) => this.errorResponse(req, `port wrapper failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
+  /** The runner's stand-in when the port gave no usable answer: marked byRunner, so no check grades it as the port's. */
   private errorResponse(req: Request, message: string, clause = 'ATN-8.6'): Response {
     const id = req && (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null;
-    return { id, ok: false, error: { code: 'internal', clause, message } };
+    return { id, ok: false, error: { code: 'internal', clause, message }, byRunner: true };
   }
 
   private async handleOne(req: Request): Promise<Response> {

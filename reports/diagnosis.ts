@@ -9,6 +9,7 @@
  */
 import { diagnose } from '../mutants';
 import { battery } from '../mutants/cases';
+import { isRawRequest } from '../protocol/record';
 import type { Target } from '../protocol/target';
 import type { Request, Response } from '../protocol/types';
 import type { CheckResult, Diagnosis } from '../properties/lib/types';
@@ -25,7 +26,10 @@ export async function diagnoseFailures(checks: CheckResult[], probe?: DiagnosisP
   const cases: Array<{ request: Request; response: Response | undefined }> = checks
     .filter((c) => c.status === 'fail' && c.counterexample)
     .flatMap((c) => c.counterexample!.requests.map((request, i) => ({ request, response: c.counterexample!.responses?.[i] ?? undefined })))
-    .filter((c) => c.response !== undefined);
+    .filter((c) => c.response !== undefined)
+    // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
+    // stand-ins, or answers cut for the report).
+    .filter((c) => !isRawRequest(c.request) && !c.response!.byRunner && !c.response!.recorded);
   if (cases.length === 0) return undefined;
   const probed = probe ? await askBattery(probe) : [];
   const d = diagnose([...probed, ...cases]);

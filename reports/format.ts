@@ -3,6 +3,8 @@
  * words: verdict, number formatting, the replay command, pretty (truncated) request arguments, clause grouping.
  */
 import { CLAUSES, type ClauseId } from '../spec/clauses';
+import { boundValue } from '../protocol/record';
+import type { Request } from '../protocol/types';
 import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
 
 export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOMPLETE';
@@ -158,6 +160,7 @@ export function uncoveredClauses(r: CampaignResult): string[] {
 }
 
 const MAX_ITEMS = 12;
+const PRETTY_BOUND = { maxDepth: 32, maxItems: Number.MAX_SAFE_INTEGER, maxLeaves: 100_000, maxString: 6000 };
 const MAX_CHARS = 6000;
 
 /**
@@ -166,7 +169,9 @@ const MAX_CHARS = 6000;
  * spelled as on the wire.
  */
 export function pretty(v: unknown, maxChars = MAX_CHARS): string {
-  const text = prettyAt(v, '');
+  // Bounded first (depth, items, leaves; iterative): prettyAt's recursion then stays shallow whatever v is.
+  // Arrays are not cut here (cut() below shows the true count of what it leaves out).
+  const text = prettyAt(boundValue(v, PRETTY_BOUND).value, '');
   if (text.length <= maxChars) return text;
   return `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters)`;
 }
@@ -238,6 +243,12 @@ function prettyAt(v: unknown, indent: string): string {
   const entries = Object.entries(v as Record<string, unknown>);
   const items = entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyAt(x, inner)}`);
   return `{\n${items.join(',\n')}\n${indent}}`;
+}
+
+/** A counterexample request's content as shown: the exact line for a broken envelope, else its args. */
+export function requestText(req: Request, maxChars = MAX_CHARS): string {
+  if (typeof req.raw === 'string') return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
+  return pretty(req.args, maxChars);
 }
 
 /** "[4][2][3]" for a nested rectangular array, "" for a leaf. */

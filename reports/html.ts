@@ -6,7 +6,7 @@
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
 import {
   backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
-  failingChecks, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
+  failingChecks, requestText, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
 } from './format';
 import { renderPlots, type Plot } from './plots';
 
@@ -125,7 +125,7 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
     ce.requests.forEach((req, i) => {
       const n = ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : '';
       parts.push(`<p>Minimal counterexample${n}: <code>${esc(req.op)}</code> <span class="muted">(${esc(argsSummary(req.args))})</span></p>`);
-      parts.push(`<pre>${esc(pretty(req.args))}</pre>`);
+      parts.push(`<pre>${esc(requestText(req))}</pre>`);
       const res = ce.responses?.[i];
       parts.push(`<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`);
     });

@@ -2,7 +2,7 @@
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
 import {
   backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
-  uncoveredClauses, verdict, verdictSentence, worstText,
+  requestText, uncoveredClauses, verdict, verdictSentence, worstText,
 } from './format';
 
 /** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
@@ -31,7 +31,7 @@ function checkFailure(r: CampaignResult, c: CheckResult): string[] {
     if (ce.worst) out.push(`**Worst element:** ${mdText(worstText(ce.worst))}`, '');
     ce.requests.forEach((req, i) => {
       out.push(`Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`, '');
-      out.push(mdBlock(pretty(req.args), 'json'), '');
+      out.push(mdBlock(requestText(req), 'json'), '');
       const res = ce.responses?.[i];
       out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
     });

@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CampaignResult } from '../properties/lib/types';
 import { renderHtml } from './html';
-import { reportJson } from './json';
+import { reportJson, safeResult } from './json';
 import { renderJunit } from './junit';
 import { renderMarkdown } from './markdown';
 
@@ -44,8 +44,9 @@ function serialized<T>(dir: string, job: () => Promise<T>): Promise<T> {
   return next;
 }
 
-async function writeAll(result: CampaignResult, dir: string, plots: boolean): Promise<WrittenReport> {
+async function writeAll(unsafe: CampaignResult, dir: string, plots: boolean): Promise<WrittenReport> {
   const abs = resolve(dir);
+  const result = safeResult(unsafe); // what the target sent, bounded: the four files render from the same data
   // JSON first: it validates against the schema and throws before any file is touched when the result is malformed.
   const json = reportJson(result);
   const md = renderMarkdown(result);

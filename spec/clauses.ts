@@ -57,6 +57,7 @@ export const CLAUSES = {
   'ATN-8.5': 'Ops and their arguments and results',
   'ATN-8.6': 'Errors: code, clause, message; the server keeps serving',
   'ATN-8.7': 'hello names the target, its version, ops and dtypes',
+  'ATN-8.10': 'What a campaign keeps of an untrusted target: own keys, bounded records, marked stand-in answers',
 } as const;
 
 export type ClauseId = keyof typeof CLAUSES;

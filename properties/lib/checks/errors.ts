@@ -21,7 +21,7 @@ import {
 } from '../arbitraries';
 import { compareOutputs, maxRatio, structureProblem } from '../compare';
 import type { Check, CheckContext } from '../types';
-import { expectOf, propertyCheck, TargetFailure, type Outcome } from './framework';
+import { expectOf, notTheTargets, propertyCheck, TargetFailure, type Outcome } from './framework';
 
 type Args = Record<string, unknown>;
 
@@ -135,6 +135,9 @@ interface ErrorSpec {
 function judge(res: { res?: import('../../../protocol/types').Response; thrown?: unknown }, req: Request, code: string, clause: string, what: string): Outcome | undefined {
   const { res: r } = res;
   if (!r) return { ok: false, detail: `${what}: no response (${res.thrown instanceof Error ? res.thrown.message : String(res.thrown)})` };
+  const stand = notTheTargets(what, r);
+  if (stand) return { ok: false, detail: stand };
+  if (r.wire) return { ok: false, detail: `${what}: ${r.wire}` };
   if (r.ok) return { ok: false, detail: `${what}: answered ok, want error ${code} (${clause})` };
   if (r.id !== req.id) return { ok: false, detail: `${what}: error response has id ${JSON.stringify(r.id)}, want ${JSON.stringify(req.id)} (ATN-8.2)` };
   const e = r.error ?? ({} as Record<string, unknown>);

@@ -9,6 +9,7 @@ import type { Expectation, ReferenceOp } from '../../../reference';
 import type { Target } from '../../../protocol/target';
 import type { Request, Response } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
+import { recordRequest, recordResponse } from '../../../protocol/record';
 import { compare, maxRatio } from '../compare';
 import { fcParams, replayLine } from '../seed';
 import type { Check, CheckContext, CheckResult, Worst } from '../types';
@@ -46,17 +47,34 @@ export class TargetFailure extends Error {
   }
 }
 
+/**
+ * Request ids are unique per target (so per campaign): a port that re-sends an earlier answer is caught by its id
+ * instead of being graded on a stale result, as it would be if every session counted from 1.
+ */
+const NEXT_ID = new WeakMap<Target, number>();
+function nextIdFor(target: Target): number {
+  const id = NEXT_ID.get(target) ?? 1;
+  NEXT_ID.set(target, id + 1);
+  return id;
+}
+
+/** Why a response cannot be graded as the target's own answer (the runner made it up, or its line was not JSON). */
+export function notTheTargets(op: string, res: Response): string | undefined {
+  if (res.byRunner) return `${op}: no answer from the target (the runner answered in its place): ${res.ok ? '' : res.error.message}`;
+  return undefined;
+}
+
 /** Sends requests to the target and keeps them, with the responses, for the counterexample. */
 export class Session {
+  /** What the report keeps (protocol/record.ts): broken envelopes as their raw text, answers bounded. */
   readonly requests: Request[] = [];
   readonly responses: (Response | undefined)[] = [];
-  private nextId = 1;
   constructor(readonly target: Target) {}
 
   /** One request; undefined when the target threw (its contract says it never does, a crashed port may). */
   async send(op: string, args: Record<string, unknown>, id?: Request['id']): Promise<{ req: Request; res?: Response; thrown?: unknown }> {
-    const req: Request = { id: id === undefined ? this.nextId++ : id, op, args };
-    this.requests.push(req);
+    const req: Request = { id: id === undefined ? nextIdFor(this.target) : id, op, args };
+    this.requests.push(recordRequest(req));
     let res: Response | undefined;
     let thrown: unknown;
     try {
@@ -64,7 +82,7 @@ export class Session {
     } catch (e) {
       thrown = e;
     }
-    this.responses.push(res);
+    this.responses.push(recordResponse(res));
     return { req, res, thrown };
   }
 
@@ -78,6 +96,9 @@ export class Session {
   async result(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { res, thrown } = await this.send(op, args);
     if (!res) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
+    const stand = notTheTargets(op, res);
+    if (stand) throw new TargetFailure({ ok: false, ratio: Infinity, detail: stand });
+    if (res.wire) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${res.wire}` });
     if (!res.ok) {
       const e = res.error ?? ({} as Record<string, unknown>);
       throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: answered error ${e.code} (${e.clause}): ${e.message}` });
