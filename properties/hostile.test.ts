@@ -99,3 +99,18 @@ describe('hostile ports: reports that survive any answer', () => {
     expect(ms).toBeLessThan(30_000);
   }, 60_000);
 });
+
+describe('hostile ports: could not run, said once and at once', () => {
+  it('ATN-8.7 hello.dtypes a number: could not run, naming the field', async () => {
+    const { read } = await hostile('bad-hello', AGREE);
+    expect(verdict(read)).toBe('COULD NOT RUN');
+    expect(read.stopped).toMatch(/hello\.dtypes must be an array of strings.*got 3/);
+  }, 60_000);
+
+  it('ATN-8.6 a port that fails every request with the same error (a module that cannot be built): could not run with its message', async () => {
+    const { read, ms } = await hostile('all-internal', CHECKS.map((c) => c.id));
+    expect(verdict(read)).toBe('COULD NOT RUN');
+    expect(read.stopped).toMatch(/same error.*AttributeError: module 'atn' has no attribute 'ATNLayer'/);
+    expect(ms).toBeLessThan(40_000);
+  }, 60_000);
+});

@@ -11,6 +11,7 @@ export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOM
 
 /** The one-line verdict. An interrupted run never claims conformance; failures found before the interrupt still show. */
 export function verdict(r: CampaignResult): Verdict {
+  if (r.stopped) return 'COULD NOT RUN';
   if (r.summary.failed > 0) return 'DOES NOT CONFORM';
   if (!r.complete) return 'INCOMPLETE';
   // Nothing ran (every check skipped: the target serves none of the ops or dtypes): not a conformance claim.
@@ -29,6 +30,7 @@ export function verdictSentence(r: CampaignResult): string {
   const v = verdict(r);
   const counts = countsText(r);
   if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
+  if (r.stopped) return `COULD NOT RUN: ${r.stopped} (${counts})`;
   if (v === 'COULD NOT RUN' && r.summary.errors === 0) return `COULD NOT RUN: no check applied to this target (${counts})`;
   return `${v} (${counts})`;
 }

@@ -82,11 +82,13 @@ export async function run(argv: string[]): Promise<number> {
         hello = undefined; // the campaign reports a missing hello as a failed ATN-8.7 check
       }
     let dtype: CampaignDtype;
+    // A malformed hello (dtypes not a list) is the campaign's to report (could not run, naming the field), not a crash here.
+    const served = hello && Array.isArray(hello.dtypes) ? (hello.dtypes as unknown[]) : undefined;
     if (dtypeFlag) {
       dtype = dtypeFlag;
-      if (hello && !hello.dtypes.includes(dtype))
-        throw new UsageError(`the target ${spec} serves dtypes ${hello.dtypes.join(', ')}; it cannot be run with --dtype ${dtype}`);
-    } else dtype = !hello || hello.dtypes.includes('float32') ? 'float32' : 'float64';
+      if (served && !served.includes(dtype))
+        throw new UsageError(`the target ${spec} serves dtypes ${served.map(String).join(', ')}; it cannot be run with --dtype ${dtype}`);
+    } else dtype = !served || served.includes('float32') ? 'float32' : 'float64';
 
     let partialFailed = false;
     const result = await runCampaign({
@@ -115,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     // Mutant diagnosis: which known mistake the failures look like (best effort: a report without it is still a report).
     try {
       const hello = result.target.hello;
-      const d = await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined);
+      const d = result.stopped ? undefined : await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined);
       if (d) result.diagnosis = d;
     } catch (e) {
       process.stderr.write(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -129,6 +131,7 @@ export async function run(argv: string[]): Promise<number> {
     if (result.diagnosis?.best) log(`  behaves like: ${result.diagnosis.best.id} (${result.diagnosis.best.description})`);
     log(`  ${verdictSentence(result)}`);
     log(`  report: ${written.html}\n          ${written.md}\n          ${written.json}\n          ${written.junit}`);
+    if (result.stopped) return 2;
     if (!result.complete) return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 2;
     const v = verdict(result);
     return v === 'CONFORMS' ? 0 : v === 'COULD NOT RUN' && result.summary.errors === 0 ? 2 : 1;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReference, type Reference } from '../../reference';
 import { packageVersion } from '../../reference/reference';
+import { isRecord } from '../../protocol/codec';
 import { call, type Target } from '../../protocol/target';
 import type { Hello } from '../../protocol/types';
 import { CHECKS } from './checks';
@@ -118,6 +119,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.wallMs = Date.now() - t0;
     result.faults = faultsOf(opts.target);
     result.summary = summarize(result.checks, complete);
+    if (result.stopped) result.summary.conforms = false;
     return result;
   };
 
@@ -140,13 +142,27 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   }
   result.target.hello = hello;
   if (hello.backend !== undefined) result.target.backend = hello.backend;
+  // A hello without the fields the campaign needs cannot decide which checks apply: could not run, naming the field.
+  const bad = helloProblem(hello);
+  if (bad) {
+    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: bad, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.stopped = bad;
+    return finish(true);
+  }
+  const watch = watchAnswers(opts.target);
 
   for (let i = 0; i < checks.length; i++) {
     if (opts.signal?.aborted) return finish(false);
+    const why = watch.stopReason();
+    if (why) {
+      result.stopped = why; // the checks not run are not listed: nothing can be learnt from them
+      return finish(true);
+    }
     const check = checks[i];
+    watch.check(check.id);
     let cases = 0;
     const ctx: RunContext = {
-      target: opts.target,
+      target: watch.target,
       hello,
       dtype: opts.dtype,
       reference,
@@ -167,5 +183,71 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.checks.push(r);
     if (opts.onCheckDone) await opts.onCheckDone(r, { ...finish(false), checks: result.checks.slice() });
   }
+  const why = watch.stopReason();
+  if (why) result.stopped = why;
   return finish(true);
+}
+
+/** Why a hello answer cannot drive a campaign (the field named), or undefined. */
+export function helloProblem(hello: unknown): string | undefined {
+  if (!isRecord(hello)) return `the target's hello result is not an object (ATN-8.7)`;
+  const list = (key: string): string | undefined => {
+    if (!Object.hasOwn(hello, key)) return `the target's hello has no ${key} (ATN-8.7): it must list the ${key} it serves`;
+    const v = hello[key];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+      return `the target's hello.${key} must be an array of strings (ATN-8.7), got ${(JSON.stringify(v) ?? String(v)).slice(0, 80)}`;
+    return undefined;
+  };
+  return list('ops') ?? list('dtypes');
+}
+
+/**
+ * Identical error answers (over at least 3 checks, with no result ever), or consecutive runner stand-ins, after which a
+ * campaign stops as "could not run".
+ */
+export const SAME_ERROR_LIMIT = 20;
+
+/**
+ * Watches the answers of a target during a campaign. A target that has answered nothing but one identical error (a
+ * module that cannot be constructed: every request gets "AttributeError ...") or whose port runner has answered for it
+ * SAME_ERROR_LIMIT times in a row (it stopped answering) teaches nothing more: the campaign stops with that message.
+ */
+function watchAnswers(inner: Target): { target: Target; stopReason(): string | undefined; check(id: string): void } {
+  let anyOk = false;
+  let current = '';
+  const checksSeen = new Set<string>(); // checks whose requests all got the same error (a shrinking check repeats one case)
+  let same = 0;
+  let first: string | undefined;
+  let standIns = 0;
+  let lastStandIn = '';
+  const target: Target = {
+    async handle(req) {
+      const res = await inner.handle(req);
+      if (req.op === 'hello') return res;
+      if (res.byRunner) {
+        standIns++;
+        lastStandIn = res.ok ? '' : res.error.message;
+      } else standIns = 0;
+      if (res.ok) anyOk = true;
+      else if (!res.byRunner) {
+        const key = `${res.error.code} (${res.error.clause}): ${res.error.message}`;
+        if (first === undefined) first = key;
+        same = key === first ? same + 1 : -Infinity;
+        checksSeen.add(current);
+      }
+      return res;
+    },
+    close: () => inner.close(),
+  };
+  return {
+    target,
+    check(id: string) {
+      current = id;
+    },
+    stopReason() {
+      if (standIns >= SAME_ERROR_LIMIT) return `the port stopped answering (${standIns} requests in a row without an answer): ${lastStandIn}`;
+      if (!anyOk && same >= SAME_ERROR_LIMIT && checksSeen.size >= 3) return `the target answered each of its ${same} requests with the same error, so it never computed anything: ${first}`;
+      return undefined;
+    },
+  };
 }

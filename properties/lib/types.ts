@@ -105,5 +105,7 @@ export interface CampaignResult {
   checks: CheckResult[];
   faults: Fault[];
   diagnosis?: Diagnosis;
+  /** Set when the campaign could not run to a verdict: a malformed hello, a target that only ever failed the same way, a port that stopped answering (the message). */
+  stopped?: string;
   summary: { passed: number; failed: number; skipped: number; errors: number; conforms: boolean };
 }
