@@ -90,3 +90,15 @@ describe('bare non-finite tokens (ATN-8.3)', () => {
     expect(quoteBareNonFinite('{"y":[NaNx]}')).toBeUndefined();
   });
 });
+
+describe('cycles', () => {
+  it('a cyclic value throws (as JSON.stringify does) instead of looping; a shared one is copied', () => {
+    const c: Record<string, unknown> = {};
+    c.self = c;
+    expect(() => encodeNumbers(c)).toThrow(/cyclic/);
+    expect(() => [...jsonChunks(c)]).toThrow(/cyclic/);
+    const shared = [1, NaN];
+    expect(encodeNumbers({ a: shared, b: shared })).toEqual({ a: [1, 'NaN'], b: [1, 'NaN'] });
+    expect([...jsonChunks({ a: shared, b: shared })].join('')).toBe('{"a":[1,"NaN"],"b":[1,"NaN"]}');
+  });
+});

@@ -31,15 +31,25 @@ export function defineOwn(o: Record<string, unknown>, key: string, value: unknow
 
 /**
  * A deep copy of a JSON-like value with `leaf` applied to every non-container value, built without recursion.
- * Objects are copied by their own enumerable keys. A shared sub-value is copied once per reference (no cycles: parsed
- * JSON has none, and JSON.stringify refuses them anyway).
+ * Objects are copied by their own enumerable keys. A shared sub-value is copied once per reference; a cycle (never in
+ * parsed JSON) throws a TypeError, as JSON.stringify does.
  */
 export function mapLeaves(v: unknown, leaf: (x: unknown) => unknown): unknown {
   if (v === null || typeof v !== 'object') return leaf(v);
   const root: { v: unknown } = { v: undefined };
-  const stack: Array<{ src: object; put: (x: unknown) => void }> = [{ src: v, put: (x) => (root.v = x) }];
+  type Job = { src: object; put: (x: unknown) => void } | { leave: object };
+  const stack: Job[] = [{ src: v, put: (x) => (root.v = x) }];
+  const onPath = new Set<object>(); // the containers being copied: a cycle throws, as JSON.stringify does
   while (stack.length) {
-    const { src, put } = stack.pop()!;
+    const job = stack.pop()!;
+    if ('leave' in job) {
+      onPath.delete(job.leave);
+      continue;
+    }
+    const { src, put } = job;
+    if (onPath.has(src)) throw new TypeError('cannot encode a cyclic structure');
+    onPath.add(src);
+    stack.push({ leave: src }); // popped after every child of src
     if (Array.isArray(src)) {
       const out: unknown[] = new Array(src.length);
       put(out);
@@ -104,6 +114,7 @@ export function* jsonChunks(v: unknown, chunkChars = 1 << 16): Generator<string>
   let buf = '';
   type Frame = { arr: unknown[]; i: number } | { obj: Record<string, unknown>; keys: string[]; i: number; any: boolean };
   const stack: Frame[] = [];
+  const onPath = new Set<object>();
   const scalar = (x: unknown): string | undefined => {
     if (typeof x === 'number') return Number.isFinite(x) ? String(x) : JSON.stringify(encodeLeaf(x));
     if (x === undefined || typeof x === 'function' || typeof x === 'symbol') return undefined;
@@ -115,6 +126,10 @@ export function* jsonChunks(v: unknown, chunkChars = 1 << 16): Generator<string>
     if (x !== null && typeof x === 'object') {
       const toJSON = (x as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') x = (toJSON as () => unknown).call(x);
+    }
+    if (x !== null && typeof x === 'object') {
+      if (onPath.has(x)) throw new TypeError('cannot serialise a cyclic structure');
+      onPath.add(x);
     }
     if (Array.isArray(x)) {
       buf += '[';
@@ -134,6 +149,7 @@ export function* jsonChunks(v: unknown, chunkChars = 1 << 16): Generator<string>
     if ('arr' in f) {
       if (f.i >= f.arr.length) {
         buf += ']';
+        onPath.delete(f.arr);
         stack.pop();
         continue;
       }
@@ -142,6 +158,7 @@ export function* jsonChunks(v: unknown, chunkChars = 1 << 16): Generator<string>
     } else {
       if (f.i >= f.keys.length) {
         buf += '}';
+        onPath.delete(f.obj);
         stack.pop();
         continue;
       }
