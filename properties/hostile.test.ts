@@ -4,7 +4,8 @@
  * complete, schema-valid report whose verdict is honest: no forged pass, no lost report, nothing the port says taken
  * for the runner's words. Seeds are fixed (ATN default seed); each case prints nothing on success.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -113,4 +114,110 @@ describe('hostile ports: could not run, said once and at once', () => {
     expect(read.stopped).toMatch(/same error.*AttributeError: module 'atn' has no attribute 'ATNLayer'/);
     expect(ms).toBeLessThan(40_000);
   }, 60_000);
+});
+
+describe('hostile ports: no hang, nothing left behind', () => {
+  it('ATN-8.11 a port that closes its stdout but keeps running: ended at once each time, the campaign stops in seconds', async () => {
+    const { read, ms } = await hostile('close-stdout', CHECKS.map((c) => c.id), 60_000);
+    expect(verdict(read)).toBe('COULD NOT RUN');
+    expect(read.stopped).toMatch(/no (usable )?answer/);
+    expect(read.faults.some((f) => /closed its stdout but kept running/.test(f.message))).toBe(true);
+    expect(read.faults.filter((f) => f.kind === 'timeout')).toEqual([]);
+    expect(ms).toBeLessThan(45_000);
+  }, 90_000);
+
+  it('ATN-8.11 a port that never ends its lines: at most three timeouts, then could not run, saying why', async () => {
+    const { read, ms } = await hostile('no-newline', CHECKS.map((c) => c.id), 1500);
+    expect(verdict(read)).toBe('COULD NOT RUN');
+    expect(read.faults.filter((f) => f.kind === 'timeout').length).toBeLessThanOrEqual(3);
+    expect(read.stopped).toMatch(/bytes but no newline/);
+    expect(ms).toBeLessThan(45_000);
+  }, 90_000);
+
+  it('ATN-8.11 a crash with a grandchild in another session holding stdout: a crash (not a timeout), the grandchild killed', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'atn-hostile-pid-')), 'pid');
+    process.env.HOSTILE_PID_FILE = pidFile;
+    try {
+      const { result, ms } = await hostile('grandchild', ['protocol.hello', 'atn.forward.agrees', 'T2.scaling'], 30_000);
+      expect(result.faults.some((f) => f.kind === 'crash' && /exited with code 3/.test(f.message))).toBe(true);
+      expect(result.faults.filter((f) => f.kind === 'timeout')).toEqual([]);
+      expect(ms).toBeLessThan(40_000);
+    } finally {
+      delete process.env.HOSTILE_PID_FILE;
+    }
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    // Gone, or a zombie waiting for an init that does not reap (some containers): not running either way.
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    expect(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || 'gone').toMatch(/^(gone|Z|X)$/);
+  }, 90_000);
+
+  it('ATN-8.10 a port that re-sends its previous answer: caught by the unique ids, never graded as a result', async () => {
+    const { result } = await hostile('stale', ['protocol.hello', 'atn.forward.agrees', 'atn.vjp.agrees', 'lstm.forward.agrees']);
+    const graded = result.checks.filter((c) => c.id !== 'protocol.hello');
+    for (const c of graded) expect(c.status).not.toBe('pass');
+    expect(result.faults.some((f) => f.kind === 'wrong-id')).toBe(true);
+  }, 90_000);
+});
+
+/** The built CLI, as a user runs it. */
+function atn(args: string[], timeout = 60_000): { code: number | null; out: string; err: string; ms: number } {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout, env: { ...process.env, ATN_PORT_TIMEOUT_MS: '5000' } });
+  return { code: r.status, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
+}
+
+describe('hostile input on the command line and the console', () => {
+  it('ATN-8.12 ANSI/OSC escapes and a bidi override in hello and error messages never reach the console or the HTML raw', () => {
+    const out = mkdtempSync(join(tmpdir(), 'atn-hostile-ansi-'));
+    const r = atn(['report', '--port', `node ports/fakes/hostile_proxy.js ansi -- ${INNER}`, '--dtype', 'float64', '--runs', '1', '--out', out]);
+    expect(r.code, r.err).toBe(0); // free-text messages may hold anything: the target conforms, and the console says so safely
+    for (const text of [r.out, r.err]) {
+      expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
+    }
+    expect(r.out).toMatch(/CONFORMS/);
+    expect(r.out).toContain('\\x1b');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const text of [html, md]) expect(text).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(html).toContain('\\u202e');
+  }, 120_000);
+
+  it('ATN-8.12 flags are parsed strictly and the output folder is checked before anything runs', () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--seed', ''], /--seed must be an integer/],
+      [['--seed', '2147483648'], /--seed must be an integer from -2147483648 to 2147483647/],
+      [['--runs', '1e9'], /--runs must be an integer/],
+      [['--runs', '100001'], /--runs must be an integer from 1 to 100000/],
+      [['--time-budget', '0'], /--time-budget must be a number of seconds/],
+    ];
+    for (const [flags, msg] of bad) {
+      const r = atn(['report', '--target', 'reference', ...flags]);
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.err).not.toMatch(/\n\s+at /); // one line, no stack trace
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'atn-hostile-out-')), 'a-file');
+    writeFileSync(file, 'x');
+    const r = atn(['report', '--target', 'reference', '--out', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot write the report to .*a-file: it \(or a folder above it\) is a file, not a folder/);
+    expect(r.ms).toBeLessThan(20_000);
+  }, 120_000);
+
+  it('ATN-8.12 an unknown command (even "toString") is answered with the list of commands', () => {
+    for (const cmd of ['toString', 'constructor', 'nope']) {
+      const r = atn([cmd]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/unknown command .*; the commands are serve, report, mutants, vectors, check, bench/);
+    }
+  });
+
+  it('ATN-8.11 --time-budget ends a long campaign in time with a partial report', () => {
+    const out = mkdtempSync(join(tmpdir(), 'atn-hostile-budget-'));
+    const r = atn(['report', '--target', 'reference', '--dtype', 'float64', '--runs', '100000', '--time-budget', '4', '--out', out], 60_000);
+    expect([1, 2]).toContain(r.code);
+    expect(r.ms).toBeLessThan(30_000);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(rep.complete).toBe(false);
+  }, 90_000);
 });

@@ -4,6 +4,7 @@
  * port may answer "<script>".
  */
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
   failingChecks, requestText, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
@@ -12,8 +13,8 @@ import { renderPlots, type Plot } from './plots';
 
 /** Escapes text for HTML content and quoted attribute values; control characters become U+FFFD. */
 export function esc(s: unknown): string {
-  return String(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD')
+  // termText: control characters and bidi overrides as visible \xNN / \uNNNN (a U+202E cannot reverse a row)
+  return termText(String(s))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

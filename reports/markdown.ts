@@ -1,5 +1,6 @@
 /** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
   requestText, uncoveredClauses, verdict, verdictSentence, worstText,
@@ -7,8 +8,7 @@ import {
 
 /** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')
+  return termText(s)
     .replace(/\r?\n/g, ' ')
     // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
     .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
@@ -18,7 +18,7 @@ export function mdText(s: string): string {
 export function mdBlock(content: string, lang = ''): string {
   const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${content.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')}\n${fence}`;
+  return `${fence}${lang}\n${termText(content)}\n${fence}`;
 }
 
 function checkFailure(r: CampaignResult, c: CheckResult): string[] {

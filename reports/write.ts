@@ -67,6 +67,25 @@ async function writeAll(unsafe: CampaignResult, dir: string, plots: boolean): Pr
   return out;
 }
 
+/**
+ * Makes sure `dir` can take the report (created if missing, a folder, writable), before a campaign starts: a file
+ * system problem is one line then, not a stack trace after the campaign. Returns the problem, or undefined.
+ */
+export function outDirProblem(dir: string): string | undefined {
+  const abs = resolve(dir);
+  try {
+    mkdirSync(abs, { recursive: true });
+    const probe = join(abs, `.atn-write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
+    return `cannot write the report to ${abs}: ${why}${code ? ` (${code})` : ''}`;
+  }
+}
+
 /** The final report: report.json (schema-validated), report.md, report.html (with plots), junit.xml. */
 export function writeReport(result: CampaignResult, dir: string): Promise<WrittenReport> {
   return serialized(resolve(dir), () => writeAll(result, dir, true));

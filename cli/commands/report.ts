@@ -9,7 +9,7 @@ import { PortStartError } from '../../protocol/port';
 import { call, type Target } from '../../protocol/target';
 import { resolveTarget, TargetSpecError } from '../../protocol/targets';
 import type { Hello } from '../../protocol/types';
-import { REPORT_RUNS, runCampaign } from '../../properties/lib/campaign';
+import { MAX_RUNS, REPORT_RUNS, runCampaign } from '../../properties/lib/campaign';
 import { scaledRuns } from '../../properties/lib/seed';
 import { seedFromEnv } from '../../properties/lib/seed';
 import type { CampaignDtype } from '../../properties/lib/types';
@@ -18,23 +18,37 @@ import { duration, targetName as displayName, verdict, verdictSentence } from '.
 import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { Progress } from '../../reports/progress';
-import { writePartial, writeReport } from '../../reports/write';
-import { int, onlyFlags, parseFlags, str, UsageError } from '../flags';
+import { termText } from '../../reports/terminal';
+import { outDirProblem, writePartial, writeReport } from '../../reports/write';
+import { int, onlyFlags, parseFlags, seconds, str, strictInt, UsageError } from '../flags';
 import { targetSpecString } from './check';
 
 const USAGE = `usage: atn report [--target reference|impl|mutant:ID | --port "COMMAND"] [--backend NAME]
-                  [--dtype float32|float64] [--runs N] [--seed S] [--out DIR] [--json]
+                  [--dtype float32|float64] [--runs N] [--seed S] [--time-budget SECONDS] [--out DIR] [--json]
 
 Runs every clause-named check against the target and writes report.html, report.md, report.json and junit.xml
 to --out (default ./atn-report). Defaults: --target impl, --dtype float32 (the impl is float32-only; other targets
 default to float32 when they serve it), --runs ${REPORT_RUNS} per property (times ATN_RUNS), --seed ATN_SEED or the
-suite's fixed seed. --json prints report.json on stdout. Exit 0 conforms, 1 a clause fails, 2 could not run.`;
+suite's fixed seed (a 32-bit integer). --runs is at most ${MAX_RUNS}. --time-budget ends the campaign after that many
+seconds with the partial report (as an interrupt does). --json prints report.json on stdout. Exit 0 conforms, 1 a clause fails, 2 could not run.`;
 
+/** A 32-bit signed seed, parsed strictly ('' and 2147483648 are refused, not turned into 0 or wrapped). */
 function parseSeed(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || Math.abs(n) > 2 ** 31) throw new UsageError(`--seed must be a 32-bit integer, got ${JSON.stringify(v)}`);
-  return n | 0;
+  return strictInt(v, '--seed', -(2 ** 31), 2 ** 31 - 1);
+}
+
+/**
+ * The interrupt signal, also aborted after `budget` seconds. Held by a plain controller and timer: a signal made by
+ * AbortSignal.any over AbortSignal.timeout may be collected before it fires.
+ */
+function budgetSignal(interrupt: AbortSignal, budget: number | undefined): AbortSignal {
+  if (budget === undefined) return interrupt;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(new Error(`the time budget of ${budget} s is spent`)), budget * 1000);
+  timer.unref();
+  interrupt.addEventListener('abort', () => ctl.abort(interrupt.reason), { once: true });
+  return ctl.signal;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -43,19 +57,26 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  onlyFlags(p, ['target', 'port', 'backend', 'dtype', 'runs', 'seed', 'out', 'json', 'help']);
+  onlyFlags(p, ['target', 'port', 'backend', 'dtype', 'runs', 'seed', 'out', 'json', 'help', 'time-budget']);
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
   const targetName = str(p, 'target');
   const port = str(p, 'port');
   const backend = str(p, 'backend');
   const dtypeFlag = str(p, 'dtype');
   if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
-  const runs = int(p, 'runs', 1);
+  const runs = int(p, 'runs', 1, MAX_RUNS);
+  const budget = seconds(p, 'time-budget');
   const seed = parseSeed(str(p, 'seed')) ?? seedFromEnv();
   const out = str(p, 'out') ?? 'atn-report';
   const json = p.flags.json === true;
-  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  // Lines quote what the target said (name, messages): escaped, so that no escape sequence reaches the terminal.
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(termText(s) + '\n');
   const spec = targetSpecString(targetName, port);
+  const outProblem = outDirProblem(out);
+  if (outProblem) {
+    process.stderr.write(termText(`atn report: ${outProblem}`) + '\n');
+    return 2;
+  }
 
   let target: Target;
   try {
@@ -63,11 +84,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof TargetSpecError) throw new UsageError(e.message);
     if (e instanceof PortStartError) {
-      process.stderr.write(`atn report: ${e.message}\n`);
+      process.stderr.write(termText(`atn report: ${e.message}`) + '\n');
       return 2;
     }
     // Unknown mutant ids and backends that do not load are usage problems too: say why and exit 2.
-    process.stderr.write(`atn report: could not start target ${spec}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(termText(`atn report: could not start target ${spec}: ${e instanceof Error ? e.message : String(e)}`) + '\n');
     return 2;
   }
 
@@ -97,14 +118,14 @@ export async function run(argv: string[]): Promise<number> {
       dtype,
       seed,
       runs: runs ?? scaledRuns(REPORT_RUNS),
-      signal: interrupt.signal,
+      signal: budgetSignal(interrupt.signal, budget),
       onProgress: ({ check, index, total, cases }) => progress.set(index, total, `${check}${cases ? ` (${cases} case${cases === 1 ? '' : 's'})` : ''}`),
       // A failed progress write must not end the campaign; the final write reports any real problem.
       onCheckDone: (_r, partial) =>
         writePartial(partial, out).then(
           () => undefined,
           (e: unknown) => {
-            if (!partialFailed) process.stderr.write(`atn report: could not write the partial report: ${e instanceof Error ? e.message : String(e)}\n`);
+            if (!partialFailed) process.stderr.write(termText(`atn report: could not write the partial report: ${e instanceof Error ? e.message : String(e)}`) + '\n');
             partialFailed = true;
           },
         ),
@@ -120,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
       const d = result.stopped ? undefined : await diagnoseFailures(result.checks, hello ? { target, ops: hello.ops, dtype } : undefined);
       if (d) result.diagnosis = d;
     } catch (e) {
-      process.stderr.write(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(termText(`atn report: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}`) + '\n');
     }
 
     const written = await writeReport(result, out);

@@ -16,11 +16,12 @@
  *   ansi          hello.name and hello.version carry ANSI/OSC escapes and a bidi override; every error message an
  *                 escape that would erase the line and print a green CONFORMS
  *   bad-hello     hello.dtypes is the number 3
- *   stale         from the 5th request on, answers each request with the previous request's answer (its id too)
+ *   stale         from the 2nd request on, answers each request with the previous request's answer (its id too)
  *   all-internal  answers every non-hello request with the same internal error (a module that cannot be built)
  *   close-stdout  after hello, closes its stdout but stays alive (reads and ignores requests)
  *   no-newline    after hello, writes its answers without a newline
- *   grandchild    starts a detached grandchild holding stdout (`setsid sleep 45`), then crashes on request 3
+ *   grandchild    starts a grandchild in its own session holding stdout (`sleep 45`, pid written to
+ *                 $HOSTILE_PID_FILE), then crashes on request 3
  */
 const { spawn } = require('node:child_process');
 
@@ -44,8 +45,8 @@ let previous; // the previous answer line (stale)
 let helloDone = false;
 const lenient = new Set(); // ids of requests sent on with args {} (lenient)
 
-function out(line) {
-  if (mode === 'no-newline' && helloDone) return void process.stdout.write(line);
+function out(line, afterHello) {
+  if (mode === 'no-newline' && afterHello) return void process.stdout.write(line);
   process.stdout.write(line + '\n');
 }
 
@@ -100,21 +101,22 @@ inner.stdout.on('data', (chunk) => {
   ibuf += chunk;
   let nl;
   while ((nl = ibuf.indexOf('\n')) >= 0) {
+    const afterHello = helloDone; // the misbehaviour starts after the start-up hello has been answered
     let line = alter(ibuf.slice(0, nl));
     ibuf = ibuf.slice(nl + 1);
     if (mode === 'bare-nan' && line.includes('"result":') && !line.includes('"name"'))
       line = line.replace(/("result":[^0-9-]*)-?\d[\d.eE+-]*/, '$1"NaN"');
     if (mode === 'bare-nan') line = line.replace(/"(-?Infinity|NaN)"/g, '$1');
-    if (mode === 'stale' && seen >= 5 && previous !== undefined) {
+    if (mode === 'stale' && seen >= 2 && previous !== undefined) {
       const now = line;
       line = previous;
       previous = now;
     } else if (!line.includes('"name"')) previous = line;
-    if (mode === 'close-stdout' && helloDone) {
+    if (mode === 'close-stdout' && afterHello) {
       process.stdout.end();
       continue;
     }
-    out(line);
+    out(line, afterHello);
   }
 });
 
@@ -134,7 +136,12 @@ process.stdin.on('data', (chunk) => {
     }
     if (req && req.op !== 'hello') {
       seen++;
-      if (mode === 'grandchild' && seen === 1) spawn('setsid', ['sleep', '45'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true }).unref();
+      if (mode === 'grandchild' && seen === 1) {
+        // detached: its own session (setsid), out of the port's process group; it holds the port's stdout
+        const g = spawn('sleep', ['45'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true });
+        g.unref();
+        if (process.env.HOSTILE_PID_FILE) require('node:fs').writeFileSync(process.env.HOSTILE_PID_FILE, String(g.pid));
+      }
       if (mode === 'grandchild' && seen === 3) process.exit(3);
       if (mode === 'lenient' && (typeof req.op !== 'string' || req.args === null || typeof req.args !== 'object' || Array.isArray(req.args)))
         line = JSON.stringify({ id: req.id, op: typeof req.op === 'string' ? req.op : 'atn.forward', args: {} });

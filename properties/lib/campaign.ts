@@ -11,7 +11,7 @@ import { createReference, type Reference } from '../../reference';
 import { packageVersion } from '../../reference/reference';
 import { isRecord } from '../../protocol/codec';
 import { call, type Target } from '../../protocol/target';
-import type { Hello } from '../../protocol/types';
+import type { Hello, Response } from '../../protocol/types';
 import { CHECKS } from './checks';
 import type { RunContext } from './checks/framework';
 import { DEFAULT_SEED, scaledRuns, seedFromEnv } from './seed';
@@ -25,6 +25,9 @@ export const DEFAULT_RUNS = 20;
  * budget of 5 minutes; 200 runs take about 15 s on the tfjs implementation and about 30 s through the Python port.
  */
 export const REPORT_RUNS = 200;
+
+/** The most runs per property a campaign accepts (--runs): beyond it a campaign takes days; use --time-budget. */
+export const MAX_RUNS = 100_000;
 
 export interface CampaignOptions {
   target: Target;
@@ -124,8 +127,16 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   };
 
   let hello: Hello;
+  const first = await opts.target.handle({ id: 'hello', op: 'hello', args: {} }).catch((e: unknown) => e);
+  if (isRecord(first) && first.byRunner === true && first.ok === false) {
+    // No answer at all (the port died or went silent right after starting): nothing was judged, so could not run.
+    const why = `the target gave no answer to hello: ${(first.error as { message?: string } | undefined)?.message ?? ''}`;
+    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: why, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.stopped = why;
+    return finish(true);
+  }
   try {
-    hello = await call<Hello>(opts.target, 'hello', {}, 'hello');
+    hello = await call<Hello>({ handle: async () => first as Response, close: async () => {} }, 'hello', {}, 'hello');
   } catch (e) {
     // Without hello nothing can be run: one failed check says why.
     result.checks.push({
@@ -206,6 +217,7 @@ export function helloProblem(hello: unknown): string | undefined {
  * campaign stops as "could not run".
  */
 export const SAME_ERROR_LIMIT = 20;
+export const STAND_IN_LIMIT = 8;
 
 /**
  * Watches the answers of a target during a campaign. A target that has answered nothing but one identical error (a
@@ -245,7 +257,7 @@ function watchAnswers(inner: Target): { target: Target; stopReason(): string | u
       current = id;
     },
     stopReason() {
-      if (standIns >= SAME_ERROR_LIMIT) return `the port stopped answering (${standIns} requests in a row without an answer): ${lastStandIn}`;
+      if (standIns >= STAND_IN_LIMIT) return `the port gave no usable answer to ${standIns} requests in a row (the runner answered in its place); the last: ${lastStandIn}`;
       if (!anyOk && same >= SAME_ERROR_LIMIT && checksSeen.size >= 3) return `the target answered each of its ${same} requests with the same error, so it never computed anything: ${first}`;
       return undefined;
     },

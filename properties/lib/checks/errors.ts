@@ -86,7 +86,7 @@ function set(field: string, value: unknown, ops = ALL): Variant {
 /** The main array input of each op (a, x, or the LSTM's x). */
 const mainArray = (op: string) => (op === 'ln.forward' || op.startsWith('lstm') ? 'x' : 'a');
 
-function entry(name: string, value: string, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
+function entry(name: string, value: string | number, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
   return {
     what: `${name} entry ${JSON.stringify(value)}`,
     ops,
@@ -198,7 +198,7 @@ const ERROR_SPECS: ErrorSpec[] = [
     title: 'eps that is negative, non-finite, not a number or missing is refused with bad_argument (ATN-6.2)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined].map((e) => set('eps', e)),
+    variants: (ctx) => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined, ...(ctx.dtype === 'float32' ? [3.5e38] : [])].map((e) => set('eps', e)),
   },
   {
     id: 'errors.shape',
@@ -239,12 +239,14 @@ const ERROR_SPECS: ErrorSpec[] = [
   {
     id: 'errors.non-finite',
     clause: 'ATN-6.4',
-    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN") in any input array is refused with bad_argument (ATN-6.4)',
+    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN"; at float32 also 3.5e38, which rounds to Infinity, ATN-6.10) in any input array is refused with bad_argument (ATN-6.4)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => {
+    variants: (ctx) => {
       const out: Variant[] = [];
-      for (const v of ['Infinity', '-Infinity', 'NaN']) {
+      // ATN-6.10: at float32, finite JSON numbers that round to ±Infinity are not finite entries either.
+      const overflow: number[] = ctx.dtype === 'float32' ? [3.5e38, -1e308] : [];
+      for (const v of ['Infinity', '-Infinity', 'NaN', ...overflow]) {
         out.push(entry('main array', v, ALL, (args, op) => ({ arr: args[mainArray(op)] as Arr })));
         out.push(entry('gain', v, ['atn.forward', 'atn.vjp', 'ln.forward'], (args) => ({ arr: (args.gain ??= new Array(((args.x ?? (args.a as Arr)[0]) as Arr[])[0].length).fill(1)) as Arr })));
         out.push(entry('dy', v, ['atn.vjp'], (args) => ({ arr: args.dy as Arr })));

@@ -37,6 +37,9 @@ export interface Outcome {
   points?: Record<string, Point[]>;
 }
 
+/** Thrown inside a property once the campaign is interrupted (SIGINT/SIGTERM, --time-budget). */
+class Interrupted extends Error {}
+
 /** Our own failure (a bug of the suite, or the reference refusing a generated case): the check errors, never fails. */
 export class HarnessError extends Error {}
 
@@ -194,7 +197,9 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       let cases = 0;
       let harness: unknown;
       const prop = fc.asyncProperty(spec.arb(ctx), async (input: T) => {
-        if (ctx.signal?.aborted) return true; // finish the remaining runs at once; reported as interrupted below
+        // Interrupted: throwing ends fast-check's run loop at once at any --runs (returning true would still generate
+        // every remaining case); the check is reported as interrupted below, never as failed.
+        if (ctx.signal?.aborted) throw new Interrupted();
         // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
         if (!searching && Date.now() - failedAt > shrinkMs) return true;
         let o: Outcome;
@@ -202,6 +207,7 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
           o = await runCase(spec, input, new Session(ctx.target), ctx);
         } catch (e) {
           if (fc.PreconditionFailure.isFailure(e)) throw e;
+          if (ctx.signal?.aborted) throw new Interrupted();
           harness ??= e; // the suite's own failure: do not blame the target, stop searching
           return true;
         }
