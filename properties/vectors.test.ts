@@ -145,6 +145,12 @@ describe('a corrupt corpus is refused, naming the file, the case and the field',
     expect(msg).toContain('field expect.want.y');
   });
 
+  it('ATN-7.1 a tolerance that is Infinity (it would admit any answer)', () => {
+    const msg = refusal(corrupt((v) => (v.cases[0].expect.tol.y[0][0][0] = 'Infinity')));
+    expect(msg).toContain(`case ${corpus.cases[0].id}`);
+    expect(msg).toContain('finite non-negative');
+  });
+
   it('ATN-8.2 a duplicate id, an unknown flag, a dtype that disagrees with the request', () => {
     expect(refusal(corrupt((v) => (v.cases[1].id = v.cases[0].id)))).toMatch(/case \S+, field id: duplicate id/);
     expect(refusal(corrupt((v) => v.cases[2].flags.push('bogus')))).toMatch(new RegExp(`case ${corpus.cases[2].id.replace(/\./g, '\\.')}, field flags\\[\\d+\\]`));
@@ -180,8 +186,8 @@ describe('a forged corpus is refused: own keys, numbers where numbers belong (is
   it('ATN-8.3 a want that is a string ("1.5") and a tolerance that is "Infinity" or negative are refused', () => {
     const i = valid();
     expect(refusal(corrupt((v) => (v.cases[i].expect.want.y[0][0][0] = '1.5')))).toMatch(/want holds "1\.5", not a number/);
-    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = 'Infinity')))).toMatch(/tolerance must be a finite number/);
-    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = -1)))).toMatch(/tolerance must be a finite number/);
+    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = 'Infinity')))).toMatch(/tolerance must be a finite non-negative number/);
+    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = -1)))).toMatch(/tolerance must be a finite non-negative number/);
     expect(refusal(corrupt((v) => (v.cases[i].expect.want.extra = [1])))).toMatch(/unexpected "extra"/);
   });
 

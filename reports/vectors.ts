@@ -242,7 +242,7 @@ function sameStructure(want: unknown, tol: unknown, path: string): string | unde
     const w = wantLeafProblem(want);
     if (w) return `${path}: ${w}`;
     if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0)
-      return `${path}: the tolerance must be a finite number >= 0, got ${JSON.stringify(tol)?.slice(0, 60)}`;
+      return `${path}: the tolerance must be a finite non-negative number (ATN-7.1), got ${JSON.stringify(tol)?.slice(0, 60)}`;
     return undefined;
   }
   if (Array.isArray(want)) {

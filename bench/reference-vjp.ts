@@ -1,9 +1,9 @@
 /**
- * How long one reference atn.vjp takes (T=8, B=2, H=16, k=4 at 64 digits): a script, not a test (no timed tests).
- *   npx tsc -p tsconfig.build.json && node dist/reference/bench-vjp.js [precision]
+ * How long one reference atn.vjp takes (T=8, B=2, H=16, k=4 at 64 digits): a bench, not a test (no timed tests).
+ *   run by `atn bench` (also: node dist/bench/reference-vjp.js [precision])
  */
 import { call } from '../protocol/target';
-import { createReference } from './reference';
+import { createReference } from '../reference/reference';
 
 export async function timeAtnVjp(precision = 64, repeats = 5): Promise<{ coldMs: number; warmMs: number; expectMs: number }> {
   const T = 8, B = 2, H = 16, k = 4;
