@@ -59,6 +59,8 @@ export const CLAUSES = {
   'ATN-8.6': 'Errors: code, clause, message; the server keeps serving',
   'ATN-8.7': 'hello names the target, its version, ops and dtypes',
   'ATN-8.10': 'What a campaign keeps of an untrusted target: own keys, bounded records, marked stand-in answers',
+  'ATN-8.11': 'Ports that stop answering: whole session ended, no waiting on held pipes, circuit breaker, could not run',
+  'ATN-8.12': 'What reaches the reader: controls and bidi escaped, strict flags, output folder checked first',
 } as const;
 
 export type ClauseId = keyof typeof CLAUSES;
