@@ -56,8 +56,15 @@ describe('compare: a forged result never passes', () => {
     expect(compare(decodeNumbers(JSON.parse('{"y": [1, 2]}')), exp).ok).toBe(true);
   });
   it('ATN-7.1 a tolerance inherited from the prototype is not a tolerance', () => {
-    const r = compare({ y: [1.05] }, { want: { y: [1] }, tol: JSON.parse('{"__proto__": {"y": [1]}}') });
-    expect(r.ok).toBe(false);
+    // No own tolerance: a harness error (thrown, ATN-7.1's non-finite-tolerance rule) or a failure, never a pass.
+    let ok: boolean;
+    try {
+      ok = compare({ y: [1.05] }, { want: { y: [1] }, tol: JSON.parse('{"__proto__": {"y": [1]}}') }).ok;
+    } catch (e) {
+      expect(String(e)).toMatch(/tolerance is NaN/);
+      ok = false;
+    }
+    expect(ok).toBe(false);
   });
 });
 
