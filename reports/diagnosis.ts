@@ -9,6 +9,7 @@
  */
 import { BASE_ID, diagnose } from '../mutants';
 import { battery } from '../mutants/cases';
+import { isRawRequest } from '../protocol/record';
 import type { Target } from '../protocol/target';
 import type { Request, Response } from '../protocol/types';
 import type { CheckResult, Diagnosis, Problem } from '../properties/lib/types';
@@ -27,7 +28,10 @@ function failingCases(checks: CheckResult[]): Array<{ request: Request; response
     .filter((c) => c.status === 'fail' && c.counterexample)
     .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
     .flatMap((ce) => ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
-    .filter((c) => c.response !== undefined);
+    .filter((c) => c.response !== undefined)
+    // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
+    // stand-ins, or answers cut for the report).
+    .filter((c) => !isRawRequest(c.request) && !c.response!.byRunner && !c.response!.recorded);
 }
 
 /**

@@ -3,12 +3,15 @@
  * words: verdict, number formatting, the replay command, pretty (truncated) request arguments, clause grouping.
  */
 import { CLAUSES, type ClauseId } from '../spec/clauses';
+import { boundValue } from '../protocol/record';
+import type { Request } from '../protocol/types';
 import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
 
 export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOMPLETE';
 
 /** The one-line verdict. An interrupted run never claims conformance; failures found before the interrupt still show. */
 export function verdict(r: CampaignResult): Verdict {
+  if (r.stopped) return 'COULD NOT RUN';
   if (r.summary.failed > 0) return 'DOES NOT CONFORM';
   if (!r.complete) return 'INCOMPLETE';
   if (r.only) return r.summary.errors > 0 ? 'DOES NOT CONFORM' : r.summary.passed === 0 ? 'COULD NOT RUN' : 'INCOMPLETE';
@@ -40,6 +43,7 @@ export function verdictSentence(r: CampaignResult): string {
   if (v === 'INCOMPLETE' && r.only) return `INCOMPLETE: only the checks selected with --only ran (${r.only.join(', ')}); nothing failed (${counts})`;
   const cov = coverageText(r);
   if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
+  if (r.stopped) return `COULD NOT RUN: ${r.stopped} (${counts})`;
   if (v === 'COULD NOT RUN' && r.summary.errors === 0)
     return r.coverage && r.coverage.served.length === 0 && r.summary.passed > 0
       ? `COULD NOT RUN: the target serves none of the computing ops (${r.coverage.notServed.join(', ')}) (${counts})`
@@ -207,6 +211,7 @@ export function checkClausesOf(c: CheckResult): string[] {
 }
 
 const MAX_ITEMS = 12;
+const PRETTY_BOUND = { maxDepth: 32, maxItems: Number.MAX_SAFE_INTEGER, maxLeaves: 100_000, maxString: 6000 };
 const MAX_CHARS = 6000;
 
 /**
@@ -215,7 +220,9 @@ const MAX_CHARS = 6000;
  * spelled as on the wire.
  */
 export function pretty(v: unknown, maxChars = MAX_CHARS): string {
-  const text = prettyAt(v, '');
+  // Bounded first (depth, items, leaves; iterative): prettyAt's recursion then stays shallow whatever v is.
+  // Arrays are not cut here (cut() below shows the true count of what it leaves out).
+  const text = prettyAt(boundValue(v, PRETTY_BOUND).value, '');
   if (text.length <= maxChars) return text;
   return `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters)`;
 }
@@ -287,6 +294,12 @@ function prettyAt(v: unknown, indent: string): string {
   const entries = Object.entries(v as Record<string, unknown>);
   const items = entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${prettyAt(x, inner)}`);
   return `{\n${items.join(',\n')}\n${indent}}`;
+}
+
+/** A counterexample request's content as shown: the exact line for a broken envelope, else its args. */
+export function requestText(req: Request, maxChars = MAX_CHARS): string {
+  if (typeof req.raw === 'string') return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
+  return pretty(req.args, maxChars);
 }
 
 /** "[4][2][3]" for a nested rectangular array, "" for a leaf. */

@@ -4,16 +4,17 @@
  * port may answer "<script>".
  */
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
-  failingChecks, shownReason, uncoveredClauses, verdict, countsText, type Verdict, coverageText, levelsText, problemOf, diagnosisLines, worstText,
+  failingChecks, requestText, shownReason, uncoveredClauses, verdict, countsText, type Verdict, coverageText, levelsText, problemOf, diagnosisLines, worstText,
 } from './format';
 import { renderPlots, type Plot } from './plots';
 
 /** Escapes text for HTML content and quoted attribute values; control characters become U+FFFD. */
 export function esc(s: unknown): string {
-  return String(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD')
+  // termText: control characters and bidi overrides as visible \xNN / \uNNNN (a U+202E cannot reverse a row)
+  return termText(String(s))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -129,7 +130,7 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
     ce.requests.forEach((req, i) => {
       const n = ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : '';
       parts.push(`<p>Minimal counterexample${n}: <code>${esc(req.op)}</code> <span class="muted">(${esc(argsSummary(req.args))})</span></p>`);
-      parts.push(`<pre>${esc(pretty(req.args))}</pre>`);
+      parts.push(`<pre>${esc(requestText(req))}</pre>`);
       const res = ce.responses?.[i];
       parts.push(`<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`);
     });

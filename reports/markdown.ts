@@ -1,14 +1,14 @@
 /** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
-  uncoveredClauses, verdict, verdictSentence, worstText, levelsText, problemOf, diagnosisLines,
+  requestText, uncoveredClauses, verdict, verdictSentence, worstText, levelsText, problemOf, diagnosisLines,
 } from './format';
 
 /** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')
+  return termText(s)
     .replace(/\r?\n/g, ' ')
     // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
     .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
@@ -18,7 +18,7 @@ export function mdText(s: string): string {
 export function mdBlock(content: string, lang = ''): string {
   const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${content.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')}\n${fence}`;
+  return `${fence}${lang}\n${termText(content)}\n${fence}`;
 }
 
 function checkFailure(r: CampaignResult, c: CheckResult): string[] {
@@ -34,7 +34,7 @@ function checkFailure(r: CampaignResult, c: CheckResult): string[] {
     if (ce.first) out.push(`**First failure found (before shrinking):** ${mdText(ce.first.detail)}${ce.first.worst ? ` — ${mdText(worstText(ce.first.worst))}` : ''} (\`${mdText(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))}\`)`, '');
     ce.requests.forEach((req, i) => {
       out.push(`Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`, '');
-      out.push(mdBlock(pretty(req.args), 'json'), '');
+      out.push(mdBlock(requestText(req), 'json'), '');
       const res = ce.responses?.[i];
       out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
     });

@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createReference, type Reference } from '../../reference';
 import { packageVersion } from '../../reference/reference';
+import { isRecord } from '../../protocol/codec';
 import { call, type Target } from '../../protocol/target';
-import type { Hello } from '../../protocol/types';
+import type { Hello, Response } from '../../protocol/types';
 import { CHECKS } from './checks';
 import type { RunContext } from './checks/framework';
 import { LEVELS, PROTOCOL_OPS } from './coverage';
@@ -27,6 +28,9 @@ export const DEFAULT_RUNS = 20;
  * budget of 5 minutes; 200 runs take about 15 s on the tfjs implementation and about 30 s through the Python port.
  */
 export const REPORT_RUNS = 200;
+
+/** The most runs per property a campaign accepts (--runs): beyond it a campaign takes days; use --time-budget. */
+export const MAX_RUNS = 100_000;
 
 export interface CampaignOptions {
   target: Target;
@@ -151,14 +155,23 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.summary = summarize(result.checks, complete);
     if (result.only) result.summary.conforms = false; // a selection of checks proves nothing about the rest
     result.levels = levelVerdicts(result);
+    if (result.stopped) result.summary.conforms = false;
     return result;
   };
   if (opts.ftz) result.ftz = true;
   const exclude = opts.ftz ? (op: string, args: Record<string, unknown>) => SUBNORMAL.holds(op, args) : undefined;
 
   let hello: Hello;
+  const first = await opts.target.handle({ id: 'hello', op: 'hello', args: {} }).catch((e: unknown) => e);
+  if (isRecord(first) && first.byRunner === true && first.ok === false) {
+    // No answer at all (the port died or went silent right after starting): nothing was judged, so could not run.
+    const why = `the target gave no answer to hello: ${(first.error as { message?: string } | undefined)?.message ?? ''}`;
+    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: why, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.stopped = why;
+    return finish(true);
+  }
   try {
-    hello = await call<Hello>(opts.target, 'hello', {}, 'hello');
+    hello = await call<Hello>({ handle: async () => first as Response, close: async () => {} }, 'hello', {}, 'hello');
   } catch (e) {
     // Without hello nothing can be run: one failed check says why.
     result.checks.push({
@@ -176,13 +189,27 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   result.target.hello = hello;
   result.coverage = coverageOf(hello);
   if (hello.backend !== undefined) result.target.backend = hello.backend;
+  // A hello without the fields the campaign needs cannot decide which checks apply: could not run, naming the field.
+  const bad = helloProblem(hello);
+  if (bad) {
+    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: bad, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.stopped = bad;
+    return finish(true);
+  }
+  const watch = watchAnswers(opts.target);
 
   for (let i = 0; i < checks.length; i++) {
     if (opts.signal?.aborted) return finish(false);
+    const why = watch.stopReason();
+    if (why) {
+      result.stopped = why; // the checks not run are not listed: nothing can be learnt from them
+      return finish(true);
+    }
     const check = checks[i];
+    watch.check(check.id);
     let cases = 0;
     const ctx: RunContext = {
-      target: opts.target,
+      target: watch.target,
       hello,
       dtype: opts.dtype,
       reference,
@@ -206,7 +233,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.checks.push(r);
     if (opts.onCheckDone) await opts.onCheckDone(r, { ...finish(false), checks: result.checks.slice() });
   }
-  if (opts.problems && result.checks.some((c) => c.status === 'fail') && !opts.signal?.aborted) {
+  const why = watch.stopReason();
+  if (why) result.stopped = why;
+  // A port that stopped answering is not re-run for problems: its verdict is could not run.
+  if (opts.problems && !why && result.checks.some((c) => c.status === 'fail') && !opts.signal?.aborted) {
     const ctx: RunContext = { target: opts.target, hello, dtype: opts.dtype, reference, seed, runs, signal: opts.signal, shrinkMs: opts.shrinkMs, exclude };
     opts.onProgress?.({ check: 'grouping failures into problems', index: checks.length, total: checks.length, cases: 0 });
     const found = await findProblems({ checks, results: result.checks, ctx });
@@ -215,4 +245,69 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     result.outside = found.outside;
   }
   return finish(true);
+}
+
+/** Why a hello answer cannot drive a campaign (the field named), or undefined. */
+export function helloProblem(hello: unknown): string | undefined {
+  if (!isRecord(hello)) return `the target's hello result is not an object (ATN-8.7)`;
+  const list = (key: string): string | undefined => {
+    if (!Object.hasOwn(hello, key)) return `the target's hello has no ${key} (ATN-8.7): it must list the ${key} it serves`;
+    const v = hello[key];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+      return `the target's hello.${key} must be an array of strings (ATN-8.7), got ${(JSON.stringify(v) ?? String(v)).slice(0, 80)}`;
+    return undefined;
+  };
+  return list('ops') ?? list('dtypes');
+}
+
+/**
+ * Identical error answers (over at least 3 checks, with no result ever), or consecutive runner stand-ins, after which a
+ * campaign stops as "could not run".
+ */
+export const SAME_ERROR_LIMIT = 20;
+export const STAND_IN_LIMIT = 8;
+
+/**
+ * Watches the answers of a target during a campaign. A target that has answered nothing but one identical error (a
+ * module that cannot be constructed: every request gets "AttributeError ...") or whose port runner has answered for it
+ * SAME_ERROR_LIMIT times in a row (it stopped answering) teaches nothing more: the campaign stops with that message.
+ */
+function watchAnswers(inner: Target): { target: Target; stopReason(): string | undefined; check(id: string): void } {
+  let anyOk = false;
+  let current = '';
+  const checksSeen = new Set<string>(); // checks whose requests all got the same error (a shrinking check repeats one case)
+  let same = 0;
+  let first: string | undefined;
+  let standIns = 0;
+  let lastStandIn = '';
+  const target: Target = {
+    async handle(req) {
+      const res = await inner.handle(req);
+      if (req.op === 'hello') return res;
+      if (res.byRunner) {
+        standIns++;
+        lastStandIn = res.ok ? '' : res.error.message;
+      } else standIns = 0;
+      if (res.ok) anyOk = true;
+      else if (!res.byRunner) {
+        const key = `${res.error.code} (${res.error.clause}): ${res.error.message}`;
+        if (first === undefined) first = key;
+        same = key === first ? same + 1 : -Infinity;
+        checksSeen.add(current);
+      }
+      return res;
+    },
+    close: () => inner.close(),
+  };
+  return {
+    target,
+    check(id: string) {
+      current = id;
+    },
+    stopReason() {
+      if (standIns >= STAND_IN_LIMIT) return `the port gave no usable answer to ${standIns} requests in a row (the runner answered in its place); the last: ${lastStandIn}`;
+      if (!anyOk && same >= SAME_ERROR_LIMIT && checksSeen.size >= 3) return `the target answered each of its ${same} requests with the same error, so it never computed anything: ${first}`;
+      return undefined;
+    },
+  };
 }

@@ -159,5 +159,7 @@ export interface CampaignResult {
   coverage?: { served: string[]; notServed: string[] };
   /** --ftz: subnormal inputs set aside (ATN-9.6). */
   ftz?: boolean;
+  /** Set when the campaign could not run to a verdict: a malformed hello, a target that only ever failed the same way, a port that stopped answering (the message). */
+  stopped?: string;
   summary: { passed: number; failed: number; skipped: number; errors: number; conforms: boolean };
 }

@@ -22,7 +22,7 @@ import {
 import { compareOutputs, maxRatio, structureProblem } from '../compare';
 import type { Needs } from '../capabilities';
 import type { Check, CheckContext } from '../types';
-import { expectOf, propertyCheck, TargetFailure, type Outcome } from './framework';
+import { expectOf, notTheTargets, propertyCheck, TargetFailure, type Outcome } from './framework';
 
 type Args = Record<string, unknown>;
 
@@ -87,7 +87,7 @@ function set(field: string, value: unknown, ops = ALL): Variant {
 /** The main array input of each op (a, x, or the LSTM's x). */
 const mainArray = (op: string) => (op === 'ln.forward' || op.startsWith('lstm') ? 'x' : 'a');
 
-function entry(name: string, value: string, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
+function entry(name: string, value: string | number, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
   return {
     what: `${name} entry ${JSON.stringify(value)}`,
     ops,
@@ -138,6 +138,9 @@ interface ErrorSpec {
 function judge(res: { res?: import('../../../protocol/types').Response; thrown?: unknown }, req: Request, code: string, clause: string, what: string): Outcome | undefined {
   const { res: r } = res;
   if (!r) return { ok: false, detail: `${what}: no response (${res.thrown instanceof Error ? res.thrown.message : String(res.thrown)})` };
+  const stand = notTheTargets(what, r);
+  if (stand) return { ok: false, detail: stand };
+  if (r.wire) return { ok: false, detail: `${what}: ${r.wire}` };
   if (r.ok) return { ok: false, detail: `${what}: answered ok, want error ${code} (${clause})` };
   if (r.id !== req.id) return { ok: false, detail: `${what}: error response has id ${JSON.stringify(r.id)}, want ${JSON.stringify(req.id)} (ATN-8.2)` };
   const e = r.error ?? ({} as Record<string, unknown>);
@@ -199,7 +202,7 @@ const ERROR_SPECS: ErrorSpec[] = [
     title: 'eps that is negative, non-finite, not a number or missing is refused with bad_argument (ATN-6.2)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined].map((e) => set('eps', e)),
+    variants: (ctx) => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined, ...(ctx.dtype === 'float32' ? [3.5e38] : [])].map((e) => set('eps', e)),
   },
   {
     id: 'errors.shape',
@@ -240,12 +243,14 @@ const ERROR_SPECS: ErrorSpec[] = [
   {
     id: 'errors.non-finite',
     clause: 'ATN-6.4',
-    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN") in any input array is refused with bad_argument (ATN-6.4)',
+    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN"; at float32 also 3.5e38, which rounds to Infinity, ATN-6.10) in any input array is refused with bad_argument (ATN-6.4)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => {
+    variants: (ctx) => {
       const out: Variant[] = [];
-      for (const v of ['Infinity', '-Infinity', 'NaN']) {
+      // ATN-6.10: at float32, finite JSON numbers that round to ±Infinity are not finite entries either.
+      const overflow: number[] = ctx.dtype === 'float32' ? [3.5e38, -1e308] : [];
+      for (const v of ['Infinity', '-Infinity', 'NaN', ...overflow]) {
         out.push(entry('main array', v, ALL, (args, op) => ({ arr: args[mainArray(op)] as Arr })));
         out.push(entry('gain', v, ['atn.forward', 'atn.vjp', 'ln.forward'], (args) => ({ arr: (args.gain ??= new Array(((args.x ?? (args.a as Arr)[0]) as Arr[])[0].length).fill(1)) as Arr })));
         out.push(entry('dy', v, ['atn.vjp'], (args) => ({ arr: args.dy as Arr })));

@@ -10,6 +10,7 @@ import type { Target } from '../../../protocol/target';
 import type { Request, Response } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
 import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '../capabilities';
+import { recordRequest, recordResponse } from '../../../protocol/record';
 import { compare, maxRatio } from '../compare';
 import { fcParams, replayLine } from '../seed';
 import { checkClauses, levelOf } from '../coverage';
@@ -38,6 +39,9 @@ export interface Outcome {
   points?: Record<string, Point[]>;
 }
 
+/** Thrown inside a property once the campaign is interrupted (SIGINT/SIGTERM, --time-budget). */
+class Interrupted extends Error {}
+
 /** Our own failure (a bug of the suite, or the reference refusing a generated case): the check errors, never fails. */
 export class HarnessError extends Error {}
 
@@ -48,11 +52,28 @@ export class TargetFailure extends Error {
   }
 }
 
+/**
+ * Request ids are unique per target (so per campaign): a port that re-sends an earlier answer is caught by its id
+ * instead of being graded on a stale result, as it would be if every session counted from 1.
+ */
+const NEXT_ID = new WeakMap<Target, number>();
+function nextIdFor(target: Target): number {
+  const id = NEXT_ID.get(target) ?? 1;
+  NEXT_ID.set(target, id + 1);
+  return id;
+}
+
+/** Why a response cannot be graded as the target's own answer (the runner made it up, or its line was not JSON). */
+export function notTheTargets(op: string, res: Response): string | undefined {
+  if (res.byRunner) return `${op}: no answer from the target (the runner answered in its place): ${res.ok ? '' : res.error.message}`;
+  return undefined;
+}
+
 /** Sends requests to the target and keeps them, with the responses, for the counterexample. */
 export class Session {
+  /** What the report keeps (protocol/record.ts): broken envelopes as their raw text, answers bounded. */
   readonly requests: Request[] = [];
   readonly responses: (Response | undefined)[] = [];
-  private nextId = 1;
   constructor(
     readonly target: Target,
     private readonly exclude?: CheckContext['exclude'],
@@ -62,8 +83,8 @@ export class Session {
   async send(op: string, args: Record<string, unknown>, id?: Request['id']): Promise<{ req: Request; res?: Response; thrown?: unknown }> {
     // A case that reaches a set-aside regime is discarded, not sent (ATN-9.5).
     if (this.exclude?.(op, args)) fc.pre(false);
-    const req: Request = { id: id === undefined ? this.nextId++ : id, op, args };
-    this.requests.push(req);
+    const req: Request = { id: id === undefined ? nextIdFor(this.target) : id, op, args };
+    this.requests.push(recordRequest(req));
     let res: Response | undefined;
     let thrown: unknown;
     try {
@@ -71,7 +92,7 @@ export class Session {
     } catch (e) {
       thrown = e;
     }
-    this.responses.push(res);
+    this.responses.push(recordResponse(res));
     return { req, res, thrown };
   }
 
@@ -85,6 +106,9 @@ export class Session {
   async result(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { res, thrown } = await this.send(op, args);
     if (!res) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
+    const stand = notTheTargets(op, res);
+    if (stand) throw new TargetFailure({ ok: false, ratio: Infinity, detail: stand });
+    if (res.wire) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${res.wire}` });
     if (!res.ok) {
       const e = res.error ?? ({} as Record<string, unknown>);
       throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: answered error ${e.code} (${e.clause}): ${e.message}` });
@@ -203,7 +227,9 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       let cases = 0;
       let harness: unknown;
       const prop = fc.asyncProperty(fitted(spec.arb(ctx), caps, ctx.dtype), async (input: T) => {
-        if (ctx.signal?.aborted) return true; // finish the remaining runs at once; reported as interrupted below
+        // Interrupted: throwing ends fast-check's run loop at once at any --runs (returning true would still generate
+        // every remaining case); the check is reported as interrupted below, never as failed.
+        if (ctx.signal?.aborted) throw new Interrupted();
         // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
         if (!searching && Date.now() - failedAt > shrinkMs) return true;
         let o: Outcome;
@@ -211,6 +237,7 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
           o = await runCase(spec, input, new Session(ctx.target, ctx.exclude), ctx);
         } catch (e) {
           if (fc.PreconditionFailure.isFailure(e)) throw e;
+          if (ctx.signal?.aborted) throw new Interrupted();
           harness ??= e; // the suite's own failure: do not blame the target, stop searching
           return true;
         }
