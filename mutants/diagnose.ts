@@ -99,11 +99,24 @@ export function diagnose(cases: DiagnoseCase[]): Diagnosis {
   });
   const base = answers[0];
   const tols = cases.map((c, i) => (c.response?.ok && base[i].ok ? approxTolerance(c.request.op, c.request.args) : undefined));
+  // Uninformative: no answer from the target, or an op the plain-JS targets do not serve.
+  const informative = cases.map((c, i) => !!c.response && !(!base[i].ok && base[i].error.code === 'unknown_op'));
+  const dtypeOf = (c: DiagnoseCase) => String(c.request.args?.dtype ?? 'float32');
+  // Only the ops in which the target departs from the correct answers are scored: a mistake is judged by how well it
+  // explains what fails. An op the target gets right says nothing about which mistake it makes elsewhere, and would
+  // count against a catalogue entry whose mistake reaches more ops than the target's (a leak in the ATN op only, where
+  // the catalogue's leak also reaches the LSTM). When no op departs, every op is scored.
+  const departs = new Set<string>();
+  cases.forEach((c, i) => {
+    if (!informative[i]) return;
+    const s = compare(c.response!, base[i], tols[i], dtypeOf(c));
+    if (s.matched < s.total) departs.add(c.request.op);
+  });
+  const scored = (c: DiagnoseCase) => departs.size === 0 || departs.has(c.request.op);
   const scores = ids.map(() => ({ matched: 0, total: 0 }));
   cases.forEach((c, i) => {
-    // Uninformative: no answer from the target, or an op the plain-JS targets do not serve.
-    if (!c.response || (!base[i].ok && base[i].error.code === 'unknown_op')) return;
-    const dtype = String(c.request.args?.dtype ?? 'float32');
+    if (!informative[i] || !scored(c)) return;
+    const dtype = dtypeOf(c);
     ids.forEach((_, j) => {
       const s = compare(c.response!, answers[j][i], tols[i], dtype);
       scores[j].matched += s.matched;

@@ -4,8 +4,9 @@
  *
  * Shrunk counterexamples alone often cannot tell two mistakes apart (with k = 2, "k ignored" and "window of k-1 steps"
  * are both plain LN), so when the target is still reachable the diagnosis also asks it the catalogue's battery of
- * separating cases (mutants/cases.ts), each mistake's own witness. A primer request goes first and is not scored: after
- * it, a target that leaks state between requests is in the same state as a fresh mutant replaying the same requests.
+ * separating cases (mutants/cases.ts), each mistake's own witness, each request twice in a row with only the second
+ * answer scored: after the first, a target that leaks state between requests is in the same state as a fresh mutant
+ * replaying the same pair.
  */
 import { BASE_ID, diagnose } from '../mutants';
 import { battery } from '../mutants/cases';
@@ -73,13 +74,15 @@ async function askBattery(probe: DiagnosisProbe): Promise<Array<{ request: Reque
   const requests = battery()
     .filter((r) => probe.ops.includes(r.op))
     .map((r) => ({ ...r, id: `diagnosis-${r.id}`, args: { ...r.args, dtype: probe.dtype } }));
-  if (requests.length === 0) return [];
-  const primer: Request = { ...requests[0], id: 'diagnosis-primer' };
   const out: Array<{ request: Request; response: Response | undefined }> = [];
-  for (const [i, request] of [primer, ...requests].entries()) {
-    const response = await probe.target.handle(request);
-    // The primer is replayed but not scored (undefined answer = uninformative in diagnose()).
-    out.push({ request, response: i === 0 ? undefined : response });
+  // Every battery request is sent twice in a row and only the second answer is scored. Whatever the target kept from
+  // earlier requests (the campaign's, in any keying: one buffer, one per shape), a target that leaks state answers the
+  // second copy after exactly the first, as a fresh candidate replaying the same pair does (ATN-1.7); a stateless
+  // target answers both alike, so nothing is lost for the other mistakes.
+  for (const request of requests) {
+    await probe.target.handle({ ...request, id: `${request.id}-primer` });
+    out.push({ request: { ...request, id: `${request.id}-primer` }, response: undefined });
+    out.push({ request, response: await probe.target.handle(request) });
   }
   return out;
 }
