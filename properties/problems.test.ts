@@ -191,7 +191,8 @@ describe.skipIf(!TORCH)("the authors' published ATN class (PyTorch, stateful, sq
     try {
       const r = await runCampaign({
         target, targetSpec: `port:${cmd}`, dtype: 'float64', seed: SEED, runs: 20, problems: true, shrinkMs: 1000,
-        checks: checks('atn.forward.agrees', 'atn.forward.scale', 'atn.forward.subnormal', 'T2.scaling', 'T5.bound', 'errors.k'),
+        // atn.vjp.hard and large-mean included: autograd through torch.var (one-pass) must not raise a third problem there (ATN-7.2 (ii)).
+        checks: checks('atn.forward.agrees', 'atn.forward.scale', 'atn.forward.large-mean', 'atn.forward.subnormal', 'atn.vjp.agrees', 'atn.vjp.hard', 'T2.scaling', 'T5.bound', 'errors.k'),
       });
       const lines = headlineLines(r);
       const probs = r.problems!;

@@ -68,8 +68,10 @@ export function floatUnit(dtype: string): Unit<number> {
 export const rhoOf = (st: { N: number }): number => st.N + 4;
 
 /**
- * ATN-7.2 for the current step of one window: tol(y_i) = 2u(|g_i| rho (K + |z_i|) + |y_i| + |b_i|) + 4 lam,
- * y the exact output row of that step.
+ * ATN-7.2 for the current step of one window: tol(y_i) = 2u(|g_i| rho (K + |z_i| (1 + K)) + |y_i| + |b_i|) + 4 lam,
+ * y the exact output row of that step. The (1 + K) on |z_i| is the variance's own error: a one-pass updating variance
+ * (Welford's, which torch.var and LayerNorm kernels use) is off by up to N u (1 + K) relative to s^2, a two-pass one by
+ * N u (ATN-7.2 (ii)).
  */
 export function forwardTolRowOf<N>(A: Arith<N>, unit: Unit<N>, st: TolWindow<N>, gain: readonly N[], bias: readonly N[], y: readonly N[]): N[] {
   const zt = st.z[st.n - 1];
@@ -77,8 +79,13 @@ export function forwardTolRowOf<N>(A: Arith<N>, unit: Unit<N>, st: TolWindow<N>,
   const twoU = A.mul(unit.u, A.of(2));
   const fourLam = A.mul(unit.lam, A.of(4));
   return y.map((yi, i) =>
-    A.add(A.mul(twoU, A.add(A.add(A.mul(A.mul(A.abs(gain[i]), rho), A.add(st.K, A.abs(zt[i]))), A.abs(yi)), A.abs(bias[i]))), fourLam),
+    A.add(A.mul(twoU, A.add(A.add(A.mul(A.mul(A.abs(gain[i]), rho), zTerm(A, st.K, A.abs(zt[i]))), A.abs(yi)), A.abs(bias[i]))), fourLam),
   );
+}
+
+/** K + |z| (1 + K): the mean's error (K) and s_t's relative error, one-pass variances included, times |z| (ATN-7.2). */
+function zTerm<N>(A: Arith<N>, K: N, z: N): N {
+  return A.add(K, A.mul(z, A.add(A.of(1), K)));
 }
 
 /** ATN-7.3: tolerances of da, dgain and dbias, for gain g, cotangent dy [T][B][H] and the windows [T][B], window k. */
@@ -111,7 +118,11 @@ export function vjpTolOf<N>(A: Arith<N>, unit: Unit<N>, k: number, gain: readonl
           const w = win[t][b];
           const zs = A.abs(st.z[s - (t - st.n + 1)][h]);
           const own = t === s ? w.gAbs[h] : zero;
-          const bracket = A.add(A.add(A.add(own, w.m1), A.mul(A.add(st.K, zs), w.m2)), A.mul(A.mul(zs, st.K), w.m1));
+          // The 7.3 bracket: own + m1 + (K + |z|) m2 + |z| K m1, plus K (own + m1 + 3 |z| m2) for s_t's relative error
+          // from a one-pass variance (N u K at most): s enters the contribution as 1/s and through z, 3 times in z S2.
+          const base = A.add(A.add(A.add(own, w.m1), A.mul(A.add(st.K, zs), w.m2)), A.mul(A.mul(zs, st.K), w.m1));
+          const onePass = A.mul(st.K, A.add(A.add(own, w.m1), A.mul(A.mul(A.of(3), zs), w.m2)));
+          const bracket = A.add(base, onePass);
           acc = A.add(acc, A.mul(w.f, bracket));
           under = A.add(under, A.div(A.add(A.mul(zs, A.add(st.K, A.of(1))), A.of(2)), st.s));
         }
@@ -130,7 +141,7 @@ export function vjpTolOf<N>(A: Arith<N>, unit: Unit<N>, k: number, gain: readonl
         const st = stats[t][b];
         const z = A.abs(st.z[st.n - 1][h]);
         const d = A.abs(dy[t][b][h]);
-        g = A.add(A.add(g, A.mul(A.mul(d, A.of(rhoOf(st))), A.add(st.K, z))), A.mul(A.mul(d, z), TB));
+        g = A.add(A.add(g, A.mul(A.mul(d, A.of(rhoOf(st))), zTerm(A, st.K, z))), A.mul(A.mul(d, z), TB));
         sAbs = A.add(sAbs, d);
       }
     dgain.push(A.add(A.mul(twoU, g), fourLam));
