@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { targetFromFunctions } from '../api';
+import { diagnoseFailures } from '../reports/diagnosis';
 import { runCampaign } from './lib/campaign';
 import { checkById } from './lib/checks';
 import type { CampaignDtype, Check } from './lib/types';
@@ -38,9 +39,13 @@ describe('ATN-7.2, ATN-7.3 on an independent one-pass (Welford) ATN with autodif
         expect(r.checks.filter((c) => c.status === 'error').map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
       }, 240_000);
 
-  it('float64, seed 3: the same port with the mean left out of its VJP fails the core level (the check can fail)', async () => {
-    const r = await campaign(welford.vjpOf({ detachMean: true }), 'float64', 3);
+  it('float64, seed 3: the same port with the mean left out of its VJP fails the core level and is named vjp-mean-detached (ATN-9.7)', async () => {
+    const target = targetFromFunctions({ forward: welford.forward, vjp: welford.vjpOf({ detachMean: true }) } as never, { dtype: 'float64', name: 'welford-mean-detached' });
+    const r = await runCampaign({ target, targetSpec: 'js:atn_welford', dtype: 'float64', seed: 3, runs: 15, problems: true, shrinkMs: 500, checks: CHECKS });
     expect(r.checks.find((c) => c.id === 'atn.vjp.agrees')!.status).toBe('fail');
     expect(r.levels?.core).toBe('fail');
+    // ATN-9.7: named by the diagnosis, although written independently of the catalogue's vjp-mean-detached.
+    const d = await diagnoseFailures(r.checks, { target, ops: r.target.hello!.ops, dtype: 'float64' }, r.problems);
+    expect(d?.best?.id, JSON.stringify(d?.ranking.slice(0, 3))).toBe('vjp-mean-detached');
   }, 240_000);
 });

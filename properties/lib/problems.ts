@@ -6,9 +6,11 @@
  * steps t < k, one op only; the rest is one general problem. The re-runs also tell what the target does outside every
  * problem's regime.
  */
+import { isRawRequest } from '../../protocol/record';
 import type { Request } from '../../protocol/types';
-import type { RunContext } from './checks/framework';
-import { compare } from './compare';
+import type { ReferenceOp } from '../../reference';
+import { Session, TargetFailure, type RunContext } from './checks/framework';
+import { compare, ToleranceError } from './compare';
 import { REGIMES, type RegimeDef } from './regimes';
 import type { Check, CheckResult, Level, Outside, Problem } from './types';
 
@@ -39,6 +41,38 @@ function touches(r: CheckResult, regime: RegimeDef): boolean {
 }
 
 /** A re-run with the regime set aside had no case outside it at all: it can neither confirm nor refute the regime. */
+/**
+ * The failure of r, replayed outside the regime: each single-request counterexample (shrunk and first) that the
+ * regime can move out of (RegimeDef.leave) is sent again, moved, and compared with the reference. Returns what still
+ * fails, or undefined when nothing could be moved or every moved case passes.
+ */
+async function failsOutside(r: CheckResult, g: RegimeDef, ctx: RunContext): Promise<string | undefined> {
+  if (!g.leave) return undefined;
+  for (const c of [r.counterexample, r.counterexample?.first]) {
+    if (!c || c.requests.length !== 1 || isRawRequest(c.requests[0])) continue;
+    const { op, args } = c.requests[0];
+    if (!g.holds(op, args)) continue;
+    const moved = g.leave(op, args);
+    if (!moved || g.holds(op, moved)) continue;
+    let exp;
+    try {
+      exp = ctx.reference.expect(op as ReferenceOp, moved);
+    } catch {
+      continue; // the reference refuses the move: it proves nothing
+    }
+    try {
+      const got = await new Session(ctx.target).result(op, moved);
+      const cmp = compare(got, exp, { dtype: ctx.dtype });
+      if (!cmp.ok) return `${op}: ${cmp.detail}`;
+    } catch (e) {
+      if (e instanceof TargetFailure) return e.outcome.detail;
+      if (e instanceof ToleranceError) continue;
+      throw e;
+    }
+  }
+  return undefined;
+}
+
 /** "a, b pass; c has no case outside it" for the evidence of a problem. */
 function rerunOutcome(explained: CheckResult[], inside: CheckResult[]): string {
   const passed = explained.filter((r) => !inside.includes(r)).map((r) => r.id);
@@ -106,6 +140,22 @@ function levelOfChecks(rs: CheckResult[]): Level {
   return levels.includes('core') ? 'core' : levels.includes('extended') ? 'extended' : 'protocol';
 }
 
+/** A problem for failures no regime explains: the one op they share, or "fails outside every regime tried". */
+function unexplained(group: CheckResult[], results: CheckResult[]): Omit<Problem, 'id'> {
+  const ops = new Set(group.flatMap((r) => [...opsOf(r)]));
+  const passedOps = new Set(results.filter((r) => r.status === 'pass').flatMap((r) => [...opsOf(r)]));
+  const only = ops.size === 1 ? [...ops][0] : undefined;
+  const summary =
+    only === 'atn.vjp' && results.some((r) => r.status === 'pass' && r.id.startsWith('atn.forward.'))
+      ? 'the forward pass is right, the VJP is wrong (only atn.vjp fails; ATN-4.1, ATN-4.2)'
+      : only === 'lstm.vjp' && results.some((r) => r.status === 'pass' && r.id === 'lstm.forward.agrees')
+        ? 'the LSTM forward pass is right, its gradients are wrong (only lstm.vjp fails; ATN-4.3)'
+        : only && !passedOps.has(only)
+          ? `only ${only} fails`
+          : `fails outside every regime tried (${REGIMES.map((g) => g.text.replace(/ \(.*$/, '')).join('; ')})`;
+  return { summary, regime: only ? { id: `op:${only}`, text: `${only} only` } : { id: 'general', text: 'general inputs' }, level: levelOfChecks(group), checks: group.map((r) => r.id), evidence: `${group[0].id}: ${group[0].counterexample?.detail ?? ''}` };
+}
+
 export async function findProblems(input: ProblemsInput): Promise<ProblemsResult> {
   const { ctx } = input;
   const byId = new Map(input.checks.map((c) => [c.id, c]));
@@ -151,6 +201,9 @@ export async function findProblems(input: ProblemsInput): Promise<ProblemsResult
     const inside: CheckResult[] = [];
     const rerun = new Map<string, CheckResult>();
     for (const r of best.hit) {
+      // A counterexample moved out of the regime that still fails refutes it for this check (no re-run needed).
+      const out = await failsOutside(r, best.g, ctx);
+      if (out) continue;
       const again = await rerunWith(r, exclude);
       if (again.status === 'pass') explained.push(r);
       else if (untestable(again)) inside.push(r);
@@ -182,20 +235,10 @@ export async function findProblems(input: ProblemsInput): Promise<ProblemsResult
     add({ summary: 'fails only at the warm-up steps t < k (ATN-1.6: the window holds the n_t steps available, no padding)', regime: { id: 'warmup', text: 't < k' }, level: 'core', checks: warm.map((r) => r.id), evidence: `${warm[0].id}: ${warm[0].counterexample?.detail ?? ''}` });
     remaining = remaining.filter((r) => !warm.includes(r));
   }
-  if (remaining.length) {
-    const ops = new Set(remaining.flatMap((r) => [...opsOf(r)]));
-    const passedOps = new Set(input.results.filter((r) => r.status === 'pass').flatMap((r) => [...opsOf(r)]));
-    const only = ops.size === 1 ? [...ops][0] : undefined;
-    const summary =
-      only === 'atn.vjp' && input.results.some((r) => r.status === 'pass' && r.id.startsWith('atn.forward.'))
-        ? 'the forward pass is right, the VJP is wrong (only atn.vjp fails; ATN-4.1, ATN-4.2)'
-        : only === 'lstm.vjp' && input.results.some((r) => r.status === 'pass' && r.id === 'lstm.forward.agrees')
-          ? 'the LSTM forward pass is right, its gradients are wrong (only lstm.vjp fails; ATN-4.3)'
-          : only && !passedOps.has(only)
-            ? `only ${only} fails`
-            : `fails outside every regime tried (${REGIMES.map((g) => g.text.replace(/ \(.*$/, '')).join('; ')})`;
-    add({ summary, regime: only ? { id: `op:${only}`, text: `${only} only` } : { id: 'general', text: 'general inputs' }, level: levelOfChecks(remaining), checks: remaining.map((r) => r.id), evidence: `${remaining[0].id}: ${remaining[0].counterexample?.detail ?? ''}` });
-  }
+  // What no regime explains: one problem per level, because a protocol mistake (an error code or clause, an envelope)
+  // and a mistake in the math have different causes and different fixes.
+  const byLevel = (['core', 'extended', 'protocol'] as Level[]).map((level) => remaining.filter((r) => (r.level ?? 'core') === level));
+  for (const group of byLevel) if (group.length) add(unexplained(group, input.results));
 
   return finishProblems(input, found, remaining.map((r) => r.id), excluded);
 }

@@ -13,6 +13,12 @@ export interface RegimeDef {
   /** A failure confined to it counts at this level (ATN-9.3). */
   level: Level;
   holds(op: string, args: Record<string, unknown>): boolean;
+  /**
+   * The same case moved out of the regime with its exact answer per sample unchanged, when such a move exists: a
+   * target that still fails on it does not fail "only in the regime", whatever a re-run finds (the generator may
+   * make the failing shapes, long sequences say, mostly inside the regime).
+   */
+  leave?(op: string, args: Record<string, unknown>): Record<string, unknown> | undefined;
 }
 
 type Args = Record<string, unknown>;
@@ -98,6 +104,35 @@ export function nearDegenerateWindow(op: string, args: Args): boolean {
   return false;
 }
 
+/** The arrays with a batch axis, and where it is: [T][B][.] (axis 1) or [B][.] (axis 0), per op (ATN-8.4). */
+const BATCH_AXES: Record<string, Record<string, 0 | 1>> = {
+  'atn.forward': { a: 1 },
+  'atn.vjp': { a: 1, dy: 1 },
+  'ln.forward': { x: 0 },
+  'lstm.forward': { x: 1, h0: 0, c0: 0 },
+  'lstm.vjp': { x: 1, h0: 0, c0: 0, dh: 1 },
+};
+
+/**
+ * B = 1 made B = 2 by repeating the one sample: samples are independent (ATN-1.1), so each keeps its exact answer. No
+ * move for H = 1 (another width is another problem) or for an op without a batch axis.
+ */
+function secondSample(op: string, args: Args): Args | undefined {
+  const axes = BATCH_AXES[op];
+  const { B, H } = batchAndWidth(op, args);
+  if (!axes || B !== 1 || H === 1) return undefined;
+  const out: Args = { ...args };
+  for (const [key, axis] of Object.entries(axes)) {
+    const v = args[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v)) return undefined;
+    if (axis === 0) out[key] = v.length === 1 ? [v[0], v[0]] : undefined;
+    else out[key] = v.every((row) => Array.isArray(row) && row.length === 1) ? v.map((row: unknown[]) => [row[0], row[0]]) : undefined;
+    if (out[key] === undefined) return undefined;
+  }
+  return out;
+}
+
 export const SINGLETON: RegimeDef = {
   id: 'singleton',
   text: 'B = 1 or H = 1',
@@ -106,6 +141,7 @@ export const SINGLETON: RegimeDef = {
     const { B, H } = batchAndWidth(op, args);
     return B === 1 || H === 1;
   },
+  leave: secondSample,
 };
 
 export const EXTENDED_RANGE: RegimeDef = {
