@@ -19,6 +19,8 @@ export interface AtnSeq {
   eps: number;
   /** true for dtype float32: only the f32-naive-variance mistake looks at it (it computes in float32). */
   f32: boolean;
+  /** lstm-window-reset-8: the window restarts at every multiple of `chunk` steps (0-based t). */
+  chunk?: number;
 }
 
 /** The entries whose statistics normalize the outputs `outs` (indices b*W+i within step t). */
@@ -71,7 +73,8 @@ export function groupsForStep(seq: AtnSeq, t: number, flags: Flags): Group[] {
   const len = windowLength(k, flags);
   // stats-lagged: a streaming port that updates its running window after normalizing step t uses W_{t-1}.
   const end = flags.has('stats-lagged') && e >= 1 ? e - 1 : e;
-  const from = Math.max(0, end - len + 1);
+  const from0 = Math.max(0, end - len + 1);
+  const from = seq.chunk ? Math.max(from0, P + t - (t % seq.chunk)) : from0;
   const n = end - from + 1;
   const pad = flags.has('warmup-zero-pad') ? len - n : 0;
   const divK = flags.has('warmup-divide-by-k');

@@ -88,6 +88,7 @@ export const SEPARATING: Record<string, Request[]> = {
   'lstm-no-cell-atn': [req(1, 'lstm.forward', lstmForwardArgs())],
   'lstm-shared-window': [req(1, 'lstm.forward', lstmForwardArgs())],
   'lstm-c0-in-window': [req(1, 'lstm.forward', lstmForwardArgs())],
+  'lstm-window-reset-8': [req(1, 'lstm.forward', lstmForwardArgs({ k: 4, x: ten3(12, LB, LI, grid(12 * LB * LI, 29)) }))],
   'squeeze-singleton': [req(1, 'atn.forward', atnForwardArgs({ a: A.map((m) => [m[0]]) }))],
 };
 

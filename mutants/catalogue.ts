@@ -47,5 +47,6 @@ export const CATALOGUE: readonly Entry[] = [
   m('lstm-no-cell-atn', 'ATN-3.5', 'ATN-LSTM without the cell-state ATN: h = sigmoid(o) tanh(c)', 'lstm.forward, any non-trivial case'),
   m('lstm-shared-window', 'ATN-3.2', 'ATN-LSTM: one window shared by the two preactivation ATNs (statistics over a^x and a^h together)', 'lstm.forward where a^x and a^h differ in mean or spread'),
   m('lstm-c0-in-window', 'ATN-3.5', 'ATN-LSTM: c0 is a step of the cell-state window', 'lstm.forward with k >= 2 and c0 != c_1 statistics'),
+  m('lstm-window-reset-8', 'ATN-3.2', 'ATN-LSTM: the three ATN windows restart every 8 steps (chunked truncated BPTT carried into the windows)', 'lstm.forward with T >= 10 and k >= 2 (a window of step 9 or later that reaches back across step 8)'),
   m('squeeze-singleton', 'ATN-8.5', 'batch or feature dimension squeezed away when B = 1 or H = 1 (returns [T][H] or [T][B])', 'any request with B = 1 or H = 1'),
 ];

@@ -31,6 +31,7 @@ export const FLAGS = [
   'lstm-no-cell-atn',
   'lstm-shared-window',
   'lstm-c0-in-window',
+  'lstm-window-reset-8',
   // shapes
   'squeeze-singleton',
 ] as const;

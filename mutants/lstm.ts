@@ -60,7 +60,8 @@ export function lstmForward(args: LstmArgs, flags: Flags, num: (leaf: number | s
   const gh = p.atn_h.gain.map(num), bth = p.atn_h.bias.map(num);
   const gc = p.atn_c.gain.map(num), btc = p.atn_c.bias.map(num);
   const shared = flags.has('lstm-shared-window');
-  const seq = (W: number, prefix: Float64Array[]): AtnSeq => ({ steps: [], prefix, B, W, k, eps, f32 });
+  const chunk = flags.has('lstm-window-reset-8') ? 8 : undefined;
+  const seq = (W: number, prefix: Float64Array[]): AtnSeq => ({ steps: [], prefix, B, W, k, eps, f32, chunk });
   const sx = seq(shared ? 2 * G : G, leaked?.x ?? []);
   const sh = seq(G, leaked?.h ?? []);
   const c0 = Float64Array.from(args.c0.flat().map(num));

@@ -145,6 +145,12 @@ describe('a corrupt corpus is refused, naming the file, the case and the field',
     expect(msg).toContain('field expect.want.y');
   });
 
+  it('ATN-7.1 a tolerance that is Infinity (it would admit any answer)', () => {
+    const msg = refusal(corrupt((v) => (v.cases[0].expect.tol.y[0][0][0] = 'Infinity')));
+    expect(msg).toContain(`case ${corpus.cases[0].id}`);
+    expect(msg).toContain('finite non-negative');
+  });
+
   it('ATN-8.2 a duplicate id, an unknown flag, a dtype that disagrees with the request', () => {
     expect(refusal(corrupt((v) => (v.cases[1].id = v.cases[0].id)))).toMatch(/case \S+, field id: duplicate id/);
     expect(refusal(corrupt((v) => v.cases[2].flags.push('bogus')))).toMatch(new RegExp(`case ${corpus.cases[2].id.replace(/\./g, '\\.')}, field flags\\[\\d+\\]`));

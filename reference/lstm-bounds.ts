@@ -44,9 +44,11 @@ class Recorder implements Probe {
   constructor(readonly tiny: number) {}
   values: number[] = [];
   bounds: number[] = [];
-  site(v: number, L: number): number {
+  adjoint: boolean[] = [];
+  site(v: number, L: number, adjoint = false): number {
     this.values.push(v);
     this.bounds.push(L);
+    this.adjoint.push(adjoint);
     return v;
   }
 }
@@ -76,6 +78,39 @@ class Perturber implements Probe {
  */
 const MIN_STEP = 2 ** -968;
 
+/**
+ * The steps by which site s is shifted (one or two). The error to propagate is u·L at most, so the natural step is
+ * 1e-7 of max(|v|, L) (L sums the operands' magnitudes: the scale of the values the site combines).
+ * - An adjoint: the outputs are linear in it, so that step is used whatever |v| is. (Capping it by |v| lost the
+ *   sensitivity when the adjoint is rounding noise around an exact 0: an ATN over N = 2 entries with eps = 0 has a
+ *   zero Jacobian, so what it sends back is 0 in exact arithmetic and ~1e-16 in the replica; a step of 1e-4 |v|
+ *   vanished in the later sums, the sensitivity came out 0 and the site's error, which every float implementation
+ *   makes there, was not counted.)
+ * - A forward site: at most 1e3|v|·1e-7 first, so that a site with a huge bound (K >> 1) is perturbed in its linear
+ *   range; where that cap applied, a second step of 1e-7·max(|v|, L) for the outputs the first did not resolve.
+ * Never below MIN_STEP.
+ */
+function siteSteps(v: number, L: number, adjoint: boolean): number[] {
+  const natural = Math.max(MIN_STEP, 1e-7 * Math.max(v, L));
+  if (adjoint) return [natural];
+  const capped = Math.max(MIN_STEP, 1e-7 * (v > 0 ? Math.min(Math.max(v, L), 1e3 * v) : L));
+  return capped < natural ? [capped, natural] : [capped];
+}
+
+/**
+ * Whether an output's change is resolved to a few digits: at least 2^12 ulps of the output. An exactly unchanged
+ * output is unresolved too: a true structural zero stays zero at the larger step, a lost shift does not.
+ */
+const resolved = (y0: number, y1: number) => Math.abs(y1 - y0) >= 2 ** -40 * Math.max(Math.abs(y0), Math.abs(y1));
+
+/** |Δy / applied shift|: 0 when y did not move (equal infinities included), Infinity when no bound is derivable. */
+function sensitivity(y0: number, y1: number, applied: number): number {
+  if (y1 === y0) return 0;
+  const dy = y1 - y0;
+  // dy NaN or infinite (the replica overflowed or went NaN): no bound derivable, Infinity (never NaN, never 0*Inf).
+  return Number.isFinite(dy) && applied !== 0 ? Math.abs(dy / applied) : Infinity;
+}
+
 /** Σ_s |∂y/∂v_s| L_s + D(y) for one sample's sub-problem (B = 1), flattened as {h, c, grads}. */
 function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
   const id = (v: number) => v;
@@ -89,10 +124,14 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
     const d = flatten({ h: base.h.map((r) => r.map((v) => v.map(() => 0))), c: base.c.map((r) => r.map((v) => v.map(() => 0))), grads: base.direct });
     d.forEach((v, i) => (acc[i] += v));
   }
+  /** One replica run with site s shifted by `step`: the outputs and the shift actually applied. */
+  const shifted = (s: number, step: number) => {
+    const pert = new Perturber(s, step);
+    const y = flatten(pick(lstmFloat(p, id, 'none', pert)));
+    return { y, applied: pert.applied };
+  };
   rec.bounds.forEach((L, s) => {
     if (L === 0) return; // an exact site (operands 0): nothing to propagate
-    // Step: 1e-7 of the site's scale, max(|v|, L) (L sums the operands' magnitudes), but at most 1e-4 |v| so that a
-    // site with a huge bound (K >> 1) is still perturbed in its linear range.
     const v = Math.abs(rec.values[s]);
     // A non-finite site value or bound (overflow, or 0*Infinity from a zero window spread, in the replica) cannot be
     // perturbed or charged: every output of the sample is then unbounded (Infinity), never NaN, never skipped.
@@ -100,15 +139,15 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
       acc.fill(Infinity);
       return;
     }
-    const step = Math.max(MIN_STEP, 1e-7 * (v > 0 ? Math.min(Math.max(v, L), 1e3 * v) : L));
-    const pert = new Perturber(s, step);
-    const y1 = flatten(pick(lstmFloat(p, id, 'none', pert)));
-    for (let i = 0; i < y1.length; i++) {
-      if (y1[i] === y0[i]) continue; // no measurable dependence (equal infinities included)
-      const dy = y1[i] - y0[i];
-      // dy NaN or infinite (the replica overflowed or went NaN): no bound derivable, Infinity (never NaN, never 0*Inf).
-      const sens = Number.isFinite(dy) && pert.applied !== 0 ? Math.abs(dy / pert.applied) : Infinity;
-      acc[i] += Number.isFinite(sens) ? sens * L : Infinity;
+    const steps = siteSteps(v, L, rec.adjoint[s]);
+    const first = shifted(s, steps[0]);
+    const second = steps.length > 1 ? shifted(s, steps[1]) : undefined;
+    for (let i = 0; i < y0.length; i++) {
+      let sens = sensitivity(y0[i], first.y[i], first.applied);
+      // Poorly resolved at the first step (the shift vanished in a later sum, or left a few ulps): the larger step
+      // decides too. Taking the larger of the two keeps the bound whichever of them is accurate.
+      if (second && !resolved(y0[i], first.y[i])) sens = Math.max(sens, sensitivity(y0[i], second.y[i], second.applied));
+      if (sens > 0) acc[i] += Number.isFinite(sens) ? sens * L : Infinity;
     }
   });
   // A sensitivity the replica cannot measure (non-finite values) leaves that entry unbounded rather than NaN.

@@ -54,7 +54,12 @@ export interface Probe {
    * local bounds (units of u), times the amplification the site's own operations give it.
    */
   readonly tiny?: number;
-  site(v: number, L: number): number;
+  /**
+   * `adjoint`: the site is an adjoint of the backward pass (dL/dh_t, dL/dc_t). Every output depends on it linearly
+   * (the backward pass is linear in its adjoints, given the forward values), so any step that the outputs resolve
+   * measures its sensitivity, however small |v| is (an adjoint that is exactly 0, or rounding noise around 0).
+   */
+  site(v: number, L: number, adjoint?: boolean): number;
 }
 
 type R = (v: number) => number;
@@ -191,7 +196,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
   const k = p.k;
   const rec = probe?.recording ?? false;
   const tiny = rec ? (probe?.tiny ?? 0) : 0;
-  const S = probe ? (v: number, L: number) => probe.site(v, L) : (v: number) => v;
+  const S = probe ? (v: number, L: number, adjoint = false) => probe.site(v, L, adjoint) : (v: number) => v;
   const hOut = Array.from({ length: T }, () => zeros2(B, H));
   const cOut = Array.from({ length: T }, () => zeros2(B, H));
   const g = zeroGrads(T, B, I, H);
@@ -297,7 +302,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
     let dHrec = zeros(H);
     let LHrec = zeros(H);
     for (let t = T - 1; t >= 0; t--) {
-      const dH = p.dh[t][b].map((d, j) => S(r(d + dHrec[j]), rec ? LHrec[j] + Math.abs(d + dHrec[j]) : 0));
+      const dH = p.dh[t][b].map((d, j) => S(r(d + dHrec[j]), rec ? LHrec[j] + Math.abs(d + dHrec[j]) : 0, true));
       const dso = dH.map((d, j) => r(d * tnc[t][j])); // one site with dpre_o below
       const dnc = dH.map((d, j) => r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j])))); // bound 4|dnc|, carried below
       const wcl = wc[t].lo;
@@ -319,7 +324,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k,
         rec ? LdC.slice(wcl, t + 1) : undefined, rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined, undefined, tiny);
       // dC[t] is complete: every later window and c_{t+1} have sent theirs.
-      dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0));
+      dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0, true));
       const dCt = dC[t];
       const cprev = t ? cs[t - 1] : p.c0[b];
       const dcp = dCt.map((d, j) => r(d * sf[t][j]));

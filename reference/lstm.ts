@@ -19,6 +19,7 @@ import { atnForwardStep, atnVjpStep, lstmWindow, type WinStats } from './lstm-at
 import { lstmTolerance } from './lstm-bounds';
 import type { LstmFloatIn } from './lstm-float';
 import type { Big, MathCtx } from './math';
+import { floatUnit } from './tolerance';
 
 export interface LstmExact {
   h: Big[][][]; // [T][B][H]
@@ -223,8 +224,7 @@ export function gradsToDouble(g: LstmGradsBig): LstmGrads {
 
 /** Unit roundoff and smallest subnormal of a dtype (ATN-7). */
 export function unitRoundoff(dtype: string): { u: number; lam: number } {
-  if (dtype === 'float32') return { u: 2 ** -24, lam: 2 ** -149 };
-  if (dtype === 'float64') return { u: 2 ** -53, lam: 2 ** -1074 };
+  if (dtype === 'float32' || dtype === 'float64') return floatUnit(dtype);
   throw new AtnError('unsupported_dtype', 'ATN-6.7', `dtype: expectations exist for float32 and float64, not ${dtype} (ATN-6.7)`, 'dtype');
 }
 

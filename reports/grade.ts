@@ -5,7 +5,7 @@
  */
 import type { Target } from '../protocol/target';
 import type { Hello, Request, Response } from '../protocol/types';
-import { compare, maxRatio } from '../properties/lib/compare';
+import { compare, maxRatio, ToleranceError } from '../properties/lib/compare';
 import type { CheckResult } from '../properties/lib/types';
 import { VECTOR_PREFIX } from './format';
 import type { Corpus, VectorCase, VectorDtype } from './vectors';
@@ -64,7 +64,14 @@ export async function gradeCase(target: Target, hello: Hello, c: VectorCase, id:
     return { ...base, status: 'pass', durationMs };
   }
   if (!res.ok) return fail(`refused a valid input: ${errorText(res)}`);
-  const cmp = compare(res.result, { want: ex.want, tol: ex.tol });
+  let cmp: ReturnType<typeof compare>;
+  try {
+    cmp = compare(res.result, { want: ex.want, tol: ex.tol });
+  } catch (e) {
+    // A frozen tolerance that is not finite (ToleranceError): the corpus cannot judge this answer; not the target's fault.
+    if (!(e instanceof ToleranceError)) throw e;
+    return { ...base, status: 'error', reason: `harness: ${e.message}`, durationMs };
+  }
   const ratio = maxRatio(cmp.ratios);
   if (!cmp.ok) {
     const r = fail(cmp.detail, { errorRatios: [ratio] });

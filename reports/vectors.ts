@@ -228,7 +228,7 @@ function explain(file: string, v: unknown, errors: ErrorObject[]): string {
 function sameStructure(want: unknown, tol: unknown, path: string): string | undefined {
   if (typeof want === 'number' || typeof want === 'string') {
     const t = typeof tol === 'string' ? decodeNumbers(tol) : tol;
-    if (typeof t !== 'number' || !(t >= 0)) return `${path}: the tolerance must be a non-negative number, got ${JSON.stringify(tol)}`;
+    if (typeof t !== 'number' || !(t >= 0 && Number.isFinite(t))) return `${path}: the tolerance must be a finite non-negative number (ATN-7.1), got ${JSON.stringify(tol)}`;
     return undefined;
   }
   if (Array.isArray(want)) {

@@ -15,6 +15,8 @@
  * - near-eps: the window variance within a factor 100 of eps in {1e-5, 1e-3} (catches eps dropped or outside sqrt);
  * - subnormal: entries in the dtype's subnormal range, some mixed with normal ones.
  * eps = 0 comes only with non-degenerate windows: H >= 2 and no step whose entries are all equal.
+ * Long sequences come in a share of the runs: ATN general cases up to T = 64 (ATN_LONG), ATN-LSTM cases up to T = 24
+ * (LSTM_LONG, with k << T, k close to T and k > T), where mistakes that show only after many steps live.
  */
 import fc from 'fast-check';
 import type { CampaignDtype } from './types';
@@ -77,8 +79,12 @@ export interface Limits {
   maxH: number;
   /** Largest k below or at T; k > T is also generated (T+1..T+3). */
   maxK?: number;
+  /** Smallest T (default 1). */
+  minT?: number;
 }
 export const SMALL: Limits = { maxT: 6, maxB: 3, maxH: 4 };
+/** Long ATN sequences (a share of the general runs): T from 32 to 64, k anywhere in 1..T or beyond. */
+export const ATN_LONG: Limits = { maxT: 64, maxB: 2, maxH: 3, minT: 32 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Numbers
@@ -181,7 +187,7 @@ const kModes = fc.oneof(
 export function dims(lim: Limits): fc.Arbitrary<Dims> {
   return fc
     .record({
-      T: size(lim.maxT),
+      T: size(lim.maxT, lim.minT),
       B: size(lim.maxB),
       H: size(lim.maxH),
       kMode: kModes,
@@ -264,14 +270,18 @@ const pick = (u: number, lo: number, hi: number) => Math.round(lo + ((u + 1) / 2
 export function atnCase(dtype: CampaignDtype, regime: Regime = 'general', lim: Limits = SMALL): fc.Arbitrary<AtnCase> {
   const limH = { ...lim, maxH: Math.max(lim.maxH, 2) };
   switch (regime) {
-    case 'general':
-      return rawAtn(limH, epsGeneral).map(({ d, u, p, eps, aff }) => {
-        const dd = withH(d, eps);
-        // a = 2^j * (offset + u): moderate scales and offsets.
-        const scale = 2 ** pick(p[0], -6, 6);
-        const off = 2 * p[1];
-        return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => scale * (off + u[i])), aff(dd.H), regime);
-      });
+    case 'general': {
+      const general = (l: Limits) =>
+        rawAtn(l, epsGeneral).map(({ d, u, p, eps, aff }) => {
+          const dd = withH(d, eps);
+          // a = 2^j * (offset + u): moderate scales and offsets.
+          const scale = 2 ** pick(p[0], -6, 6);
+          const off = 2 * p[1];
+          return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => scale * (off + u[i])), aff(dd.H), regime);
+        });
+      // One run in six is a long sequence (ATN_LONG), when the caller did not set the limits.
+      return lim === SMALL ? fc.oneof({ arbitrary: general(limH), weight: 5 }, { arbitrary: general(ATN_LONG), weight: 1 }) : general(limH);
+    }
     case 'scale':
     case 'mixed':
       return rawAtn(limH, fc.constantFrom(0, 0, 1e-5)).map(({ d, u, e, p, eps, aff }) => {
@@ -349,7 +359,7 @@ export function minWindowScale(c: AtnCase): number {
  * ask a float32 target for gradients beyond 3.4e38, which it cannot represent).
  */
 export function withDy(dtype: CampaignDtype, cases: fc.Arbitrary<AtnCase>, lim: Limits = SMALL): fc.Arbitrary<AtnVjpCase> {
-  const n = Math.max(lim.maxT, 8) * lim.maxB * Math.max(lim.maxH, 2);
+  const n = Math.max(lim.maxT, 8) * lim.maxB * Math.max(lim.maxH, 2); // cycled over for longer cases
   return fc.record({ c: cases, dy: pool(n), zeros: fc.nat({ max: 3 }) }).map(({ c, dy, zeros }) => {
     const r = rounder(dtype);
     const T = c.a.length, B = c.a[0].length, H = c.a[0][0].length;
@@ -405,12 +415,38 @@ export interface LstmLimits {
   maxH: number;
 }
 export const LSTM_SMALL: LstmLimits = { maxT: 4, maxB: 2, maxI: 3, maxH: 3 };
+/**
+ * Long sequences (a share of the LSTM runs): T from 9 to 24, with k << T (1..3), k close to T (T-2..T) and k > T
+ * among them, so that mistakes which show only after several steps (windows restarted every 8 steps) are reached.
+ * Small B, I, H keep the reference's cost (the ATN-7.4 bound costs O(H T) replica runs) reasonable.
+ */
+export const LSTM_LONG: LstmLimits = { maxT: 24, maxB: 1, maxI: 2, maxH: 2 };
+
+/**
+ * The LSTM shape modes: short (the limits given), edge (eps = 0, H = 2 and one-step windows: every ATN_c window
+ * holds N = 2 entries, whose exact Jacobian is 0 while a float implementation returns rounding noise there: the case
+ * that defeated the first ATN-7.4 sensitivity measurement) and long (LSTM_LONG).
+ */
+type LstmMode = 'short' | 'edge' | 'long';
+const lstmModes: fc.Arbitrary<LstmMode> = fc.oneof(
+  { arbitrary: fc.constant('short' as const), weight: 5 },
+  { arbitrary: fc.constant('edge' as const), weight: 2 },
+  { arbitrary: fc.constant('long' as const), weight: 2 },
+);
+
+/** k for a long sequence: k << T, k close to T, or k > T. */
+function longK(T: number, kMode: 'one' | 'within' | 'beyond', kPick: number): number {
+  if (kMode === 'beyond') return T + 1 + (kPick % 3);
+  return kMode === 'one' ? 1 + (kPick % 3) : Math.max(1, T - (kPick % 3));
+}
 
 export interface LstmOptions {
   /** eps values to draw from (default 1e-5, 1e-3 and 0). */
   eps?: fc.Arbitrary<number>;
   /** Never omit b_x, b_h and the ATN gains/biases (the T2/T3 scalings need them explicit). */
   explicit?: boolean;
+  /** Only the limits given: no edge or long modes (checks whose own cost or design needs short cases). */
+  shortOnly?: boolean;
 }
 
 /**
@@ -418,25 +454,37 @@ export interface LstmOptions {
  * one entry is degenerate) and h0 away from zero (ATN_h at t = 1 sees h0 W_hh + b_h).
  */
 export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opts: LstmOptions = {}): fc.Arbitrary<LstmCase> {
-  const H4 = 4 * lim.maxH;
-  const n = lim.maxT * lim.maxB * lim.maxI + 2 * lim.maxB * lim.maxH + (lim.maxI + lim.maxH) * H4 + 2 * H4 + 2 * (2 * H4 + 2 * lim.maxH);
+  const all = opts.shortOnly || lim !== LSTM_SMALL ? [lim] : [lim, LSTM_LONG];
+  const big = (f: (l: LstmLimits) => number) => Math.max(...all.map(f));
+  const H4 = 4 * big((l) => l.maxH);
+  const n = big((l) => l.maxT * l.maxB * l.maxI) + 2 * big((l) => l.maxB * l.maxH) + big((l) => l.maxI + l.maxH) * H4 + 2 * H4 + 2 * (2 * H4 + 2 * big((l) => l.maxH));
+  const eps0 = opts.eps ?? fc.constantFrom(1e-5, 1e-3, 0);
   return fc
     .record({
+      mode: opts.shortOnly || lim !== LSTM_SMALL ? fc.constant<LstmMode>('short') : lstmModes,
       T: size(lim.maxT),
       B: size(lim.maxB),
       I: size(lim.maxI),
       H: size(lim.maxH),
+      longT: fc.integer({ min: 9, max: LSTM_LONG.maxT }),
       kMode: kModes,
       kPick: fc.nat({ max: 1000 }),
-      eps: opts.eps ?? fc.constantFrom(1e-5, 1e-3, 0),
+      eps: eps0,
       omit: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
       u: pool(n),
     })
-    .map(({ T, B, I, H: H0, kMode, kPick, eps, omit, u }) => {
+    .map(({ mode, T: T0, B: B0, I: I0, H: H1, longT, kMode, kPick, eps: eps1, omit, u }) => {
       const r = rounder(dtype);
-      const epsR = r(eps);
+      // edge: eps = 0 (unless the caller fixed eps), H = 2, one-step windows (k = 1, or T = 1).
+      const edge = mode === 'edge';
+      const long = mode === 'long';
+      const epsR = r(edge && !opts.eps ? 0 : eps1);
+      const T = long ? longT : T0;
+      const B = long ? Math.min(B0, LSTM_LONG.maxB) : B0;
+      const I = long ? Math.min(I0, LSTM_LONG.maxI) : I0;
+      const H0 = edge ? 2 : long ? Math.min(H1, LSTM_LONG.maxH) : H1;
       const H = epsR === 0 ? Math.max(H0, 2) : H0;
-      const k = kMode === 'one' ? 1 : kMode === 'within' ? 1 + (kPick % T) : T + 1 + (kPick % 3);
+      const k = long ? longK(T, kMode, kPick) : edge ? (kPick % 2 ? 1 : T === 1 ? 1 + (kPick % 3) : 1) : kMode === 'one' ? 1 : kMode === 'within' ? 1 + (kPick % T) : T + 1 + (kPick % 3);
       let at = 0;
       const take = (scale: number, shift = 0) => r(shift + scale * u[at++ % n]);
       const mat = (rows: number, cols: number, scale: number, shift = 0) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => take(scale, shift)));
@@ -457,7 +505,7 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
 }
 
 export function withDh(dtype: CampaignDtype, cases: fc.Arbitrary<LstmCase>, lim: LstmLimits = LSTM_SMALL): fc.Arbitrary<LstmVjpCase> {
-  const n = lim.maxT * lim.maxB * Math.max(lim.maxH, 2);
+  const n = Math.max(lim.maxT * lim.maxB * Math.max(lim.maxH, 2), LSTM_LONG.maxT * LSTM_LONG.maxB * LSTM_LONG.maxH + 1);
   return fc.record({ c: cases, dh: pool(n) }).map(({ c, dh }) => {
     const r = rounder(dtype);
     const T = c.x.length, B = c.x[0].length, H = c.h0[0].length;

@@ -9,6 +9,13 @@
 import type { Expectation } from '../../reference';
 import type { Worst } from './types';
 
+/**
+ * A tolerance that is not a finite number >= 0 (Infinity, NaN, negative, missing) where the answer is not exactly the
+ * expected value: the suite cannot judge this element. It is the harness's failure, never a pass (an Infinity
+ * tolerance would admit any answer) and never the target's fault: propertyCheck reports it as a harness error.
+ */
+export class ToleranceError extends Error {}
+
 export interface CompareResult {
   ok: boolean;
   /** The element with the largest ratio (the structural failure, when there is one). */
@@ -36,7 +43,11 @@ export function describeWorst(w: Worst): string {
 }
 
 class Walker {
-  constructor(private readonly float32 = false) {}
+  /** structureOnly: check shapes and leaf types, compare no values (structureProblem). */
+  constructor(
+    private readonly float32 = false,
+    private readonly structureOnly = false,
+  ) {}
   ratios: number[] = [];
   worst: Worst | undefined;
   structural: string | undefined;
@@ -54,9 +65,12 @@ class Walker {
       this.fail(output, index, `expected a number, got ${shape(got)}`, NaN, want);
       return;
     }
+    if (this.structureOnly) return;
     let ratio: number;
-    if (Number.isNaN(got) || Number.isNaN(want)) ratio = Infinity;
-    else if (got === want) ratio = 0;
+    if (!Number.isNaN(got) && got === want) ratio = 0; // exact agreement needs no tolerance
+    else if (!(tol >= 0 && Number.isFinite(tol)))
+      throw new ToleranceError(`${placeName(output, index) || 'result'}: the derived tolerance is ${fmt(tol)}, not a finite number >= 0 (a harness error: no bound could be derived for this case)`);
+    else if (Number.isNaN(got) || Number.isNaN(want)) ratio = Infinity;
     else {
       ratio = tol > 0 ? Math.abs(got - want) / tol : Infinity; // Infinity for an overflowed output or tol 0
       // The correctly rounded float32 answer is never wrong (it is Infinity just above the float32 range).
@@ -70,7 +84,7 @@ class Walker {
   /** want and tol have the same structure (the reference makes both); got is what the target answered. */
   walk(got: unknown, want: unknown, tol: unknown, output: string, index: number[]): void {
     if (typeof want === 'number') {
-      this.leaf(got, want, typeof tol === 'number' ? tol : 0, output, index);
+      this.leaf(got, want, typeof tol === 'number' ? tol : NaN, output, index);
       return;
     }
     if (Array.isArray(want)) {
@@ -192,7 +206,7 @@ export function compareOutputs(first: unknown, second: unknown, tolFirst: unknow
 
 /** The first structural difference between a result and an expectation's want (missing key, wrong shape), if any. */
 export function structureProblem(got: unknown, want: unknown): string | undefined {
-  const w = new Walker();
+  const w = new Walker(false, true);
   w.walk(got, want, undefined, '', []);
   return w.structural;
 }
