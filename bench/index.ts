@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { benchCampaign, type CampaignBenchResult } from './campaign';
 import { benchLstm, LSTM_SHAPE, type LstmBenchResult, type LstmCpu } from './lstm';
 import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
 
@@ -12,6 +13,8 @@ export interface BenchResult {
   backend: string;
   op: OpBenchResult;
   lstm: LstmBenchResult;
+  /** The campaign's own speed, exact oracle against the fast one (ATN-7.8). */
+  campaign?: CampaignBenchResult;
 }
 
 /** Context for people reading the table: CPU time per step and the machine's load while the bench ran. */
@@ -24,6 +27,9 @@ export interface BenchContext {
 export interface BenchOptions {
   /** Fewer rounds and runs (a smoke run, numbers noisier). */
   quick?: boolean;
+  /** Runs per property of the campaign-speed part (0: skip it). */
+  campaignRuns?: number;
+  seed?: number;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -61,7 +67,9 @@ export async function runBench(backend: string, opts: BenchOptions = {}): Promis
   const op = await benchOp(OP_SHAPE, warmup, runs);
   log(`bench: lstm T=${LSTM_SHAPE.T} B=${LSTM_SHAPE.B} I=${LSTM_SHAPE.I} H=${LSTM_SHAPE.H} k=${LSTM_SHAPE.k}`);
   const { cpu, ...lstm } = await benchLstm(LSTM_SHAPE, warmup, runs);
-  return { result: { backend, op, lstm }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
+  const campaignRuns = opts.campaignRuns ?? (opts.quick ? 10 : 50);
+  const campaign = campaignRuns > 0 ? await benchCampaign(campaignRuns, opts.seed ?? 1, backend, log) : undefined;
+  return { result: { backend, op, lstm, ...(campaign ? { campaign } : {}) }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
 }
 
 export function formatTable(r: BenchResult, ctx?: BenchContext): string {
@@ -73,6 +81,18 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   if (ctx) {
     rows.push([`lstm LN-LSTM step, process CPU ms`, String(ctx.lstmCpu.ln_step_cpu_ms), '', '']);
     rows.push([`lstm ATN-LSTM step, process CPU ms`, String(ctx.lstmCpu.atn_step_cpu_ms), '', '']);
+  }
+  if (r.campaign) {
+    const c = r.campaign;
+    const tag = `campaign ${c.runs} runs seed ${c.seed}`;
+    for (const s of [c.exact, c.auto]) {
+      const name = s.oracle === 'exact' ? 'ATN_ORACLE=exact' : 'default oracle';
+      rows.push([`${tag}, ${name}: wall s`, String(s.wall_ms / 1000), '', '']);
+      rows.push([`${tag}, ${name}: checks/s, requests/s`, `${s.checks_per_s}, ${s.requests_per_s}`, '', '']);
+      rows.push([`${tag}, ${name}: expectations fast/exact`, `${s.fast}/${s.exact}`, '', '']);
+    }
+    rows.push([`${tag}: speedup (exact wall / default wall)`, String(c.speedup), '', '']);
+    rows.push([`${tag}: same verdicts`, String(c.same_verdicts), 'true', c.same_verdicts ? 'met' : 'NOT MET']);
   }
   for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

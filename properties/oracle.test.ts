@@ -73,5 +73,11 @@ describe('DD error bounds', () => {
     expect(Math.abs(t.hi - Math.exp(0.5))).toBeLessThanOrEqual(2 ** -52 * Math.exp(0.5));
     expect(t.e).toBeLessThan(2 ** -90);
     expect(() => mk(1).minus(mk(1).plus(new DD(0, 0, 1e-30))).isZero()).toThrow(Undecidable);
+    // A square that underflows to 0 is not an exact 0 (found by the Python port's test: a = [0, -2.4e-271], eps = 0).
+    const sq = mk(-2.3661043723335494e-271).times(mk(-2.3661043723335494e-271));
+    expect(sq.e).toBeGreaterThan(0);
+    expect(() => sq.isZero()).toThrow(Undecidable);
+    const args = { dtype: 'float64', k: 1, eps: 0, a: [[[0, -2.3661043723335494e-271]]], gain: [0, 0], bias: [0, 0] };
+    expect(createReference({ oracle: 'auto' }).expect('atn.forward', args)).toEqual(createReference({ oracle: 'exact' }).expect('atn.forward', args));
   });
 });

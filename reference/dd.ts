@@ -49,10 +49,13 @@ function twoProd(a: number, b: number, out: number[]): void {
 const tmp = [0, 0];
 const tmp2 = [0, 0];
 
-/** Charge for possible underflow when an operand or the result is tiny (never for exact zeros). */
-function under(...xs: number[]): number {
-  for (const x of xs) if (x !== 0 && Math.abs(x) < SMALL) return TINY;
-  return 0;
+/**
+ * Charge for possible underflow in a product or quotient of non-zero operands: when an operand or the result is tiny,
+ * or the result is 0 (it underflowed completely: 0 is then not exact). Exact zero operands give an exact zero.
+ */
+function under(x: number, y: number, z: number): number {
+  if (x === 0 || y === 0) return 0;
+  return Math.abs(x) < SMALL || Math.abs(y) < SMALL || Math.abs(z) < SMALL ? TINY : 0;
 }
 
 function check(hi: number): void {
@@ -142,7 +145,7 @@ export class DD {
     const prop = ax * b.e + ay * this.e + this.e * b.e;
     // A product of two doubles is exact (twoProd) unless it underflows.
     const round = this.lo === 0 && b.lo === 0 ? 0 : 8 * U2 * Math.abs(zh);
-    const err = prop + round + under(this.hi, b.hi, zh, tmp[1]);
+    const err = prop + round + under(this.hi, b.hi, zh);
     return DD.make(zh, zl, err === 0 ? 0 : err * UP);
   }
 
@@ -185,7 +188,7 @@ export class DD {
     const zl = sl - (zh - sh);
     // |sqrt(x) - sqrt(x')| = |x - x'| / (sqrt x + sqrt x') <= e / sqrt x'.
     const prop = this.e === 0 ? 0 : this.e / (zh * (1 - 2 ** -50));
-    return DD.make(zh, zl, (prop + 8 * U2 * zh + under(this.hi, zh)) * UP);
+    return DD.make(zh, zl, (prop + 8 * U2 * zh + under(this.hi, 1, zh)) * UP);
   }
 
   /**
@@ -215,7 +218,7 @@ export class DD {
     for (let i = 0; i < 8; i++) p = p.times(p);
     const f = 2 ** j;
     if (!(f > 0 && Number.isFinite(f))) throw new Undecidable('exp scale out of range');
-    const res = new DD(p.hi * f, p.lo * f, p.e * f + under(p.hi * f));
+    const res = new DD(p.hi * f, p.lo * f, p.e * f + under(p.hi, f, p.hi * f));
     check(res.hi);
     return res;
   }
