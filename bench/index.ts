@@ -5,7 +5,8 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { benchCampaign, type CampaignBenchResult } from './campaign';
-import { benchLstm, LSTM_SHAPE, type LstmBenchResult, type LstmCpu } from './lstm';
+import { benchLstm, LSTM_SHAPE, round, type LstmBenchResult, type LstmCpu } from './lstm';
+import { timeAtnVjp } from './reference-vjp';
 import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
 
 /** The JSON line's content. */
@@ -13,6 +14,8 @@ export interface BenchResult {
   backend: string;
   op: OpBenchResult;
   lstm: LstmBenchResult;
+  /** The exact oracle's speed (reference atn.vjp, T=8 B=2 H=16 k=4, 64 digits): what the campaigns' run counts cost. */
+  reference_vjp: { cold_ms: number; warm_ms: number; expect_ms: number };
   /** The campaign's own speed, exact oracle against the fast one (ATN-7.8). */
   campaign?: CampaignBenchResult;
 }
@@ -40,6 +43,8 @@ export const TARGETS = {
   op_k128_over_k4: 1.15,
   lstm_atn_over_ln: 1.25,
   lstm_atn_tokens_per_s: 9088,
+  /** issue 13: the op on the CPU at LayerNorm's price, beside torch.nn.LayerNorm fwd+bwd (1 thread). */
+  op_atn_over_torch_ln: 1.5,
 } as const;
 
 export interface TargetLine {
@@ -53,6 +58,8 @@ export function targetLines(r: BenchResult): TargetLine[] {
   const lines: TargetLine[] = [];
   for (const [k, v] of Object.entries(r.op.atn_over_ln))
     lines.push({ name: `op atn/ln k=${k}`, value: v, target: `<= ${TARGETS.op_atn_over_ln}`, met: v <= TARGETS.op_atn_over_ln });
+  for (const [k, v] of Object.entries(r.op.atn_over_torch_ln ?? {}))
+    lines.push({ name: `op atn/torch LN k=${k}`, value: v, target: `<= ${TARGETS.op_atn_over_torch_ln}`, met: v <= TARGETS.op_atn_over_torch_ln });
   lines.push({ name: 'op k128/k4', value: r.op.k128_over_k4, target: `<= ${TARGETS.op_k128_over_k4}`, met: r.op.k128_over_k4 <= TARGETS.op_k128_over_k4 });
   lines.push({ name: 'lstm atn/ln step', value: r.lstm.atn_over_ln, target: `<= ${TARGETS.lstm_atn_over_ln}`, met: r.lstm.atn_over_ln <= TARGETS.lstm_atn_over_ln });
   lines.push({ name: 'lstm atn tokens/s', value: r.lstm.atn_tokens_per_s, target: `>= ${TARGETS.lstm_atn_tokens_per_s}`, met: r.lstm.atn_tokens_per_s >= TARGETS.lstm_atn_tokens_per_s });
@@ -67,21 +74,30 @@ export async function runBench(backend: string, opts: BenchOptions = {}): Promis
   const op = await benchOp(OP_SHAPE, warmup, runs);
   log(`bench: lstm T=${LSTM_SHAPE.T} B=${LSTM_SHAPE.B} I=${LSTM_SHAPE.I} H=${LSTM_SHAPE.H} k=${LSTM_SHAPE.k}`);
   const { cpu, ...lstm } = await benchLstm(LSTM_SHAPE, warmup, runs);
+  log('bench: reference atn.vjp (the exact oracle)');
+  const v = await timeAtnVjp(64, opts.quick ? 1 : 3);
+  const reference_vjp = { cold_ms: round(v.coldMs), warm_ms: round(v.warmMs), expect_ms: round(v.expectMs) };
   const campaignRuns = opts.campaignRuns ?? (opts.quick ? 10 : 50);
   const campaign = campaignRuns > 0 ? await benchCampaign(campaignRuns, opts.seed ?? 1, backend, log) : undefined;
-  return { result: { backend, op, lstm, ...(campaign ? { campaign } : {}) }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
+  return { result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}) }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
 }
 
 export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   const rows: string[][] = [['measure', 'value', 'target', '']];
   rows.push([`op [${r.op.shape}] LN fwd+bwd ms`, String(r.op.ln_ms), '', '']);
-  for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms`, String(v), '', '']);
+  for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms (${r.op.paths.atn})`, String(v), '', '']);
+  rows.push([`op tfjs LN (tf.moments + autodiff) fwd+bwd ms`, String(r.op.tfjs_ln_ms), '', '']);
+  rows.push(['torch' in r.op.torch_ln ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread)` : `op torch nn.LayerNorm: torch absent (${r.op.torch_ln.absent})`, 'ms' in r.op.torch_ln ? String(r.op.torch_ln.ms) : '-', '', '']);
+  for (const [k, v] of Object.entries(r.op.atn_over_tfjs_ln)) rows.push([`op atn/tfjs LN k=${k}`, String(v), '', '']);
   rows.push([`lstm LN-LSTM train step ms`, String(r.lstm.ln_step_ms), '', '']);
-  rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms`, String(r.lstm.atn_step_ms), '', '']);
+  rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms (${r.lstm.paths.atn})`, String(r.lstm.atn_step_ms), '', '']);
+  rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms (${r.lstm.paths.opbyop_atn})`, String(r.lstm.opbyop_atn_step_ms), '', '']);
+  rows.push([`lstm ATN-LSTM op-by-op tokens/s`, String(r.lstm.opbyop_atn_tokens_per_s), '', '']);
   if (ctx) {
     rows.push([`lstm LN-LSTM step, process CPU ms`, String(ctx.lstmCpu.ln_step_cpu_ms), '', '']);
     rows.push([`lstm ATN-LSTM step, process CPU ms`, String(ctx.lstmCpu.atn_step_cpu_ms), '', '']);
   }
+  rows.push(['reference atn.vjp T=8 B=2 H=16 k=4, 64 digits, ms (warm)', String(r.reference_vjp.warm_ms), '', '']);
   if (r.campaign) {
     const c = r.campaign;
     const tag = `campaign ${c.runs} runs seed ${c.seed}`;

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AtnLstm } from '../impl/lstm';
+import { defaultPath } from '../impl/ops/atn';
 import { timeInterleaved } from './timing';
 
 export interface LstmBenchShape {
@@ -21,6 +22,11 @@ export interface LstmBenchResult extends LstmBenchShape {
   atn_step_ms: number;
   atn_over_ln: number;
   atn_tokens_per_s: number;
+  /** The same ATN-LSTM (k) as op-by-op tfjs ops with autodiff (impl/lstm_graph.ts, path 'device'): the baseline. */
+  opbyop_atn_step_ms: number;
+  opbyop_atn_tokens_per_s: number;
+  /** Which code path each number is from. */
+  paths: { ln: string; atn: string; opbyop_atn: string };
 }
 
 /** Process CPU ms per step (not in the JSON line: it shows in the table how much a busy machine slowed the run). */
@@ -30,8 +36,8 @@ export interface LstmCpu {
 }
 
 /** One training step of a fresh standard-initialised model with window k (returns the loss to read). */
-function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D): { step: () => tf.Tensor[]; dispose: () => void } {
-  const model = new AtnLstm(s.I, s.H, { k, eps: 1e-5 }, 1);
+function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D, path?: 'host' | 'device'): { step: () => tf.Tensor[]; dispose: () => void } {
+  const model = new AtnLstm(s.I, s.H, { k, eps: 1e-5, path }, 1);
   const opt = tf.train.adam(1e-3);
   const step = () =>
     tf.tidy(() => {
@@ -45,9 +51,12 @@ function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D): { step: () => tf
 /** LN-LSTM (k = 1) and ATN-LSTM (k = s.k) training steps, timed interleaved (timing.ts). */
 export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number): Promise<LstmBenchResult & { cpu: LstmCpu }> {
   const x = tf.randomNormal([s.T, s.B, s.I], 0, 1, 'float32', 2) as tf.Tensor3D;
-  const ln = trainer(s, 1, x), at = trainer(s, s.k, x);
+  const ln = trainer(s, 1, x), at = trainer(s, s.k, x), op = trainer(s, s.k, x, 'device');
   try {
     const [l, a] = await timeInterleaved([ln.step, at.step], warmup, runs);
+    // the op-by-op baseline is slow on the CPU (hundreds of small kernels per step): a few runs of it suffice
+    const [o] = await timeInterleaved([op.step], Math.min(warmup, 1), Math.min(runs, 3));
+    const hostPath = defaultPath() === 'host' ? 'fused host loops (impl/lstm_core.ts)' : 'op-by-op tfjs ops (autodiff)';
     return {
       cpu: { ln_step_cpu_ms: round(l.cpu), atn_step_cpu_ms: round(a.cpu) },
       ...s,
@@ -55,10 +64,14 @@ export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number)
       atn_step_ms: round(a.wall),
       atn_over_ln: round(a.wall / l.wall, 3),
       atn_tokens_per_s: Math.round((s.T * s.B) / (a.wall / 1000)),
+      opbyop_atn_step_ms: round(o.wall),
+      opbyop_atn_tokens_per_s: Math.round((s.T * s.B) / (o.wall / 1000)),
+      paths: { ln: hostPath, atn: hostPath, opbyop_atn: 'op-by-op tfjs ops (autodiff, impl/lstm_graph.ts)' },
     };
   } finally {
     ln.dispose();
     at.dispose();
+    op.dispose();
     x.dispose();
   }
 }

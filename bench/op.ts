@@ -1,12 +1,23 @@
 /**
  * ATN op bench: forward + backward of atn() (impl/ops/atn.ts) at several k against LN of the same shape (impl/ln.ts,
- * the implementation's own LN). atn_over_ln says what the window costs; k128_over_k4 whether the cost depends on k.
+ * the implementation's own LN), against tfjs's plain LN (tf.moments + autodiff, op by op) and, where /usr/bin/python3
+ * has torch, against torch.nn.LayerNorm single-threaded (bench/torch.ts), all in one run. atn_over_ln says what the
+ * window costs; k128_over_k4 whether the cost depends on k; atn_over_torch_ln what ATN costs beside PyTorch's LN.
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../impl/ln';
-import { atn } from '../impl/ops/atn';
+import { atn, defaultPath } from '../impl/ops/atn';
 import { round } from './lstm';
 import { timeInterleaved } from './timing';
+import { torchLayerNorm, type TorchLn } from './torch';
+
+/** Which code path a number comes from. */
+export type CodePath = 'fused host loops' | 'op-by-op tfjs ops (autodiff)' | 'torch.nn.LayerNorm (1 thread)';
+
+/** The code path of atn() (and of our LN) on the active backend. */
+export function atnCodePath(): CodePath {
+  return defaultPath() === 'host' ? 'fused host loops' : 'op-by-op tfjs ops (autodiff)';
+}
 
 export const OP_SHAPE: [number, number, number] = [128, 32, 256];
 export const OP_KS = [1, 4, 16, 64, 128] as const;
@@ -17,6 +28,19 @@ export interface OpBenchResult {
   atn_ms: Record<string, number>;
   atn_over_ln: Record<string, number>;
   k128_over_k4: number;
+  /** tfjs's plain LN: tf.moments + autodiff (not robust to 1e+-30 or subnormal rows; a speed baseline only). */
+  tfjs_ln_ms: number;
+  atn_over_tfjs_ln: Record<string, number>;
+  torch_ln: TorchLn;
+  /** ATN fwd+bwd over torch.nn.LayerNorm fwd+bwd, per k (absent without torch). */
+  atn_over_torch_ln?: Record<string, number>;
+  paths: { atn: CodePath; ln: CodePath; tfjs_ln: CodePath; torch_ln: CodePath };
+}
+
+/** tfjs's own LayerNorm written the plain way: tf.moments, then autodiff for the backward. */
+function tfjsLayerNorm(x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor3D {
+  const m = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, m.mean), tf.sqrt(tf.add(m.variance, eps))), g), b);
 }
 
 /** One forward + backward (the VJP for a random dy) of `f` in a, gain, bias. */
@@ -37,16 +61,33 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
   const eps = 1e-5;
   try {
     const ln = fwdBwd((x, gg, bb) => layerNorm(x, { eps, gain: gg, bias: bb }), a, g, b, dy);
+    const plain = fwdBwd((x, gg, bb) => tfjsLayerNorm(x, gg, bb, eps), a, g, b, dy);
     const atns = OP_KS.map((k) => fwdBwd((x, gg, bb) => atn(x, { k, eps, gain: gg, bias: bb }), a, g, b, dy));
-    const [lnT, ...atnT] = await timeInterleaved([ln, ...atns], warmup, runs);
+    const [lnT, plainT, ...atnT] = await timeInterleaved([ln, plain, ...atns], warmup, runs);
     const lnMs = lnT.wall;
     const atnMs = atnT.map((t) => t.wall);
-    const atn_ms: Record<string, number> = {}, atn_over_ln: Record<string, number> = {};
+    const torch_ln = torchLayerNorm(shape, Math.max(warmup, 2), Math.max(runs, 5));
+    const atn_ms: Record<string, number> = {}, atn_over_ln: Record<string, number> = {}, atn_over_tfjs_ln: Record<string, number> = {};
+    const atn_over_torch_ln: Record<string, number> = {};
     OP_KS.forEach((k, i) => {
       atn_ms[k] = round(atnMs[i]);
       atn_over_ln[k] = round(atnMs[i] / lnMs, 3);
+      atn_over_tfjs_ln[k] = round(atnMs[i] / plainT.wall, 3);
+      if ('ms' in torch_ln) atn_over_torch_ln[k] = round(atnMs[i] / torch_ln.ms, 3);
     });
-    return { shape, ln_ms: round(lnMs), atn_ms, atn_over_ln, k128_over_k4: round(atnMs[OP_KS.indexOf(128)] / atnMs[OP_KS.indexOf(4)], 3) };
+    const path = atnCodePath();
+    return {
+      shape,
+      ln_ms: round(lnMs),
+      atn_ms,
+      atn_over_ln,
+      k128_over_k4: round(atnMs[OP_KS.indexOf(128)] / atnMs[OP_KS.indexOf(4)], 3),
+      tfjs_ln_ms: round(plainT.wall),
+      atn_over_tfjs_ln,
+      torch_ln: 'ms' in torch_ln ? { ...torch_ln, ms: round(torch_ln.ms) } : torch_ln,
+      ...('ms' in torch_ln ? { atn_over_torch_ln } : {}),
+      paths: { atn: path, ln: path, tfjs_ln: 'op-by-op tfjs ops (autodiff)', torch_ln: 'torch.nn.LayerNorm (1 thread)' },
+    };
   } finally {
     tf.dispose([a, dy, g, b]);
   }

@@ -39,11 +39,28 @@ export function str(p: Parsed, name: string): string | undefined {
   return v;
 }
 
-export function int(p: Parsed, name: string, min = 0): number | undefined {
+/**
+ * A decimal integer flag, parsed strictly: digits only (an optional minus sign where min < 0), no "", " 7", "1e3",
+ * "0x10" or "7.0", within [min, max]. Number("") is 0 and Number("1e9") a valid integer: neither is what was meant.
+ */
+export function int(p: Parsed, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const v = str(p, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return strictInt(v, `--${name}`, min, max);
+}
+
+export function strictInt(v: string, what: string, min: number, max: number): number {
+  const n = /^-?[0-9]{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${what} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** A number of seconds > 0 (decimal, e.g. 90 or 2.5), at most `max`. */
+export function seconds(p: Parsed, name: string, max = 7 * 24 * 3600): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = /^[0-9]{1,9}(\.[0-9]{1,6})?$/.test(v) ? Number(v) : NaN;
+  if (!(n > 0 && n <= max)) throw new UsageError(`--${name} must be a number of seconds above 0 and at most ${max}, got ${JSON.stringify(v)}`);
   return n;
 }
 

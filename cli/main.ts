@@ -3,6 +3,7 @@
  * loaded only when named so that `atn serve --target reference` never loads tfjs.
  * Exit status convention: 0 success / conforms, 1 a clause failed / a mutant survived, 2 could not run (usage, start).
  */
+import { termText } from '../reports/terminal';
 import { UsageError } from './flags';
 
 const COMMANDS: Record<string, string> = {
@@ -16,17 +17,24 @@ const COMMANDS: Record<string, string> = {
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([c, d]) => `  atn ${c.padEnd(8)} ${d}`);
-  return ['usage: atn COMMAND [flags]', '', ...rows, '', 'atn COMMAND --help for the flags of one command.'].join('\n');
+  return ['usage: atn COMMAND [flags]   (atn --version: the suite version)', '', ...rows, '', 'atn COMMAND --help for the flags of one command.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { packageVersion } = require('../reference/reference') as typeof import('../reference/reference');
+    process.stdout.write(`atn-kit ${packageVersion()}\n`);
+    return 0;
+  }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(usage() + '\n');
     return cmd ? 0 : 2;
   }
-  if (!(cmd in COMMANDS)) {
-    process.stderr.write(`atn: unknown command ${JSON.stringify(cmd)}\n\n${usage()}\n`);
+  // Own keys only: "toString" or "constructor" is not a command (`in` would find them on Object.prototype).
+  if (!Object.hasOwn(COMMANDS, cmd)) {
+    process.stderr.write(`atn: unknown command ${termText(JSON.stringify(cmd))}; the commands are ${Object.keys(COMMANDS).join(', ')}\n\n${usage()}\n`);
     return 2;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`atn ${cmd}: ${e.message}\n`);
+      process.stderr.write(`atn ${cmd}: ${termText(e.message)}\n`);
       return 2;
     }
     throw e;

@@ -63,7 +63,7 @@ const vec = (v: ArrayLike<number>): Vec => Array.from(v);
  * ATN-6.6 on the data, before any backend work: with eps = 0 a window whose entries are all equal (as float32) has
  * var + eps = 0. The host op checks this too; the device path (webgpu) cannot, so the target always does.
  */
-export function checkDegenerate(a: Float32Array, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
+export function checkDegenerate(a: ArrayLike<number>, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
   if (eps32 !== 0) return;
   const hi = new Float64Array(T * B), lo = new Float64Array(T * B);
   for (let r = 0; r < T * B; r++) {

@@ -2,6 +2,8 @@
  * The default campaign against one mutant (or the base): caught when at least one check fails. A check that errors
  * (a harness problem) is not a catch; it is reported separately so that it cannot hide a surviving mutant.
  */
+import { spawnPort } from '../protocol/port';
+import type { Target } from '../protocol/target';
 import { runCampaign } from '../properties/lib/campaign';
 import { diagnoseFailures } from '../reports/diagnosis';
 import type { CampaignDtype, CheckResult } from '../properties/lib/types';
@@ -27,6 +29,13 @@ export interface MutantCampaignOptions {
   seed?: number;
   runs?: number;
   dtype?: CampaignDtype;
+  /**
+   * A port command with "{id}" for the mutant id (e.g. "python3 ports/python/atn_server.py --mutant {id}"): the
+   * mistake is then written independently of the catalogue's code, and the diagnosis must still name it (ATN-9.5).
+   * For the base row, `portBase` is the command of the unmutated port.
+   */
+  port?: string;
+  portBase?: string;
 }
 
 function summarizeChecks(id: string, checks: CheckResult[], wallMs: number): MutantOutcome {
@@ -51,13 +60,16 @@ function summarizeChecks(id: string, checks: CheckResult[], wallMs: number): Mut
 
 /** Runs the default campaign (all CHECKS) against mutant `id`, or against the base when id is "base". */
 export async function runMutantCampaign(id: string, opts: MutantCampaignOptions = {}): Promise<MutantOutcome> {
-  const target = id === BASE_ROW ? createBaseTarget() : createMutantTarget(id);
+  const command = opts.port ? (id === BASE_ROW ? opts.portBase : opts.port.split('{id}').join(id)) : undefined;
+  if (opts.port && !command) throw new Error('a base row through a port needs portBase');
+  const target: Target = command ? await spawnPort(command) : id === BASE_ROW ? createBaseTarget() : createMutantTarget(id);
   const dtype = opts.dtype ?? 'float32';
-  const r = await runCampaign({ target, targetSpec: id === BASE_ROW ? 'mutant base' : `mutant:${id}`, dtype, seed: opts.seed, runs: opts.runs });
+  const spec = command ? `port:${command}` : id === BASE_ROW ? 'mutant base' : `mutant:${id}`;
+  const r = await runCampaign({ target, targetSpec: spec, dtype, seed: opts.seed, runs: opts.runs });
   const outcome = summarizeChecks(id, r.checks, r.wallMs);
   // The diagnosis must name the mutant a campaign ran against (issue: "a campaign against each mutant names it").
   try {
-    const d = await diagnoseFailures(r.checks, r.target.hello ? { target, ops: r.target.hello.ops, dtype } : undefined);
+    const d = await diagnoseFailures(r.checks, r.target.hello ? { target, ops: r.target.hello.ops, dtype } : undefined, r.problems);
     if (d?.best) outcome.diagnosedAs = { id: d.best.id, confidence: d.best.confidence };
   } catch (e) {
     // A broken diagnosis must not undo the catch; it shows as "diagnosed as: nothing" and fails the run.

@@ -81,3 +81,33 @@ describe('DD error bounds', () => {
     expect(createReference({ oracle: 'auto' }).expect('atn.forward', args)).toEqual(createReference({ oracle: 'exact' }).expect('atn.forward', args));
   });
 });
+
+describe('DD identities of one node', () => {
+  it('x - x, 0 + x and x / 1 are exact whatever the bound of x, and decide one-entry windows (H = 1, k = 1)', () => {
+    const x = DD.fromDouble(0.3).exp(); // an uncertain value (e > 0)
+    expect(x.e).toBeGreaterThan(0);
+    const d = x.minus(x);
+    expect([d.hi, d.lo, d.e]).toEqual([0, 0, 0]);
+    expect(new DD(0).plus(x)).toBe(x);
+    expect(x.div(1)).toBe(x);
+    // Two different nodes with the same value are NOT known equal: their difference keeps both bounds.
+    const y = DD.fromDouble(0.3).exp();
+    expect(x.minus(y).e).toBeGreaterThan(0);
+    // The shrunk cases that fell back to the exact oracle before: an LSTM of one hidden unit, k = 1 (ATN_c's window
+    // holds the one entry c_t, so h_t's ATN_c term is exactly its bias).
+    const fwd = {
+      dtype: 'float32', k: 1, eps: 0.000009999999747378752, x: [[[0]]], h0: [[0.10000000149011612]], c0: [[0]],
+      params: {
+        w_xh: [[0, 0, 0, 0]], w_hh: [[0, 0, 0, 0]], b_x: [0, 0, 0, 0], b_h: [0, 0, 0, 0],
+        atn_x: { gain: [1, 1, 1, 1], bias: [0, 0, 0, 0] }, atn_h: { gain: [1, 1, 1, 1], bias: [0, -0.0005187795031815767, 0, -0.2987547516822815] },
+        atn_c: { gain: [1], bias: [0] },
+      },
+    };
+    const vjp = { ...fwd, x: [[[1.5055726766586304]]], c0: [[-0.04059495031833649]], dh: [[[-0.501537024974823]]] };
+    for (const [op, args] of [['lstm.forward', fwd], ['lstm.vjp', vjp]] as const) {
+      const auto = createReference({ oracle: 'auto' });
+      expect(auto.expect(op, args)).toEqual(exact.expect(op, args));
+      expect(auto.oracle!.fast, op).toBe(1);
+    }
+  });
+});

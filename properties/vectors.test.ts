@@ -164,6 +164,47 @@ describe('a corrupt corpus is refused, naming the file, the case and the field',
   });
 });
 
+describe('a forged corpus is refused: own keys, numbers where numbers belong (issue 14)', () => {
+  /** The corpus text with case `i`'s expect.want (and tol) moved under a key that JSON.parse keeps as an own "__proto__". */
+  function underProto(i: number, which: 'want' | 'tol' | 'both'): string {
+    const v = JSON.parse(readFileSync(file, 'utf8'));
+    const ex = v.cases[i].expect;
+    if (which !== 'tol') ex.want = { PROTO_KEY: ex.want };
+    if (which !== 'want') ex.tol = { PROTO_KEY: ex.tol };
+    return JSON.stringify(v).replace(/"PROTO_KEY"/g, '"__proto__"');
+  }
+  const valid = () => corpus.cases.findIndex((c) => c.expect.kind === 'valid');
+
+  it('ATN-8.10 want (and tol) under "__proto__": refused, never followed', () => {
+    for (const which of ['want', 'tol', 'both'] as const) {
+      const msg = refusal(corrupt(() => undefined, underProto(valid(), which)));
+      expect(msg).toContain(`case ${corpus.cases[valid()].id}`);
+      expect(msg).toMatch(/__proto__|keys of an/);
+    }
+  });
+
+  it('ATN-8.3 a want that is a string ("1.5") and a tolerance that is "Infinity" or negative are refused', () => {
+    const i = valid();
+    expect(refusal(corrupt((v) => (v.cases[i].expect.want.y[0][0][0] = '1.5')))).toMatch(/want holds "1\.5", not a number/);
+    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = 'Infinity')))).toMatch(/tolerance must be a finite non-negative number/);
+    expect(refusal(corrupt((v) => (v.cases[i].expect.tol.y[0][0][0] = -1)))).toMatch(/tolerance must be a finite non-negative number/);
+    expect(refusal(corrupt((v) => (v.cases[i].expect.want.extra = [1])))).toMatch(/unexpected "extra"/);
+  });
+
+  it('ATN-8.1 a UTF-8 byte-order mark is accepted; invalid UTF-8 is refused', () => {
+    const text = readFileSync(file, 'utf8');
+    const bom = mkdtempSync(join(tmpdir(), 'atn-vectors-bom-'));
+    writeFileSync(join(bom, 'corpus.json'), '\uFEFF' + text);
+    expect(loadCorpus(bom).corpus.cases.length).toBe(corpus.cases.length);
+    rmSync(bom, { recursive: true, force: true });
+    const bad = mkdtempSync(join(tmpdir(), 'atn-vectors-utf8-'));
+    const at = text.indexOf('"', text.indexOf('"comment"') + '"comment"'.length) + 1; // inside the first comment
+    // 0xFF is never UTF-8: a lenient decoder would turn it into U+FFFD and accept the file
+    writeFileSync(join(bad, 'corpus.json'), Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0xff]), Buffer.from(text.slice(at))]));
+    expect(refusal(bad)).toMatch(/not valid UTF-8/);
+  });
+});
+
 /**
  * The commands run as a user runs them: `node bin/atn.js ...` over dist/ (npm test builds dist/ first; the CLI's
  * target resolution uses CommonJS require, which only works in the build).

@@ -17,7 +17,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LIMITS } from '../spec/limits';
 import type { Fault } from '../properties/lib/types';
-import { decodeNumbers, toLine } from './codec';
+import { decodeNumbers, isRecord, own, toLine } from './codec';
+import { newToken, reap, TOKEN_VAR } from './reap';
 import type { Target } from './target';
 import type { ErrorBody, Hello, Id, Request, Response } from './types';
 
@@ -53,6 +54,10 @@ const MAX_FAULTS = 1000;
 const SHOWN_LINE_CHARS = 200;
 /** Consecutive failed restarts after which the port is considered down (requests are answered at once). */
 const MAX_RESTART_FAILURES = 3;
+/** Consecutive timeouts after which the port is considered down (ATN-8.11): the rest is answered at once. */
+export const MAX_CONSECUTIVE_TIMEOUTS = 3;
+/** How long stdout may stay open after the port exited (or stay closed while it runs) before that is the end. */
+const EXIT_DRAIN_MS = 300;
 
 type LineEvent = { line: string } | { tooLong: number } | { exit: string };
 
@@ -83,13 +88,16 @@ class Proc {
   accounted = false;
   readonly closed: Promise<void>;
 
+  /** Inherited by everything the port starts: found and killed by it when the port ends (protocol/reap.ts). */
+  readonly token = newToken();
+
   constructor(command: string, opts: PortOptions) {
     // detached: the command runs in its own process group, so that a kill reaches what the shell started too.
     this.child = spawn(command, {
       shell: true,
       detached: true,
       cwd: opts.cwd,
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      env: { ...process.env, ...(opts.env ?? {}), [TOKEN_VAR]: this.token },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdin!.on('error', () => {}); // EPIPE when the port died: seen as its exit instead
@@ -107,6 +115,24 @@ class Proc {
       this.child.on('error', (e) => done(`could not be spawned: ${e.message}`));
       // 'close' waits for stdout to drain, so a last response before exit is still read.
       this.child.on('close', (code, signal) => done(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+      // ...but a process the port left behind may hold stdout open for ever: after a short drain, the exit is the end.
+      this.child.on('exit', (code, signal) =>
+        setTimeout(() => {
+          if (this.exited !== undefined) return;
+          const left = reap(this.token);
+          this.child.stdout?.destroy();
+          this.child.stderr?.destroy();
+          done(`${signal ? `was killed by ${signal}` : `exited with code ${code}`}, leaving ${left.length || 'a'} process${left.length > 1 ? 'es' : ''} behind that held its stdout (killed)`);
+        }, EXIT_DRAIN_MS).unref(),
+      );
+      // A port that closes its stdout but keeps running can never answer again: it is ended at once, not waited for.
+      this.child.stdout!.on('end', () =>
+        setTimeout(() => {
+          if (this.exited !== undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+          this.kill('SIGKILL');
+          done('closed its stdout but kept running (killed: it can never answer again)');
+        }, EXIT_DRAIN_MS).unref(),
+      );
     });
   }
 
@@ -182,16 +208,23 @@ class Proc {
 
   kill(signal: NodeJS.Signals): void {
     this.accounted = true;
-    if (this.exited !== undefined || this.child.pid === undefined) return;
-    try {
-      process.kill(-this.child.pid, signal); // the whole group
-    } catch {
+    if (this.child.pid === undefined) return;
+    if (this.exited === undefined)
       try {
-        this.child.kill(signal);
+        process.kill(-this.child.pid, signal); // the whole group
       } catch {
-        /* already gone */
+        try {
+          this.child.kill(signal);
+        } catch {
+          /* already gone */
+        }
       }
-    }
+    if (signal === 'SIGKILL') reap(this.token); // and what left the group (setsid), found by its token
+  }
+
+  /** Bytes of a line that has not ended yet (a port that never prints a newline). */
+  pendingBytes(): number {
+    return this.size + this.discarding;
   }
 
   /** stdin end, then SIGTERM and SIGKILL after a grace each. */
@@ -204,6 +237,11 @@ class Proc {
     if (await within(this.closed, graceMs)) return;
     this.kill('SIGKILL');
     await within(this.closed, graceMs);
+  }
+
+  /** After the port ended: what it left behind (a detached grandchild) is killed too. */
+  reapLeftovers(): void {
+    reap(this.token);
   }
 }
 
@@ -225,28 +263,78 @@ function idText(id: unknown): string {
   return JSON.stringify(id) ?? String(id);
 }
 
+/**
+ * The line with the bare tokens NaN, Infinity and -Infinity outside strings replaced by the wire strings of ATN-8.3,
+ * or undefined when it has none. Python's json.dumps writes such tokens by default; they are not JSON, but the values
+ * are unambiguous, so the answer is read (and failed citing ATN-8.3) instead of being skipped until the timeout.
+ */
+export function quoteBareNonFinite(line: string): string | undefined {
+  let out = '';
+  let last = 0;
+  let found = false;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++; // backslash: skip the escaped character
+      else if (ch === 34) inString = false;
+      continue;
+    }
+    if (ch === 34) {
+      inString = true;
+      continue;
+    }
+    for (const tok of ['-Infinity', 'Infinity', 'NaN']) {
+      if (line.startsWith(tok, i) && !/[A-Za-z0-9_]/.test(line[i + tok.length] ?? '') && !/[A-Za-z0-9_.]/.test(line[i - 1] ?? '')) {
+        out += line.slice(last, i) + JSON.stringify(tok);
+        i += tok.length - 1;
+        last = i + 1;
+        found = true;
+        break;
+      }
+    }
+  }
+  return found ? out + line.slice(last) : undefined;
+}
+
+/** The sentence a check shows for an answer with bare non-finite tokens (ATN-8.3), with the fix. */
+export const BARE_NON_FINITE =
+  'the answer holds bare NaN/Infinity tokens, which are not JSON (ATN-8.3): send the strings "NaN", "Infinity", "-Infinity" instead (Python: json.dumps(..., allow_nan=False) after mapping non-finite floats to those strings)';
+
 /** A parsed line: a response envelope, or why it is not one. */
 function parseResponse(line: string): { res?: Response; hasId: boolean; id?: unknown; why?: string } {
   let v: unknown;
+  let wire: string | undefined;
   try {
     v = JSON.parse(line);
   } catch {
-    return { hasId: false, why: 'not JSON' };
+    const quoted = quoteBareNonFinite(line);
+    try {
+      if (quoted === undefined) throw new Error('not JSON');
+      v = JSON.parse(quoted);
+      wire = BARE_NON_FINITE;
+    } catch {
+      return { hasId: false, why: 'not JSON' };
+    }
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { hasId: false, why: 'not a JSON object' };
-  const o = v as Record<string, unknown>;
-  if (!('id' in o)) return { hasId: false, why: 'no id' };
-  if (o.ok === true && o.result !== null && typeof o.result === 'object' && !Array.isArray(o.result))
-    return { hasId: true, id: o.id, res: { id: o.id as Id, ok: true, result: decodeNumbers(o.result) as Record<string, unknown> } };
-  if (o.ok === false && o.error !== null && typeof o.error === 'object' && !Array.isArray(o.error)) {
-    const e = o.error as Record<string, unknown>;
+  if (!isRecord(v)) return { hasId: false, why: 'not a JSON object' };
+  const o = v;
+  if (!Object.hasOwn(o, 'id')) return { hasId: false, why: 'no id' };
+  const mark = (res: Response): Response => (wire ? { ...res, wire } : res);
+  const result = own(o, 'result');
+  const error = own(o, 'error');
+  if (own(o, 'ok') === true && isRecord(result))
+    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: true, result: decodeNumbers(result) as Record<string, unknown> }) };
+  if (own(o, 'ok') === false && isRecord(error)) {
+    const e = error;
+    const code = own(e, 'code'), clause = own(e, 'clause'), message = own(e, 'message'), arg = own(e, 'arg');
     const body: ErrorBody = {
-      code: typeof e.code === 'string' ? e.code : 'internal',
-      clause: typeof e.clause === 'string' ? e.clause : 'ATN-8.6',
-      message: typeof e.message === 'string' ? e.message : JSON.stringify(e).slice(0, SHOWN_LINE_CHARS),
+      code: typeof code === 'string' ? code : 'internal',
+      clause: typeof clause === 'string' ? clause : 'ATN-8.6',
+      message: typeof message === 'string' ? message : (JSON.stringify(e) ?? '').slice(0, SHOWN_LINE_CHARS),
     };
-    if (typeof e.arg === 'string') body.arg = e.arg;
-    return { hasId: true, id: o.id, res: { id: o.id as Id, ok: false, error: body } };
+    if (typeof arg === 'string') body.arg = arg;
+    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: false, error: body }) };
   }
   return { hasId: true, id: o.id, why: 'not a response envelope (needs ok: true with a result object, or ok: false with an error object)' };
 }
@@ -265,6 +353,8 @@ class Port implements PortTarget {
   private readonly startTimeoutMs: number;
   private readonly graceMs: number;
   private restartFailures = 0;
+  private timeoutsInARow = 0;
+  private lastTimeoutWhy = '';
   private closing = false;
   private faultsDropped = 0;
   private helloSeq = 0;
@@ -347,9 +437,10 @@ class Port implements PortTarget {
     return run.catch((e) => this.errorResponse(req, `port wrapper failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
+  /** The runner's stand-in when the port gave no usable answer: marked byRunner, so no check grades it as the port's. */
   private errorResponse(req: Request, message: string, clause = 'ATN-8.6'): Response {
     const id = req && (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null;
-    return { id, ok: false, error: { code: 'internal', clause, message } };
+    return { id, ok: false, error: { code: 'internal', clause, message }, byRunner: true };
   }
 
   private async handleOne(req: Request): Promise<Response> {
@@ -362,6 +453,8 @@ class Port implements PortTarget {
       return this.errorResponse(req, `request cannot be written as JSON: ${e instanceof Error ? e.message : String(e)}`, 'ATN-8.2');
     }
     // accounted: it exited, or we killed it (a killed process whose exit was not seen yet is not reused either)
+    if (this.timeoutsInARow >= MAX_CONSECUTIVE_TIMEOUTS)
+      return this.errorResponse(req, `port stopped answering (${this.timeoutsInARow} requests in a row timed out${this.lastTimeoutWhy}); not sent: ${what}`);
     if (!this.proc || this.proc.exited !== undefined || this.proc.accounted) {
       if (this.restartFailures >= MAX_RESTART_FAILURES)
         return this.errorResponse(req, `port is down (${MAX_RESTART_FAILURES} restarts failed); not sent: ${what}`);
@@ -383,9 +476,12 @@ class Port implements PortTarget {
     for (;;) {
       const e = await p.next(Math.max(0, deadline - Date.now()));
       if (e === undefined) {
+        const pending = p.pendingBytes();
         p.kill('SIGKILL');
         await within(p.closed, this.graceMs);
-        const msg = `port did not answer ${what} within ${this.timeoutMs} ms; killed it, it restarts on the next request`;
+        this.timeoutsInARow++;
+        this.lastTimeoutWhy = pending > 0 ? `; it wrote ${pending} bytes without a newline` : '';
+        const msg = `port did not answer ${what} within ${this.timeoutMs} ms${pending > 0 ? ` (it wrote ${pending} bytes but no newline: every response must end with one, ATN-8.1)` : ''}; killed it, it restarts on the next request`;
         this.fault('timeout', msg, req);
         return this.errorResponse(req, msg);
       }
@@ -417,6 +513,7 @@ class Port implements PortTarget {
         return this.errorResponse(req, msg, 'ATN-8.2');
       }
       if (req.op === 'hello' && r.res.ok && looksLikeHello(r.res.result)) this.hello = r.res.result as unknown as Hello;
+      this.timeoutsInARow = 0;
       return r.res;
     }
   }
@@ -424,7 +521,10 @@ class Port implements PortTarget {
   async close(): Promise<void> {
     this.closing = true;
     await this.chain;
-    if (this.proc) await this.proc.stop(this.graceMs);
+    if (this.proc) {
+      await this.proc.stop(this.graceMs);
+      this.proc.reapLeftovers();
+    }
   }
 
   async startFirst(): Promise<void> {

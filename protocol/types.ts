@@ -14,6 +14,11 @@ export interface Request {
   id: Id;
   op: string;
   args: Record<string, unknown>;
+  /**
+   * Only in a report: the exact line sent for a deliberately broken envelope (op not a string, args not an object).
+   * op is then "(raw)" and args {} (protocol/record.ts); such a request is shown, never replayed.
+   */
+  raw?: string;
 }
 
 export type ErrorCode =
@@ -33,9 +38,21 @@ export interface ErrorBody {
   arg?: string; // the argument at fault, as a path: "k", "eps", "a", "params.w_xh", "gain"
 }
 
+/**
+ * Marks set by the runner (never sent by a target): `byRunner` on a stand-in answer the port runner made up because
+ * the port gave none it could use (timeout, crash, wrong id); `wire` when the port's line broke the wire format but
+ * could still be read (bare NaN tokens, ATN-8.3): the sentence to show.
+ */
+export interface ResponseMarks {
+  byRunner?: true;
+  wire?: string;
+  /** Only in a report: the answer was too large or too deep to keep whole (protocol/record.ts). */
+  recorded?: { truncated: true; leaves: number; depth: number; shapes: Record<string, string>; sha256: string };
+}
+
 export type Response =
-  | { id: Id; ok: true; result: Record<string, unknown> }
-  | { id: Id; ok: false; error: ErrorBody };
+  | ({ id: Id; ok: true; result: Record<string, unknown> } & ResponseMarks)
+  | ({ id: Id; ok: false; error: ErrorBody } & ResponseMarks);
 
 export interface Hello {
   name: string;
@@ -45,6 +62,10 @@ export interface Hello {
   dtypes: Dtype[];
   backend?: string; // e.g. tfjs backend name
   description?: string;
+  /** Capabilities (ATN-8.8): the window lengths served (absent: every k >= 1). */
+  k?: { min?: number; max?: number };
+  /** Capabilities (ATN-8.8): the eps values served (absent: every eps >= 0), compared after rounding to the dtype. */
+  eps?: number[];
 }
 
 /** Nested arrays of numbers as they are after decoding (non-finite values are JS NaN/Infinity). */
@@ -72,3 +93,15 @@ export interface LstmGrads<N = number> {
   atn_h: { gain: N[]; bias: N[] };
   atn_c: { gain: N[]; bias: N[] };
 }
+
+/** The keys of each op's valid result (ATN-8.5): a result with other keys does not have the op's structure. */
+export const RESULT_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'atn.forward': ['y'],
+  'ln.forward': ['y'],
+  'atn.vjp': ['y', 'da', 'dgain', 'dbias'],
+  'lstm.forward': ['h', 'c'],
+  'lstm.vjp': ['h', 'c', 'grads'],
+};
+
+/** The keys of lstm.vjp's grads (LstmGrads). */
+export const LSTM_GRAD_KEYS: readonly string[] = ['x', 'h0', 'c0', 'w_xh', 'w_hh', 'b_x', 'b_h', 'atn_x', 'atn_h', 'atn_c'];

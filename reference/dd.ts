@@ -100,6 +100,8 @@ export class DD {
   /** AccurateDWPlusDW (relative error <= 3u^2 + 13u^3): charged 4u^2 |result|. */
   plus(y: DD | number): DD {
     const b = y instanceof DD ? y : new DD(y);
+    // 0 + x is x itself (the same node, so that x - (0 + x) is exactly 0 below); zeros go the general way (signs).
+    if (isExactZero(this) && b.hi !== 0) return b;
     twoSum(this.hi, b.hi, tmp);
     const sh = tmp[0], sl = tmp[1];
     twoSum(this.lo, b.lo, tmp2);
@@ -121,6 +123,10 @@ export class DD {
   }
 
   minus(y: DD | number): DD {
+    // One value (one node of the formula, DDs are immutable) minus itself is exactly 0 whatever its bound: the
+    // window statistics centre each window on one of its own entries (stats.ts), so a window of one entry
+    // (H = 1, k = 1: the LSTM cell state's ATN) is then exactly constant, as in exact arithmetic.
+    if (y === this) return ZERO;
     const b = y instanceof DD ? y : new DD(y);
     return this.plus(new DD(-b.hi, -b.lo, b.e));
   }
@@ -152,6 +158,8 @@ export class DD {
   /** DWDivDW2 (relative error <= 15u^2 + 56u^3): charged 20u^2; |x/y - x'/y'| <= (ex + |x'/y'| ey) / (|y'| - ey). */
   div(y: DD | number): DD {
     const b = y instanceof DD ? y : new DD(y);
+    // x / 1 is x itself (the mean of a one-entry window is that entry: see minus).
+    if (b.hi === 1 && b.lo === 0 && b.e === 0) return this;
     if (b.hi === 0) throw new Undecidable('division by a value not certified non-zero');
     const th = this.hi / b.hi;
     // r = b * th (DWTimesFP), then the remainder this - r, divided once more.
@@ -278,6 +286,10 @@ export class DD {
   }
 }
 
+function isExactZero(x: DD): boolean {
+  return x.hi === 0 && x.lo === 0 && x.e === 0;
+}
+
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 /** The neighbour of finite non-zero x away from zero, and toward zero (bit steps of the magnitude). */
@@ -292,6 +304,7 @@ function nextToward(x: number): number {
   return f64[0];
 }
 
+const ZERO = new DD(0);
 const ONE = new DD(1);
 const TWO = new DD(2);
 /** ln 2 as a double-double: |ln2 - (hi + lo)| < 2^-109. */

@@ -7,11 +7,12 @@
  * separating cases (mutants/cases.ts), each mistake's own witness. A primer request goes first and is not scored: after
  * it, a target that leaks state between requests is in the same state as a fresh mutant replaying the same requests.
  */
-import { diagnose } from '../mutants';
+import { BASE_ID, diagnose } from '../mutants';
 import { battery } from '../mutants/cases';
+import { isRawRequest } from '../protocol/record';
 import type { Target } from '../protocol/target';
 import type { Request, Response } from '../protocol/types';
-import type { CheckResult, Diagnosis } from '../properties/lib/types';
+import type { CheckResult, Diagnosis, Problem } from '../properties/lib/types';
 
 export interface DiagnosisProbe {
   target: Target;
@@ -21,15 +22,51 @@ export interface DiagnosisProbe {
   dtype: string;
 }
 
-export async function diagnoseFailures(checks: CheckResult[], probe?: DiagnosisProbe): Promise<Diagnosis | undefined> {
-  const cases: Array<{ request: Request; response: Response | undefined }> = checks
+/** The shrunk and the first failing case of every failed check (ATN-9.7: the diagnosis replays both). */
+function failingCases(checks: CheckResult[]): Array<{ request: Request; response: Response | undefined }> {
+  return checks
     .filter((c) => c.status === 'fail' && c.counterexample)
-    .flatMap((c) => c.counterexample!.requests.map((request, i) => ({ request, response: c.counterexample!.responses?.[i] ?? undefined })))
-    .filter((c) => c.response !== undefined);
+    .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
+    .flatMap((ce) => ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
+    .filter((c) => c.response !== undefined)
+    // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
+    // stand-ins, or answers cut for the report).
+    .filter((c) => !isRawRequest(c.request) && !c.response!.byRunner && !c.response!.recorded);
+}
+
+/**
+ * What fails and what passes, in words (ATN-9.5), for a reader whose mistake the catalogue does not hold: the problems'
+ * summaries and the comparisons between ops that no single problem states.
+ */
+export function structureOf(checks: CheckResult[], problems: Problem[] = []): string[] {
+  const status = (pred: (c: CheckResult) => boolean) => checks.filter(pred).map((c) => c.status);
+  const out: string[] = [];
+  const fwd = status((c) => c.id.startsWith('atn.forward.') || c.id === 'ln.forward.agrees');
+  const vjp = status((c) => c.id.startsWith('atn.vjp.'));
+  if (fwd.length && !fwd.includes('fail') && fwd.includes('pass') && vjp.includes('fail')) out.push('the forward pass is right, the VJP is wrong (ATN-4.1, ATN-4.2)');
+  const lf = status((c) => c.id === 'lstm.forward.agrees');
+  const lv = status((c) => c.id === 'lstm.vjp.agrees');
+  if (lf.includes('pass') && lv.includes('fail')) out.push('the LSTM forward pass is right, its gradients are wrong (ATN-4.3)');
+  if (checks.some((c) => c.id === 'T6.locality' && c.status === 'fail')) out.push('y_t depends on entries outside its window W_t, such as future steps (T6, ATN-1.2)');
+  for (const p of problems) if (!/^op:/.test(p.regime.id)) out.push(p.summary);
+  return [...new Set(out)];
+}
+
+export async function diagnoseFailures(checks: CheckResult[], probe?: DiagnosisProbe, problems?: Problem[]): Promise<Diagnosis | undefined> {
+  const cases = failingCases(checks);
   if (cases.length === 0) return undefined;
   const probed = probe ? await askBattery(probe) : [];
   const d = diagnose([...probed, ...cases]);
-  return d.ranking.length ? d : undefined;
+  if (!d.ranking.length) return undefined;
+  // A failing target never "behaves like" the correct implementation: the base goes last, whatever it scores.
+  d.ranking = [...d.ranking.filter((m) => m.id !== BASE_ID), ...d.ranking.filter((m) => m.id === BASE_ID)];
+  if (!d.best) {
+    const near = d.ranking[0];
+    if (near && near.id !== BASE_ID) d.nearest = { id: near.id, description: near.description, score: Number.isFinite(near.score) ? near.score : 0 };
+    const structure = structureOf(checks, problems);
+    if (structure.length) d.structure = structure;
+  }
+  return d;
 }
 
 async function askBattery(probe: DiagnosisProbe): Promise<Array<{ request: Request; response: Response | undefined }>> {

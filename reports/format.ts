@@ -3,16 +3,22 @@
  * words: verdict, number formatting, the replay command, pretty (truncated) request arguments, clause grouping.
  */
 import { CLAUSES, type ClauseId } from '../spec/clauses';
+import { boundValue } from '../protocol/record';
+import type { Request } from '../protocol/types';
 import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
 
 export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOMPLETE';
 
 /** The one-line verdict. An interrupted run never claims conformance; failures found before the interrupt still show. */
 export function verdict(r: CampaignResult): Verdict {
+  if (r.stopped) return 'COULD NOT RUN';
   if (r.summary.failed > 0) return 'DOES NOT CONFORM';
   if (!r.complete) return 'INCOMPLETE';
+  if (r.only) return r.summary.errors > 0 ? 'DOES NOT CONFORM' : r.summary.passed === 0 ? 'COULD NOT RUN' : 'INCOMPLETE';
   // Nothing ran (every check skipped: the target serves none of the ops or dtypes): not a conformance claim.
   if (r.summary.passed === 0 && r.summary.errors === 0) return 'COULD NOT RUN';
+  // Passing the protocol checks alone is no conformance claim (ATN-9.9).
+  if (r.coverage && r.coverage.served.length === 0 && r.summary.errors === 0) return 'COULD NOT RUN';
   if (r.summary.conforms) return 'CONFORMS';
   if (r.summary.errors > 0 && r.summary.passed === 0) return 'COULD NOT RUN';
   return 'DOES NOT CONFORM';
@@ -23,12 +29,49 @@ export function countsText(r: CampaignResult): string {
   return `${s.passed} passed, ${s.failed} failed, ${s.errors} errors, ${s.skipped} skipped`;
 }
 
+/** "for atn.forward, atn.vjp; not served: lstm.forward, lstm.vjp" (ATN-9.9), or "" when coverage is unknown. */
+export function coverageText(r: CampaignResult): string {
+  const c = r.coverage;
+  if (!c) return '';
+  const served = c.served.length ? `for ${c.served.join(', ')}` : 'for none of the computing ops';
+  return c.notServed.length ? `${served}; not served: ${c.notServed.join(', ')}` : served;
+}
+
 export function verdictSentence(r: CampaignResult): string {
   const v = verdict(r);
   const counts = countsText(r);
+  if (v === 'INCOMPLETE' && r.only) return `INCOMPLETE: only the checks selected with --only ran (${r.only.join(', ')}); nothing failed (${counts})`;
+  const cov = coverageText(r);
   if (v === 'INCOMPLETE') return `INCOMPLETE: the campaign was interrupted; nothing failed so far (${counts})`;
-  if (v === 'COULD NOT RUN' && r.summary.errors === 0) return `COULD NOT RUN: no check applied to this target (${counts})`;
-  return `${v} (${counts})`;
+  if (r.stopped) return `COULD NOT RUN: ${r.stopped} (${counts})`;
+  if (v === 'COULD NOT RUN' && r.summary.errors === 0)
+    return r.coverage && r.coverage.served.length === 0 && r.summary.passed > 0
+      ? `COULD NOT RUN: the target serves none of the computing ops (${r.coverage.notServed.join(', ')}) (${counts})`
+      : `COULD NOT RUN: no check applied to this target (${counts})`;
+  return `${v}${cov ? ` ${cov}` : ''} (${counts})`;
+}
+
+/** "core: CONFORMS, extended range: DOES NOT CONFORM, protocol: CONFORMS" (ATN-9.3), or "" without levels. */
+export function levelsText(r: CampaignResult): string {
+  const l = r.levels;
+  if (!l) return '';
+  const word = { pass: 'conforms', fail: 'DOES NOT CONFORM', untested: 'untested' } as const;
+  const name = { core: 'core', extended: 'extended range', protocol: 'protocol' } as const;
+  return (['core', 'extended', 'protocol'] as const)
+    .filter((k) => l[k] !== undefined)
+    .map((k) => `${name[k]}: ${word[l[k]!]}`)
+    .join(', ');
+}
+
+/** The problems in one line each: "P1 (core, 3 checks): outputs have the wrong shape when B = 1 or H = 1 ...". */
+export function problemLines(r: CampaignResult): string[] {
+  return (r.problems ?? []).map((p) => `${p.id} (${p.level === 'extended' ? 'extended range' : p.level}, ${p.checks.length} check${p.checks.length === 1 ? '' : 's'}): ${p.summary} — ${p.checks.join(', ')}`);
+}
+
+/** The problem a failure card belongs to, as a sentence, or undefined. */
+export function problemOf(r: CampaignResult, c: CheckResult): string | undefined {
+  const p = c.problem ? r.problems?.find((x) => x.id === c.problem) : undefined;
+  return p ? `Part of problem ${p.id}: ${p.summary}` : undefined;
 }
 
 /** A number as a reader wants it: shortest round-trip text, NaN/Infinity spelled out. */
@@ -97,7 +140,9 @@ export function replayCommand(r: CampaignResult, check?: CheckResult, exact = fa
   const seed = check?.seed ?? r.seed;
   // ATN_CHECK + ATN_PATH make fast-check jump straight to the shrunk counterexample of that one check (seed.ts).
   const env = exact && check?.path ? `ATN_CHECK=${shellQuote(check.id)} ATN_PATH=${shellQuote(check.path)} ` : '';
-  return `ATN_SEED=${seed} ${env}npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}`;
+  // One check replays alone (--only): every check sees the campaign seed, so it finds the same counterexample.
+  const only = check ? ` --only ${shellQuote(check.id)}` : r.only ? ` --only ${shellQuote(r.only.join(','))}` : '';
+  return `ATN_SEED=${seed} ${env}npx atn report ${targetFlags(r)} --dtype ${r.dtype} --runs ${r.runs} --seed ${seed}${only}`;
 }
 
 export function clauseTitle(id: string): string {
@@ -138,11 +183,13 @@ export function failingChecks(r: CampaignResult): CheckResult[] {
 /** One row per clause that some check cites, in clause order. */
 export function clauseRows(r: CampaignResult): ClauseRow[] {
   const by = new Map<string, CheckResult[]>();
-  for (const c of r.checks) {
-    const list = by.get(c.clause) ?? [];
-    list.push(c);
-    by.set(c.clause, list);
-  }
+  // A check shows under every clause it tests (ATN-9.8).
+  for (const c of r.checks)
+    for (const clause of checkClausesOf(c)) {
+      const list = by.get(clause) ?? [];
+      list.push(c);
+      by.set(clause, list);
+    }
   return [...by.entries()]
     .sort(([a], [b]) => {
       const [x, y] = [clauseKey(a), clauseKey(b)];
@@ -153,11 +200,18 @@ export function clauseRows(r: CampaignResult): ClauseRow[] {
 
 /** Clauses of the spec no check of this campaign cites (shown so that a reader knows what was not exercised). */
 export function uncoveredClauses(r: CampaignResult): string[] {
-  const cited = new Set(r.checks.map((c) => c.clause));
-  return Object.keys(CLAUSES).filter((c) => !cited.has(c as ClauseId));
+  const cited = new Set(r.checks.flatMap(checkClausesOf));
+  // ATN-9 is about the suite's verdicts, not something a target does.
+  return Object.keys(CLAUSES).filter((c) => !cited.has(c as ClauseId) && !c.startsWith('ATN-9.'));
+}
+
+/** The clauses a check tests: its own first, then those it names (ATN-9.8). Reports written before carry only one. */
+export function checkClausesOf(c: CheckResult): string[] {
+  return [...new Set([c.clause, ...(c.clauses ?? [])])];
 }
 
 const MAX_ITEMS = 12;
+const PRETTY_BOUND = { maxDepth: 32, maxItems: Number.MAX_SAFE_INTEGER, maxLeaves: 100_000, maxString: 6000 };
 const MAX_CHARS = 6000;
 
 /**
@@ -166,7 +220,9 @@ const MAX_CHARS = 6000;
  * spelled as on the wire.
  */
 export function pretty(v: unknown, maxChars = MAX_CHARS): string {
-  const text = prettyAt(v, '');
+  // Bounded first (depth, items, leaves; iterative): prettyAt's recursion then stays shallow whatever v is.
+  // Arrays are not cut here (cut() below shows the true count of what it leaves out).
+  const text = prettyAt(boundValue(v, PRETTY_BOUND).value, '');
   if (text.length <= maxChars) return text;
   return `${text.slice(0, maxChars)}\n… (${text.length - maxChars} more characters)`;
 }
@@ -240,6 +296,12 @@ function prettyAt(v: unknown, indent: string): string {
   return `{\n${items.join(',\n')}\n${indent}}`;
 }
 
+/** A counterexample request's content as shown: the exact line for a broken envelope, else its args. */
+export function requestText(req: Request, maxChars = MAX_CHARS): string {
+  if (typeof req.raw === 'string') return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
+  return pretty(req.args, maxChars);
+}
+
 /** "[4][2][3]" for a nested rectangular array, "" for a leaf. */
 export function shapeOf(v: unknown): string {
   const dims: number[] = [];
@@ -310,3 +372,29 @@ export function shownReason(c: CheckResult): string | undefined {
 }
 
 export const STATUS_WORD: Record<CheckStatus, string> = { pass: 'pass', fail: 'FAIL', skip: 'skip', error: 'ERROR' };
+
+/** "Behaves like ..." or, when no catalogued mistake explains the failures, the nearest and the structure (ATN-9.5). */
+export function diagnosisLines(r: CampaignResult): string[] {
+  const d = r.diagnosis;
+  if (!d) return [];
+  const out: string[] = [];
+  if (d.best) out.push(`Behaves like: ${d.best.id} — ${d.best.description} (confidence ${short(d.best.confidence)})`);
+  else if (d.nearest) out.push(`No catalogued mistake explains the failures well; the nearest is ${d.nearest.id} — ${d.nearest.description} (reproduces ${short(d.nearest.score * 100)}% of the compared answers)`);
+  for (const s of d.structure ?? []) out.push(`Structure: ${s}`);
+  return out;
+}
+
+/**
+ * What a reader needs right under the verdict, in every format the same: the verdict per level, the problems, what
+ * the target does outside their regimes, the diagnosis.
+ */
+export function headlineLines(r: CampaignResult): string[] {
+  const out: string[] = [];
+  const lv = levelsText(r);
+  if (lv) out.push(`Levels: ${lv}${r.ftz ? ' (--ftz: subnormal inputs set aside, ATN-9.6)' : ''}`);
+  const probs = problemLines(r);
+  if (probs.length) out.push(`${probs.length} problem${probs.length === 1 ? '' : 's'}:`, ...probs.map((p) => `  ${p}`));
+  if (r.outside && r.problems?.length) out.push(r.outside.text);
+  out.push(...diagnosisLines(r));
+  return out;
+}

@@ -4,16 +4,17 @@
  * port may answer "<script>".
  */
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
-  failingChecks, shownReason, uncoveredClauses, verdict, countsText, type Verdict,
+  failingChecks, requestText, shownReason, uncoveredClauses, verdict, countsText, type Verdict, coverageText, levelsText, problemOf, diagnosisLines, worstText,
 } from './format';
 import { renderPlots, type Plot } from './plots';
 
 /** Escapes text for HTML content and quoted attribute values; control characters become U+FFFD. */
 export function esc(s: unknown): string {
-  return String(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD')
+  // termText: control characters and bidi overrides as visible \xNN / \uNNNN (a U+202E cannot reverse a row)
+  return termText(String(s))
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -112,9 +113,13 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
   parts.push(`<div class="muted">check <code>${esc(c.id)}</code> · ${badge(c.status)} · ${esc(runsText(c.runs))} · ${esc(duration(c.durationMs))}</div>`);
   const reason = shownReason(c);
   if (reason) parts.push(`<p class="detail">${esc(reason)}</p>`);
+  const prob = problemOf(r, c);
+  if (prob) parts.push(`<p class="problem"><strong>${esc(prob)}</strong></p>`);
   const ce = c.counterexample;
   if (ce) {
     parts.push(`<p class="detail">${esc(ce.detail)}</p>`);
+    if (ce.first)
+      parts.push(`<p class="detail">First failure found (before shrinking): ${esc(ce.first.detail)}${ce.first.worst ? ` — ${esc(worstText(ce.first.worst))}` : ''} <span class="muted">(${esc(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))})</span></p>`);
     if (ce.worst) {
       const w = ce.worst;
       parts.push(
@@ -125,7 +130,7 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
     ce.requests.forEach((req, i) => {
       const n = ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : '';
       parts.push(`<p>Minimal counterexample${n}: <code>${esc(req.op)}</code> <span class="muted">(${esc(argsSummary(req.args))})</span></p>`);
-      parts.push(`<pre>${esc(pretty(req.args))}</pre>`);
+      parts.push(`<pre>${esc(requestText(req))}</pre>`);
       const res = ce.responses?.[i];
       parts.push(`<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`);
     });
@@ -161,12 +166,18 @@ export async function renderHtml(r: CampaignResult, opts: HtmlOptions = {}): Pro
   const name = targetName(r);
   const body: string[] = [];
   body.push(`<h1>ATN conformance report: ${esc(name)}</h1>`);
-  body.push(`<div class="verdict v-${v.replace(/ /g, '-')}">${esc(v)}<small>${esc(countsText(r))}</small></div>`);
+  const cov = coverageText(r);
+  const lv = levelsText(r);
+  body.push(`<div class="verdict v-${v.replace(/ /g, '-')}">${esc(v)}${cov ? ` ${esc(cov)}` : ''}<small>${esc(countsText(r))}</small>${lv ? `<small>${esc(lv)}${r.ftz ? ' (--ftz)' : ''}</small>` : ''}</div>`);
+  if (r.problems?.length) {
+    const items = r.problems.map((p) => `<li><strong>${esc(p.id)}</strong> <span class="muted">(${esc(p.level === 'extended' ? 'extended range' : p.level)})</span>: ${esc(p.summary)}<div class="muted">checks: ${p.checks.map((id) => `<code>${esc(id)}</code>`).join(', ')} · regime: ${esc(p.regime.text)}</div><div class="muted">${esc(p.evidence)}</div></li>`);
+    body.push(`<h2>${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}</h2>`, `<ol class="problems">${items.join('')}</ol>`);
+    if (r.outside) body.push(`<p>${esc(r.outside.text)}</p>`);
+  }
   if (!r.complete)
     body.push(`<div class="partial"><strong>Partial report (complete = false).</strong> The campaign was interrupted or is still running: only the checks listed ran, and the verdict covers them only.</div>`);
   body.push(summaryHtml(r));
-  const best = r.diagnosis?.best;
-  if (best) body.push(`<div class="behaves"><strong>Behaves like:</strong> <code>${esc(best.id)}</code> — ${esc(best.description)} <span class="muted">(confidence ${esc(short(best.confidence))})</span></div>`);
+  for (const line of diagnosisLines(r)) body.push(`<div class="behaves">${esc(line)}</div>`);
 
   body.push('<h2>Clauses</h2>', clauseTable(r));
 

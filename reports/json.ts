@@ -4,16 +4,50 @@
  * the suite, not of the target, and is thrown with the ajv errors.
  */
 import { readFileSync } from 'node:fs';
-import { decodeNumbers, encodeNumbers } from '../protocol/codec';
+import { decodeNumbers, encodeNumbers, isRecord } from '../protocol/codec';
+import { boundValue, recordRequest, recordResponse } from '../protocol/record';
+import type { Hello } from '../protocol/types';
 import type { CampaignResult } from '../properties/lib/types';
 import reportSchema from './report.schema.json';
 import { assertValid } from './validate';
 
 export const REPORT_SCHEMA: object = reportSchema;
 
+const MAX_TEXT = 8000;
+
+function cutText(s: unknown): string {
+  const t = typeof s === 'string' ? s : String(s);
+  return t.length > MAX_TEXT ? `${t.slice(0, MAX_TEXT)}… (${t.length} characters)` : t;
+}
+
+/**
+ * The result with everything that came from the target bounded (protocol/record.ts): hello, counterexample requests
+ * and responses, details, reasons and fault messages. Writing a report then never depends on the target's data being
+ * well-formed or small (ATN-8.10); what was cut says so, with a digest of the whole. Idempotent.
+ */
+export function safeResult(result: CampaignResult): CampaignResult {
+  const checks = result.checks.map((c) => {
+    const ce = c.counterexample;
+    const out = { ...c };
+    if (c.reason !== undefined) out.reason = cutText(c.reason);
+    if (ce)
+      out.counterexample = {
+        ...ce,
+        detail: cutText(ce.detail),
+        requests: ce.requests.map(recordRequest),
+        ...(ce.responses ? { responses: ce.responses.map((r) => recordResponse(r ?? undefined)) } : {}),
+      };
+    return out;
+  });
+  const faults = result.faults.map((f) => ({ ...f, message: cutText(f.message), ...(f.request ? { request: recordRequest(f.request) } : {}) }));
+  const target = { ...result.target };
+  if (target.hello !== undefined) target.hello = (isRecord(target.hello) ? boundValue(target.hello).value : { value: boundValue(target.hello).value }) as Hello;
+  return { ...result, target, checks, faults };
+}
+
 /** The JSON value of a result: non-finite numbers as strings, undefined fields dropped. */
 export function reportValue(result: CampaignResult): unknown {
-  const v = JSON.parse(JSON.stringify(encodeNumbers(result))) as { target: { backend?: unknown } };
+  const v = JSON.parse(JSON.stringify(encodeNumbers(safeResult(result)))) as { target: { backend?: unknown } };
   // target.backend is copied from the target's hello: whatever a port sent there is kept, as text.
   if (v.target.backend !== undefined && typeof v.target.backend !== 'string') v.target.backend = JSON.stringify(v.target.backend);
   return v;

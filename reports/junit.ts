@@ -5,7 +5,7 @@
  * reason. Text from the target is escaped, and characters XML 1.0 forbids are replaced, so the file always parses.
  */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
-import { backendText, clauseTitle, pretty, targetName, shownReason, replayCommand, verdictSentence, worstText } from './format';
+import { backendText, clauseTitle, pretty, requestText, targetName, shownReason, replayCommand, verdictSentence, worstText, levelsText } from './format';
 
 /** Escapes text for XML 1.0 content and attribute values; characters XML 1.0 cannot hold become U+FFFD. */
 export function xmlEscape(s: string): string {
@@ -37,7 +37,7 @@ function failureBody(r: CampaignResult, c: CheckResult): string {
     lines.push(ce.detail);
     if (ce.worst) lines.push(`worst element: ${worstText(ce.worst)}`);
     ce.requests.forEach((req, i) => {
-      lines.push(`request ${req.op}:`, pretty(req.args, 3000));
+      lines.push(`request ${req.op}:`, requestText(req, 3000));
       const res = ce.responses?.[i];
       lines.push('answer:', res ? pretty(res, 2000) : '(none: the target crashed or timed out)');
     });
@@ -78,6 +78,9 @@ export function renderJunit(r: CampaignResult): string {
     ['suite', `${r.suite.version} ${r.suite.commit}`],
     ['complete', String(r.complete)],
     ['verdict', verdictSentence(r)],
+    ...(r.levels ? [['levels', levelsText(r)]] : []),
+    ...(r.coverage ? [['ops.served', r.coverage.served.join(', ')], ['ops.not-served', r.coverage.notServed.join(', ')]] : []),
+    ...(r.problems ?? []).map((p) => [`problem.${p.id}`, `${p.summary}: ${p.checks.join(', ')}`]),
   ];
   const faults = r.faults.map((f) => `[${f.kind}] ${f.message}`).join('\n');
   const suite = [

@@ -1,14 +1,14 @@
 /** report.md: the same content as the HTML report, for terminals, pull requests and CI logs. */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
+import { termText } from './terminal';
 import {
   backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
-  uncoveredClauses, verdict, verdictSentence, worstText,
+  requestText, uncoveredClauses, verdict, verdictSentence, worstText, levelsText, problemOf, diagnosisLines,
 } from './format';
 
 /** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
 export function mdText(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')
+  return termText(s)
     .replace(/\r?\n/g, ' ')
     // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
     .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
@@ -18,20 +18,23 @@ export function mdText(s: string): string {
 export function mdBlock(content: string, lang = ''): string {
   const longest = Math.max(0, ...(content.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${content.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\uFFFD')}\n${fence}`;
+  return `${fence}${lang}\n${termText(content)}\n${fence}`;
 }
 
 function checkFailure(r: CampaignResult, c: CheckResult): string[] {
   const out: string[] = [`### ${c.clause} — ${mdText(c.title)}`, '', `Check \`${mdText(c.id)}\` — ${STATUS_WORD[c.status]}.`, ''];
   const reason = shownReason(c);
   if (reason) out.push(`Reason: ${mdText(reason)}`, '');
+  const prob = problemOf(r, c);
+  if (prob) out.push(`**${mdText(prob)}**`, '');
   const ce = c.counterexample;
   if (ce) {
     out.push(`**What went wrong:** ${mdText(ce.detail)}`, '');
     if (ce.worst) out.push(`**Worst element:** ${mdText(worstText(ce.worst))}`, '');
+    if (ce.first) out.push(`**First failure found (before shrinking):** ${mdText(ce.first.detail)}${ce.first.worst ? ` — ${mdText(worstText(ce.first.worst))}` : ''} (\`${mdText(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))}\`)`, '');
     ce.requests.forEach((req, i) => {
       out.push(`Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`, '');
-      out.push(mdBlock(pretty(req.args), 'json'), '');
+      out.push(mdBlock(requestText(req), 'json'), '');
       const res = ce.responses?.[i];
       out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
     });
@@ -47,7 +50,17 @@ export function renderMarkdown(r: CampaignResult): string {
   const v = verdict(r);
   out.push(`# ATN conformance report: ${mdText(targetName(r))}`, '');
   if (!r.complete) out.push('> **INCOMPLETE REPORT** — the campaign was interrupted or is still running; checks not listed did not run.', '');
-  out.push(`**Verdict: ${verdictSentence(r)}**`, '');
+  out.push(`**Verdict: ${mdText(verdictSentence(r))}**`, '');
+  const lv = levelsText(r);
+  if (lv) out.push(`Levels: ${mdText(lv)}${r.ftz ? ' (--ftz: subnormal inputs set aside, ATN-9.6)' : ''}`, '');
+  if (r.problems?.length) {
+    out.push(`## ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, '');
+    for (const p of r.problems)
+      out.push(`- **${p.id}** (${p.level === 'extended' ? 'extended range' : p.level}): ${mdText(p.summary)}. Checks: ${p.checks.map((id) => `\`${mdText(id)}\``).join(', ')}. Regime: ${mdText(p.regime.text)}. Evidence: ${mdText(p.evidence)}`);
+    out.push('');
+    if (r.outside) out.push(mdText(r.outside.text), '');
+  }
+  for (const line of diagnosisLines(r)) out.push(`**${mdText(line)}**`, '');
   out.push('| | |', '|---|---|');
   out.push(`| Target | ${mdText(targetText(r))} |`);
   out.push(`| Backend | ${mdText(backendText(r))} |`);
@@ -59,8 +72,6 @@ export function renderMarkdown(r: CampaignResult): string {
   out.push(`| Started | ${r.startedAt} |`);
   out.push(`| Wall time | ${duration(r.wallMs)} |`);
   out.push(`| Complete | ${r.complete ? 'yes' : '**no**'} |`, '');
-  if (r.diagnosis?.best)
-    out.push(`**Behaves like:** \`${mdText(r.diagnosis.best.id)}\` — ${mdText(r.diagnosis.best.description)} (confidence ${short(r.diagnosis.best.confidence)})`, '');
 
   out.push('## Clauses', '', '| Status | Clause | Title | Checks |', '|---|---|---|---|');
   for (const row of clauseRows(r)) {

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { decodeNumbers, encodeNumbers } from '../protocol/codec';
+import { decodeNumbers, encodeNumbers, isRecord, own, wireToNumber } from '../protocol/codec';
+import { LSTM_GRAD_KEYS, RESULT_KEYS } from '../protocol/types';
 import { AtnError } from '../protocol/errors';
 import type { CampaignResult } from '../properties/lib/types';
 import type { Reference, ReferenceOp } from '../reference';
@@ -225,10 +226,23 @@ function explain(file: string, v: unknown, errors: ErrorObject[]): string {
   return lines.slice(0, 12).join('\n') + (lines.length > 12 ? `\n... and ${lines.length - 12} more` : '');
 }
 
+/** A want leaf: a JSON number, or one of the wire strings of ATN-8.3 (a "1.5" string is not a number). */
+function wantLeafProblem(want: unknown): string | undefined {
+  if (typeof want === 'number') return undefined;
+  if (typeof want === 'string' && wireToNumber(want) !== undefined) return undefined;
+  return `want holds ${JSON.stringify(want)?.slice(0, 60) ?? String(want)}, not a number`;
+}
+
+/**
+ * want and tol have one structure, with own keys only (a key under "__proto__" is refused, not followed); every want
+ * leaf is a number and every tolerance a finite number >= 0 (an Infinity tolerance would pass any answer).
+ */
 function sameStructure(want: unknown, tol: unknown, path: string): string | undefined {
-  if (typeof want === 'number' || typeof want === 'string') {
-    const t = typeof tol === 'string' ? decodeNumbers(tol) : tol;
-    if (typeof t !== 'number' || !(t >= 0 && Number.isFinite(t))) return `${path}: the tolerance must be a finite non-negative number (ATN-7.1), got ${JSON.stringify(tol)}`;
+  if (!(want !== null && typeof want === 'object')) {
+    const w = wantLeafProblem(want);
+    if (w) return `${path}: ${w}`;
+    if (typeof tol !== 'number' || !Number.isFinite(tol) || tol < 0)
+      return `${path}: the tolerance must be a finite non-negative number (ATN-7.1), got ${JSON.stringify(tol)?.slice(0, 60)}`;
     return undefined;
   }
   if (Array.isArray(want)) {
@@ -239,15 +253,34 @@ function sameStructure(want: unknown, tol: unknown, path: string): string | unde
     }
     return undefined;
   }
-  if (want !== null && typeof want === 'object') {
-    if (tol === null || typeof tol !== 'object' || Array.isArray(tol)) return `${path}: tol does not have the structure of want`;
-    for (const k of Object.keys(want)) {
-      const e = sameStructure((want as Record<string, unknown>)[k], (tol as Record<string, unknown>)[k], `${path}.${k}`);
-      if (e) return e;
-    }
-    return undefined;
+  if (!isRecord(tol)) return `${path}: tol does not have the structure of want`;
+  const wk = Object.keys(want), tk = Object.keys(tol);
+  for (const k of tk) if (!Object.hasOwn(want, k)) return `${path}.${k}: tol has a key want lacks`;
+  for (const k of wk) {
+    if (!Object.hasOwn(tol, k)) return `${path}.${k}: want has a key tol lacks`;
+    const e = sameStructure(own(want, k), own(tol, k), `${path}.${k}`);
+    if (e) return e;
   }
-  return `${path}: want holds ${JSON.stringify(want)}, not a number`;
+  return undefined;
+}
+
+/** The keys a valid answer of `op` has (ATN-8.5's ops), nested for lstm.vjp's grads; undefined for other ops. */
+function resultKeysProblem(op: string, want: Record<string, unknown>): string | undefined {
+  const keys = own(RESULT_KEYS, op) as readonly string[] | undefined;
+  if (!keys) return `request.op: ${JSON.stringify(op)} has no valid result (only ${Object.keys(RESULT_KEYS).join(', ')} do)`;
+  const have = Object.keys(want);
+  const extra = have.filter((k) => !keys.includes(k));
+  const missing = keys.filter((k) => !Object.hasOwn(want, k));
+  if (extra.length || missing.length)
+    return `expect.want: the keys of an ${op} result are ${keys.join(', ')}${extra.length ? `; unexpected ${extra.map((k) => JSON.stringify(k)).join(', ')}` : ''}${missing.length ? `; missing ${missing.join(', ')}` : ''}`;
+  if (op === 'lstm.vjp') {
+    const g = own(want, 'grads');
+    if (!isRecord(g)) return 'expect.want.grads: must be an object';
+    const gk = Object.keys(g);
+    const bad = gk.filter((k) => !LSTM_GRAD_KEYS.includes(k)).concat(LSTM_GRAD_KEYS.filter((k) => !Object.hasOwn(g, k)));
+    if (bad.length) return `expect.want.grads: the keys are ${LSTM_GRAD_KEYS.join(', ')} (wrong: ${bad.map((k) => JSON.stringify(k)).join(', ')})`;
+  }
+  return undefined;
 }
 
 /** Schema and consistency checks of a corpus file's JSON value; throws CorpusError naming file, case and field. */
@@ -266,20 +299,42 @@ export function checkCorpusValue(v: unknown, file: string): void {
       throw new CorpusError(`corpus refused:\n${file}: case ${id}, field request.args.dtype: ${JSON.stringify(args.dtype)} differs from the case's dtype ${c.dtype}`);
     const ex = c.expect as { kind: string; want?: unknown; tol?: unknown };
     if (ex.kind === 'valid') {
+      const op = (c.request as { op: string }).op;
+      const k = resultKeysProblem(op, ex.want as Record<string, unknown>);
+      if (k) throw new CorpusError(`corpus refused:\n${file}: case ${id}, field ${k.split(':')[0]}: ${k.slice(k.indexOf(':') + 2)}`);
       const e = sameStructure(ex.want, ex.tol, 'expect.want');
       if (e) throw new CorpusError(`corpus refused:\n${file}: case ${id}, field ${e.split(':')[0]}: ${e.slice(e.indexOf(':') + 2)}`);
     }
   }
 }
 
+/** A JSON file's text: strict UTF-8 (invalid bytes are refused, not replaced), a leading byte-order mark dropped. */
+export function jsonText(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error('the file is not valid UTF-8');
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Reads DIR/corpus.json (or a corpus file given directly), validating it; numbers decoded. */
 export function loadCorpus(dirOrFile: string): { corpus: Corpus; file: string; dir: string } {
   const abs = resolve(dirOrFile);
   const file = abs.endsWith('.json') ? abs : join(abs, CORPUS_FILE);
-  if (!existsSync(file)) throw new CorpusError(`${file}: no such corpus file (write one with: npx atn vectors --out ${dirOrFile})`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CorpusError(`${file}: no such corpus file (write one with: npx atn vectors --out ${dirOrFile})`);
+    // ELOOP (a symlink loop), EACCES, EISDIR...: say what the file system said, not "no such file".
+    throw new CorpusError(`${file}: cannot read the corpus file: ${code ?? ''} ${e instanceof Error ? e.message : String(e)}`.replace(/ {2,}/g, ' '));
+  }
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    v = JSON.parse(jsonText(bytes));
   } catch (e) {
     throw new CorpusError(`corpus refused:\n${file}: not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -7,7 +7,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CampaignResult } from '../properties/lib/types';
 import { renderHtml } from './html';
-import { reportJson } from './json';
+import { reportJson, safeResult } from './json';
 import { renderJunit } from './junit';
 import { renderMarkdown } from './markdown';
 
@@ -44,8 +44,9 @@ function serialized<T>(dir: string, job: () => Promise<T>): Promise<T> {
   return next;
 }
 
-async function writeAll(result: CampaignResult, dir: string, plots: boolean): Promise<WrittenReport> {
+async function writeAll(unsafe: CampaignResult, dir: string, plots: boolean): Promise<WrittenReport> {
   const abs = resolve(dir);
+  const result = safeResult(unsafe); // what the target sent, bounded: the four files render from the same data
   // JSON first: it validates against the schema and throws before any file is touched when the result is malformed.
   const json = reportJson(result);
   const md = renderMarkdown(result);
@@ -64,6 +65,25 @@ async function writeAll(result: CampaignResult, dir: string, plots: boolean): Pr
   writeAtomic(out.junit, junit);
   writeAtomic(out.html, html);
   return out;
+}
+
+/**
+ * Makes sure `dir` can take the report (created if missing, a folder, writable), before a campaign starts: a file
+ * system problem is one line then, not a stack trace after the campaign. Returns the problem, or undefined.
+ */
+export function outDirProblem(dir: string): string | undefined {
+  const abs = resolve(dir);
+  try {
+    mkdirSync(abs, { recursive: true });
+    const probe = join(abs, `.atn-write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
+    return `cannot write the report to ${abs}: ${why}${code ? ` (${code})` : ''}`;
+  }
 }
 
 /** The final report: report.json (schema-validated), report.md, report.html (with plots), junit.xml. */

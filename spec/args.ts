@@ -89,6 +89,8 @@ class Budget {
 function leaf(v: unknown, dtype: Dtype, arg: string): Leaf {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw badArgument(arg, 'ATN-6.4', `entry is not finite: ${v}`);
+    // ATN-6.10: finite as a double, but ±Infinity once rounded to the dtype (|v| >= 2^128 (1 - 2^-25)): not finite.
+    if (dtype === 'float32' && !Number.isFinite(Math.fround(v))) throw badArgument(arg, 'ATN-6.4', `entry ${v} overflows float32 (it rounds to ${v > 0 ? '' : '-'}Infinity; ATN-6.10)`);
     return v;
   }
   if (typeof v === 'string') {
@@ -96,6 +98,11 @@ function leaf(v: unknown, dtype: Dtype, arg: string): Leaf {
     if (dtype === 'decimal' && DECIMAL.test(v)) {
       if (v.length > LIMITS.maxDecimalDigits + 16)
         throw badArgument(arg, 'ATN-8.3', `decimal string longer than ${LIMITS.maxDecimalDigits} digits`);
+      // ATN-6.10: the reference's decimals hold exponents to about ±9e15, and squares double them: a larger one would
+      // be answered wrongly (0, NaN), so it is refused.
+      const m = /[eE]([+-]?\d+)$/.exec(v);
+      if (m && Math.abs(Number(m[1])) > LIMITS.maxDecimalExponent)
+        throw badArgument(arg, 'ATN-8.3', `decimal exponent ${m[1].length > 24 ? `${m[1].slice(0, 24)}…` : m[1]} is beyond ±${LIMITS.maxDecimalExponent} (ATN-6.10)`);
       return v;
     }
     const why = dtype === 'decimal' ? 'is not a decimal number' : `is a string; with dtype ${dtype} entries are JSON numbers`;

@@ -43,6 +43,7 @@ export const CLAUSES = {
   'ATN-6.7': 'dtype is one the target supports',
   'ATN-6.8': 'ATN-LSTM parameter shapes agree with x, h0, c0',
   'ATN-6.9': 'Size limits: requests over the documented limits are refused',
+  'ATN-6.10': 'Overflow on rounding: entries that round to Infinity in the dtype are refused; overflowing results are the rounded Infinity',
   // ATN-7 Tolerance policy
   'ATN-7.1': 'Comparison rule: exact reference on the dtype-rounded inputs, per-element derived bound',
   'ATN-7.2': 'Forward tolerance for ATN and LN',
@@ -59,6 +60,20 @@ export const CLAUSES = {
   'ATN-8.5': 'Ops and their arguments and results',
   'ATN-8.6': 'Errors: code, clause, message; the server keeps serving',
   'ATN-8.7': 'hello names the target, its version, ops and dtypes',
+  'ATN-8.8': 'Capabilities: hello may declare the k range and eps values served; campaigns fit cases and skip the rest',
+  'ATN-8.10': 'What a campaign keeps of an untrusted target: own keys, bounded records, marked stand-in answers',
+  'ATN-8.11': 'Ports that stop answering: whole session ended, no waiting on held pipes, circuit breaker, could not run',
+  'ATN-8.12': 'What reaches the reader: controls and bidi escaped, strict flags, output folder checked first',
+  // ATN-9 Conformance levels and verdicts
+  'ATN-9.1': 'Levels core, extended range and protocol; every check belongs to one',
+  'ATN-9.2': 'The core domain: data magnitudes 1e-6..1e6, eps >= 0, windows not near-degenerate',
+  'ATN-9.3': 'A verdict per level; --level chooses what gates the exit status',
+  'ATN-9.4': 'The extended range: 1e+-30 scales, subnormals, mixed magnitudes, eps = 0 near-degenerate windows',
+  'ATN-9.5': 'Problems: failures grouped by the regime they share, re-run with it set aside',
+  'ATN-9.6': 'Flush-to-zero mode: subnormal inputs set aside',
+  'ATN-9.7': 'Counterexamples shrunk while unmistakable; the first failure shown beside',
+  'ATN-9.8': 'Every check names each clause it tests',
+  'ATN-9.9': 'Coverage: the verdict names the ops served and not served',
 } as const;
 
 export type ClauseId = keyof typeof CLAUSES;

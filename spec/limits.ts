@@ -8,4 +8,6 @@ export const LIMITS = {
   maxLineBytes: 64 << 20,
   /** Significant digits of a decimal-string input (dtype "decimal"). */
   maxDecimalDigits: 4096,
+  /** Largest |exponent| of a decimal string (dtype decimal, ATN-6.10): far inside what the reference computes exactly. */
+  maxDecimalExponent: 1_000_000,
 } as const;

@@ -5,6 +5,7 @@
  * citing its clause). Exit 0: every vector passes; 1: a vector fails; 2: the corpus is refused or the target
  * does not start.
  */
+import { termText } from '../../reports/terminal';
 import { PortStartError } from '../../protocol/port';
 import { call, type Target } from '../../protocol/target';
 import { resolveTarget, TargetSpecError } from '../../protocol/targets';
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     loaded = loadCorpus(vectors);
   } catch (e) {
     if (e instanceof CorpusError) {
-      process.stderr.write(`atn check: ${e.message}\n`);
+      process.stderr.write(termText(`atn check: ${e.message}`) + '\n');
       return 2;
     }
     throw e;
@@ -71,11 +72,11 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof TargetSpecError) throw new UsageError(e.message);
     if (e instanceof PortStartError) {
-      process.stderr.write(`atn check: ${e.message}\n`);
+      process.stderr.write(termText(`atn check: ${e.message}`) + '\n');
       return 2;
     }
     // Unknown mutant ids and backends that do not load: say why and exit 2.
-    process.stderr.write(`atn check: could not start target ${targetSpecString(targetName, port)}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(termText(`atn check: could not start target ${targetSpecString(targetName, port)}: ${e instanceof Error ? e.message : String(e)}`) + '\n');
     return 2;
   }
   const interrupt = onInterrupt();
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       hello = (target as { hello?: Hello }).hello ?? (await call<Hello>(target, 'hello', {}));
     } catch (e) {
-      process.stderr.write(`atn check: the target does not answer hello: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(termText(`atn check: the target does not answer hello: ${e instanceof Error ? e.message : String(e)}`) + '\n');
       return 2;
     }
     const dtype: VectorDtype = (dtypeFlag as VectorDtype | undefined) ?? (hello.dtypes.includes('float32') ? 'float32' : 'float64');
@@ -123,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
       const d = await diagnoseFailures(checks, { target, ops: hello.ops, dtype });
       if (d) result.diagnosis = d;
     } catch (e) {
-      process.stderr.write(`atn check: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.stderr.write(termText(`atn check: mutant diagnosis skipped: ${e instanceof Error ? e.message : String(e)}`) + '\n');
     }
     const written = await writeReport(result, out);
     if (json) process.stdout.write(reportJson(result));

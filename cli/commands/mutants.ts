@@ -13,13 +13,16 @@ import { MUTANTS } from '../../mutants';
 import { seedFromEnv } from '../../properties/lib/seed';
 import { int, onlyFlags, parseFlags, str, UsageError } from '../flags';
 
-const USAGE = `usage: atn mutants [--json] [--seed S] [--runs N] [--only ID,ID] [--jobs J]
+const USAGE = `usage: atn mutants [--json] [--seed S] [--runs N] [--only ID,ID] [--jobs J] [--port 'CMD {id}' --port-base CMD]
   Runs the default campaign (dtype float32) against every catalogue mutant and the base.
   --json   one JSON object {"mutants":[{"id","caught","by","diagnosedAs"}],"caught":n,"diagnosed":d,"total":m,"base":{...},"wallMs":t}
   --seed   fast-check seed (default ATN_SEED or the suite's default)
   --runs   runs per generated property (default the campaign's, scaled by ATN_RUNS)
   --only   comma-separated mutant ids
   --jobs   parallel child processes (default: the number of CPUs)
+  --port   run each mutant through a port command, {id} replaced by the mutant id (mistakes written independently of
+           the catalogue's code, e.g. 'python3 ports/python/atn_server.py --mutant {id}'); use --only for its ids.
+           --port-base names the unmutated port's command for the base row.
 Exit status: 0 every mutant caught and named by the diagnosis, and the base conforms; 1 otherwise; 2 usage.`;
 
 const WORKER_ENV = 'ATN_MUTANTS_WORKER';
@@ -28,6 +31,8 @@ interface Job {
   id: string;
   seed: number;
   runs?: number;
+  port?: string;
+  portBase?: string;
 }
 
 type WorkerReply = { ok: true; outcome: MutantOutcome } | { ok: false; id: string; error: string };
@@ -35,7 +40,7 @@ type WorkerReply = { ok: true; outcome: MutantOutcome } | { ok: false; id: strin
 /** Child side: answers one Job message at a time with its outcome. */
 function workerLoop(): void {
   process.on('message', (job: Job) => {
-    runMutantCampaign(job.id, { seed: job.seed, runs: job.runs }).then(
+    runMutantCampaign(job.id, { seed: job.seed, runs: job.runs, port: job.port, portBase: job.portBase }).then(
       (outcome) => process.send!({ ok: true, outcome } satisfies WorkerReply),
       (e) => process.send!({ ok: false, id: job.id, error: e instanceof Error ? e.message : String(e) } satisfies WorkerReply),
     );
@@ -52,7 +57,7 @@ async function runAll(jobs: Job[], n: number, onDone: (o: MutantOutcome) => void
   const canFork = __filename.endsWith('.js');
   if (n <= 1 || !canFork) {
     for (const j of jobs) {
-      const o = await runMutantCampaign(j.id, { seed: j.seed, runs: j.runs }).catch((e) => failedOutcome(j.id, String(e)));
+      const o = await runMutantCampaign(j.id, { seed: j.seed, runs: j.runs, port: j.port, portBase: j.portBase }).catch((e) => failedOutcome(j.id, String(e)));
       results.push(o);
       onDone(o);
     }
@@ -117,7 +122,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  onlyFlags(p, ['json', 'seed', 'runs', 'only', 'jobs', 'help']);
+  onlyFlags(p, ['json', 'seed', 'runs', 'only', 'jobs', 'help', 'port', 'port-base']);
+  const port = str(p, 'port');
+  const portBase = str(p, 'port-base');
+  if (port !== undefined && !port.includes('{id}')) throw new UsageError(`--port must contain {id} (replaced by each mutant id), got ${JSON.stringify(port)}`);
+  if (portBase !== undefined && port === undefined) throw new UsageError('--port-base needs --port');
   if (p.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positional[0])}`);
   const seedFlag = str(p, 'seed');
   let seed = seedFromEnv();
@@ -140,13 +149,15 @@ export async function run(argv: string[]): Promise<number> {
   if (!json) process.stderr.write(`atn mutants: ${selected.length} mutants + base, dtype float32, seed ${seed}${runs ? `, runs ${runs}` : ''}, ${jobsN} jobs\n`);
   // Longest first (the leak mutant shrinks for minutes), the base last; the queue keeps the workers busy.
   const order = [...selected].sort((a, b) => Number(b === 'state-leak') - Number(a === 'state-leak'));
-  const jobs: Job[] = [...order, BASE_ROW].map((id) => ({ id, seed, runs }));
+  const withBase = port === undefined || portBase !== undefined;
+  const jobs: Job[] = [...order, ...(withBase ? [BASE_ROW] : [])].map((id) => ({ id, seed, runs, port, portBase }));
   const outcomes = await runAll(jobs, jobsN, (o) => {
     if (!json) process.stdout.write(describe(o) + '\n');
   });
   const byId = new Map(outcomes.map((o) => [o.id, o]));
   const rows = selected.map((id) => byId.get(id)!);
-  const base = byId.get(BASE_ROW)!;
+  // Through a port without --port-base there is no base row: nothing to hold against.
+  const base = byId.get(BASE_ROW) ?? { id: BASE_ROW, caught: false, by: [], errors: [], wallMs: 0 };
   const caught = rows.filter((o) => o.caught).length;
   // A caught mutant must also be named by the diagnosis, or a failing port's report would blame the wrong mistake.
   const diagnosed = rows.filter((o) => o.diagnosedAs?.id === o.id);

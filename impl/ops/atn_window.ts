@@ -8,8 +8,8 @@
  * suffix of one block joined with the prefix of the next (or one prefix), so each window costs O(1) combinations,
  * whatever k is, and each partial aggregate holds only entries of the window.
  *
- * Why float64 here: per-step statistics arrive as float32 values times exact powers of two; in float64 their squares
- * and sums neither overflow (1e30 entries) nor underflow (subnormal entries), so no rescaling is needed on the host.
+ * Why float64 here: per-step statistics of float32 entries (atn_host.ts); in float64 their squares and sums neither
+ * overflow (1e30 entries) nor underflow (subnormal entries), so no rescaling is needed on the host.
  */
 import { AtnError } from '../../protocol/errors';
 
@@ -50,9 +50,14 @@ export interface WindowStats {
 /**
  * Window statistics per row from step means, step M2 (sum of squared deviations from the step mean) and step max/min,
  * all per row and exact in float64. A window whose entries are all equal gets mu = that value and var = 0 exactly;
- * with eps = 0 that is the degenerate window of ATN-6.6 and throws.
+ * with eps = 0 that is the degenerate window of ATN-6.6 and throws. max/min may be omitted when the step statistics
+ * are exact for constant steps (float64 two-pass over float32 entries: the mean of equal entries is that entry and
+ * its M2 is 0), since Chan's formula then keeps a constant window's mean exact and its M2 zero by itself.
  */
-export function windowStats(L: Layout, k: number, H: number, eps: number, mean: Float64Array, m2: Float64Array, max: Float64Array, min: Float64Array, what = 'a'): WindowStats {
+export function windowStats(L: Layout, k: number, H: number, eps: number, mean: Float64Array, m2: Float64Array, max?: Float64Array, min?: Float64Array, what = 'a'): WindowStats {
+  const checkConstant = max !== undefined && min !== undefined;
+  max ??= mean;
+  min ??= mean;
   const { T, B, strideT, strideB } = L;
   const R = T * B;
   const mu = new Float64Array(R), s = new Float64Array(R), n = new Float64Array(R);
@@ -105,13 +110,13 @@ export function windowStats(L: Layout, k: number, H: number, eps: number, mean: 
       const r = row(t);
       const N = c * H;
       let v = q / N;
-      if (hi === lo) {
+      if (checkConstant && hi === lo) {
         // every entry of the window equals hi: exact statistics, whatever rounding the step means had
         m = hi;
         v = 0;
       }
       const s2 = v + eps;
-      if (!(s2 > 0)) throw degenerateWindow(what, t, b, c, hi);
+      if (!(s2 > 0)) throw degenerateWindow(what, t, b, c, checkConstant ? hi : m);
       mu[r] = m;
       s[r] = Math.sqrt(s2);
       n[r] = N;
@@ -151,20 +156,4 @@ export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Floa
     }
   }
   return out;
-}
-
-/** Powers of two held exactly in float32 (normal range). */
-export const MIN_EXP = -125;
-export const MAX_EXP = 126;
-
-/**
- * The exponent e with c * 2^-e in [0.5, 1) for c > 0, clamped so that 2^-e is a normal float32 (2^-126..2^125);
- * 0 for c = 0. Scaling a step by 2^-e is exact and keeps its squares and sums in range (1e30 entries, subnormals).
- */
-export function scaleExponent(c: number): number {
-  if (!(c > 0) || !Number.isFinite(c)) return 0;
-  let e = Math.floor(Math.log2(c)) + 1;
-  if (c * Math.pow(2, -e) >= 1) e++;
-  else if (c * Math.pow(2, -e) < 0.5) e--;
-  return Math.min(MAX_EXP, Math.max(MIN_EXP, e));
 }

@@ -112,9 +112,17 @@ def _p(arg):
     return arg
 
 
+def _f32_leaf(x, arg):
+    # ATN-6.10: a finite double that rounds to +-Infinity in float32 is not a finite float32 entry.
+    y = f32(x)
+    if math.isinf(y):
+        raise bad_argument(_p(arg), "ATN-6.4", "entry %r overflows float32 (it rounds to %sInfinity; ATN-6.10)" % (x, "" if x > 0 else "-"))
+    return y
+
+
 def _leaf(v, dtype, arg):
     if type(v) is float and v - v == 0:  # the common case first: a finite float
-        return f32(v) if dtype == "float32" else v
+        return _f32_leaf(v, arg) if dtype == "float32" else v
     if _is_num(v):
         try:
             x = float(v)
@@ -122,7 +130,7 @@ def _leaf(v, dtype, arg):
             x = math.inf
         if not math.isfinite(x):
             raise bad_argument(_p(arg), "ATN-6.4", "entry is not finite: %s" % v)
-        return f32(x) if dtype == "float32" else x
+        return _f32_leaf(x, arg) if dtype == "float32" else x
     if isinstance(v, str):
         if v in ("NaN", "Infinity", "-Infinity"):
             raise bad_argument(_p(arg), "ATN-6.4", 'entry is not finite: "%s"' % v)

@@ -279,8 +279,8 @@ export function atnCase(dtype: CampaignDtype, regime: Regime = 'general', lim: L
           const off = 2 * p[1];
           return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => scale * (off + u[i])), aff(dd.H), regime);
         });
-      // One run in six is a long sequence (ATN_LONG), when the caller did not set the limits.
-      return lim === SMALL ? fc.oneof({ arbitrary: general(limH), weight: 5 }, { arbitrary: general(ATN_LONG), weight: 1 }) : general(limH);
+      // One run in ten is a long sequence (ATN_LONG), when the caller did not set the limits.
+      return lim === SMALL ? fc.oneof({ arbitrary: general(limH), weight: 9 }, { arbitrary: general(ATN_LONG), weight: 1 }) : general(limH);
     }
     case 'scale':
     case 'mixed':
@@ -431,7 +431,7 @@ type LstmMode = 'short' | 'edge' | 'long';
 const lstmModes: fc.Arbitrary<LstmMode> = fc.oneof(
   { arbitrary: fc.constant('short' as const), weight: 5 },
   { arbitrary: fc.constant('edge' as const), weight: 2 },
-  { arbitrary: fc.constant('long' as const), weight: 2 },
+  { arbitrary: fc.constant('long' as const), weight: 1 },
 );
 
 /** k for a long sequence: k << T, k close to T, or k > T. */

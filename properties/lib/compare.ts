@@ -6,6 +6,7 @@
  * At dtype float32 the correctly rounded float32 result also agrees (got === fround(want)): an exact result just above
  * the largest float32 rounds to Infinity, which is all a float32 target can answer, while want (a double) is finite.
  */
+import { defineOwn, own } from '../../protocol/codec';
 import type { Expectation } from '../../reference';
 import type { Worst } from './types';
 
@@ -104,7 +105,7 @@ class Walker {
       const t = Array.isArray(tol) ? tol : [];
       for (let i = 0; i < want.length; i++) {
         index.push(i);
-        this.walk(got[i], want[i], t[i], output, index);
+        this.walk(got[i], want[i], own(t, String(i)), output, index);
         index.pop();
       }
       return;
@@ -116,17 +117,18 @@ class Walker {
       }
       const g = got as Record<string, unknown>;
       const w = want as Record<string, unknown>;
-      const t = (tol ?? {}) as Record<string, unknown>;
+      // Own keys only (Object.hasOwn, never `in`): an inherited "toString" or a prototype set through "__proto__" is
+      // not part of a result, so a forged key can neither stand in for a missing one nor hide an extra one.
       for (const key of Object.keys(w)) {
         const sub = output ? `${output}.${key}` : key;
-        if (!(key in g)) {
+        if (!Object.hasOwn(g, key)) {
           this.fail(sub, [], 'missing');
           continue;
         }
-        this.walk(g[key], w[key], t[key], sub, []);
+        this.walk(g[key], w[key], own(tol, key), sub, []);
       }
       for (const key of Object.keys(g))
-        if (!(key in w)) this.fail(output ? `${output}.${key}` : key, [], 'unexpected key (the result must have exactly the op\'s structure)');
+        if (!Object.hasOwn(w, key)) this.fail(output ? `${output}.${key}` : key, [], 'unexpected key (the result must have exactly the op\'s structure)');
       return;
     }
     this.fail(output, index, `the expectation holds ${shape(want)} (a harness bug)`);
@@ -178,7 +180,7 @@ export function addTol(a: unknown, b: unknown): unknown {
   if (Array.isArray(a)) return a.map((x, i) => addTol(x, Array.isArray(b) ? b[i] : undefined));
   if (a !== null && typeof a === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) out[k] = addTol(v, (b as Record<string, unknown> | undefined)?.[k]);
+    for (const [k, v] of Object.entries(a)) defineOwn(out, k, addTol(v, own(b, k)));
     return out;
   }
   return a;
@@ -190,7 +192,7 @@ export function scaleTree(a: unknown, f: number): unknown {
   if (Array.isArray(a)) return a.map((x) => scaleTree(x, f));
   if (a !== null && typeof a === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) out[k] = scaleTree(v, f);
+    for (const [k, v] of Object.entries(a)) defineOwn(out, k, scaleTree(v, f));
     return out;
   }
   return a;
@@ -217,7 +219,7 @@ export function maskTree(a: unknown, keep: (output: string, index: number[]) => 
   if (Array.isArray(a)) return a.map((x, i) => maskTree(x, keep, output, [...index, i]));
   if (a !== null && typeof a === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) out[k] = maskTree(v, keep, output ? `${output}.${k}` : k, []);
+    for (const [k, v] of Object.entries(a)) defineOwn(out, k, maskTree(v, keep, output ? `${output}.${k}` : k, []));
     return out;
   }
   return a;

@@ -20,6 +20,11 @@ export interface CheckContext {
   runs: number;
   /** Called after each generated case (progress bars). */
   onCase?: () => void;
+  /**
+   * Requests in a regime the campaign has set aside (a problem already found, or --ftz's subnormals): a generated case
+   * that would send one is discarded, so that a re-run shows what the target does outside that regime (ATN-9.5).
+   */
+  exclude?: (op: string, args: Record<string, unknown>) => boolean;
 }
 
 /** The worst element of a comparison against the reference, in units of the derived tolerance (ATN-7). */
@@ -40,6 +45,8 @@ export interface Counterexample {
   /** One sentence: what went wrong, e.g. "y[2][0][1] = 0.71, want 0.70 +- 1.2e-6 (ratio 8e3)". */
   detail: string;
   worst?: Worst;
+  /** The first failing case found, before shrinking (ATN-9.7), when it differs from the shrunk one. */
+  first?: { requests: Request[]; responses?: (Response | undefined)[]; detail: string; worst?: Worst };
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
@@ -64,6 +71,38 @@ export interface CheckResult {
   durationMs: number;
   /** ATN-7.8: which oracle answered this check's expectations (counts), and why the fast one deferred. */
   oracle?: { fast: number; exact: number; forced: boolean; undecided?: Record<string, number> };
+  /** The conformance level the check belongs to (ATN-9.1). */
+  level?: Level;
+  /** Every clause the check tests (ATN-9.8); `clause` is the first. */
+  clauses?: ClauseId[];
+  /** The id of the problem (CampaignResult.problems) this failure belongs to. */
+  problem?: string;
+}
+
+/** Conformance levels (ATN-9.1): core math, the extended range, the protocol. */
+export type Level = 'core' | 'extended' | 'protocol';
+
+/** A group of failures sharing one regime (ATN-9.5): one root cause, one finding. */
+export interface Problem {
+  id: string;
+  /** One sentence a port author acts on. */
+  summary: string;
+  /** The regime the counterexamples share, e.g. { id: "singleton", text: "B = 1 or H = 1" }. */
+  regime: { id: string; text: string };
+  level: Level;
+  /** Ids of the failing checks it explains. */
+  checks: string[];
+  /** How it was established: the counterexample, and what the re-run without the regime found. */
+  evidence: string;
+}
+
+/** What the target does outside every problem's regime (the re-runs with all problem regimes excluded). */
+export interface Outside {
+  excluded: string[];
+  passed: string[];
+  failed: string[];
+  /** One sentence, e.g. "outside B = 1 or H = 1, the target passes every core check". */
+  text: string;
 }
 
 export interface Check {
@@ -90,6 +129,10 @@ export interface Diagnosis {
   ranking: Array<{ id: string; description: string; score: number }>;
   /** The best match, when its confidence is high enough to name it ("behaves like: ..."). */
   best?: { id: string; description: string; confidence: number };
+  /** When no catalogued mistake explains the failures well: the nearest one (never the correct base). */
+  nearest?: { id: string; description: string; score: number };
+  /** What fails and what passes, in words (ATN-9.5): "forward right, VJP wrong", "only t < k", ... */
+  structure?: string[];
 }
 
 export interface CampaignResult {
@@ -104,8 +147,21 @@ export interface CampaignResult {
   wallMs: number;
   /** true when the campaign ran to its end; false for a report written after an interrupt. */
   complete: boolean;
+  /** Set when only these checks were selected (`atn report --only`): a partial campaign, never a conformance claim. */
+  only?: string[];
   checks: CheckResult[];
   faults: Fault[];
   diagnosis?: Diagnosis;
+  /** Failures grouped by shared regime (ATN-9.5), most checks first; absent when the analysis did not run. */
+  problems?: Problem[];
+  outside?: Outside;
+  /** Verdict per conformance level (ATN-9.3). */
+  levels?: Partial<Record<Level, 'pass' | 'fail' | 'untested'>>;
+  /** Ops the target serves and those of the protocol it does not (ATN-9.9). */
+  coverage?: { served: string[]; notServed: string[] };
+  /** --ftz: subnormal inputs set aside (ATN-9.6). */
+  ftz?: boolean;
+  /** Set when the campaign could not run to a verdict: a malformed hello, a target that only ever failed the same way, a port that stopped answering (the message). */
+  stopped?: string;
   summary: { passed: number; failed: number; skipped: number; errors: number; conforms: boolean };
 }

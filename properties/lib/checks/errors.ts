@@ -20,8 +20,9 @@ import {
   type LstmVjpCase,
 } from '../arbitraries';
 import { compareOutputs, maxRatio, structureProblem } from '../compare';
+import type { Needs } from '../capabilities';
 import type { Check, CheckContext } from '../types';
-import { expectOf, propertyCheck, TargetFailure, type Outcome } from './framework';
+import { expectOf, notTheTargets, propertyCheck, TargetFailure, type Outcome } from './framework';
 
 type Args = Record<string, unknown>;
 
@@ -86,7 +87,7 @@ function set(field: string, value: unknown, ops = ALL): Variant {
 /** The main array input of each op (a, x, or the LSTM's x). */
 const mainArray = (op: string) => (op === 'ln.forward' || op.startsWith('lstm') ? 'x' : 'a');
 
-function entry(name: string, value: string, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
+function entry(name: string, value: string | number, ops: string[], path: (args: Args, op: string) => { arr: Arr } | undefined): Variant {
   return {
     what: `${name} entry ${JSON.stringify(value)}`,
     ops,
@@ -129,12 +130,17 @@ interface ErrorSpec {
   /** The check needs at least one of these ops in hello. */
   anyOf: string[];
   variants: (ctx: CheckContext) => Variant[];
+  /** k and eps the variants send themselves (ATN-8.8). */
+  needs?: Needs;
 }
 
 /** Checks one error answer; undefined when it is right. */
 function judge(res: { res?: import('../../../protocol/types').Response; thrown?: unknown }, req: Request, code: string, clause: string, what: string): Outcome | undefined {
   const { res: r } = res;
   if (!r) return { ok: false, detail: `${what}: no response (${res.thrown instanceof Error ? res.thrown.message : String(res.thrown)})` };
+  const stand = notTheTargets(what, r);
+  if (stand) return { ok: false, detail: stand };
+  if (r.wire) return { ok: false, detail: `${what}: ${r.wire}` };
   if (r.ok) return { ok: false, detail: `${what}: answered ok, want error ${code} (${clause})` };
   if (r.id !== req.id) return { ok: false, detail: `${what}: error response has id ${JSON.stringify(r.id)}, want ${JSON.stringify(req.id)} (ATN-8.2)` };
   const e = r.error ?? ({} as Record<string, unknown>);
@@ -156,6 +162,7 @@ function errorCheck(spec: ErrorSpec): Check {
     title: spec.title,
     ops: [],
     kind: 'errors',
+    needs: spec.needs,
     runs: (ctx) => Math.max(2, Math.ceil(ctx.runs / 5)),
     skip: (ctx) => (available(ctx, spec.anyOf).length ? undefined : `the target's hello lists none of ${spec.anyOf.join(', ')}`),
     arb: baseArb,
@@ -195,7 +202,7 @@ const ERROR_SPECS: ErrorSpec[] = [
     title: 'eps that is negative, non-finite, not a number or missing is refused with bad_argument (ATN-6.2)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined].map((e) => set('eps', e)),
+    variants: (ctx) => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined, ...(ctx.dtype === 'float32' ? [3.5e38] : [])].map((e) => set('eps', e)),
   },
   {
     id: 'errors.shape',
@@ -236,12 +243,14 @@ const ERROR_SPECS: ErrorSpec[] = [
   {
     id: 'errors.non-finite',
     clause: 'ATN-6.4',
-    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN") in any input array is refused with bad_argument (ATN-6.4)',
+    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN"; at float32 also 3.5e38, which rounds to Infinity, ATN-6.10) in any input array is refused with bad_argument (ATN-6.4)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: () => {
+    variants: (ctx) => {
       const out: Variant[] = [];
-      for (const v of ['Infinity', '-Infinity', 'NaN']) {
+      // ATN-6.10: at float32, finite JSON numbers that round to ±Infinity are not finite entries either.
+      const overflow: number[] = ctx.dtype === 'float32' ? [3.5e38, -1e308] : [];
+      for (const v of ['Infinity', '-Infinity', 'NaN', ...overflow]) {
         out.push(entry('main array', v, ALL, (args, op) => ({ arr: args[mainArray(op)] as Arr })));
         out.push(entry('gain', v, ['atn.forward', 'atn.vjp', 'ln.forward'], (args) => ({ arr: (args.gain ??= new Array(((args.x ?? (args.a as Arr)[0]) as Arr[])[0].length).fill(1)) as Arr })));
         out.push(entry('dy', v, ['atn.vjp'], (args) => ({ arr: args.dy as Arr })));
@@ -278,6 +287,7 @@ const ERROR_SPECS: ErrorSpec[] = [
     clause: 'ATN-6.6',
     title: 'a window with var_t + eps = 0 (a constant window with eps = 0) is refused with degenerate_window (ATN-6.6)',
     code: 'degenerate_window',
+    needs: { eps: [0] },
     anyOf: ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'],
     variants: () => [
       shapeChange('eps = 0 and the first step of one sample constant', ATN, (args) => {
@@ -364,11 +374,12 @@ const ERROR_SPECS: ErrorSpec[] = [
     clause: 'ATN-8.5',
     title: 'an op the protocol does not define (including names like "constructor" and "__proto__") is refused with unknown_op (ATN-8.5)',
     code: 'unknown_op',
-    anyOf: ['atn.forward'],
-    variants: () =>
+    // Whatever the target serves (ATN-9.9): an LSTM-only port is asked too, with its own op's arguments.
+    anyOf: ALL,
+    variants: (ctx) =>
       ['atn.backward', 'ATN.FORWARD', 'atn.forward ', '', 'lstm', 'constructor', '__proto__', 'toString', 'hasOwnProperty'].map((name) => ({
         what: `op ${JSON.stringify(name)}`,
-        ops: ['atn.forward'],
+        ops: available(ctx, ALL).slice(0, 1),
         make: (args: Args) => ({ op: name, args }),
       })),
   },
@@ -410,40 +421,49 @@ const envelope: Check = propertyCheck<Base>({
  * the target's own first answer (ATN-7.5), not with the reference: agreement is the other checks' business, and a
  * wrong but stable target still keeps serving.
  */
+/** The forward op a target serves, for the checks that need one valid request of any kind (ATN-9.9). */
+const FORWARD_OPS = ['atn.forward', 'ln.forward', 'lstm.forward'] as const;
+function servedForward(ctx: CheckContext): (typeof FORWARD_OPS)[number] | undefined {
+  return FORWARD_OPS.find((op) => available(ctx, [op]).length > 0);
+}
+
 const keepsServing: Check = propertyCheck<Base>({
   id: 'errors.keeps-serving',
   clause: 'ATN-8.6',
-  title: 'after an error response the target keeps serving: the next valid request is answered as it was before the error',
-  ops: ['atn.forward'],
+  title: 'after an error response the target keeps serving: the next valid request (of a forward op it serves) is answered as it was before the error',
+  ops: [],
   kind: 'errors',
   runs: (ctx) => Math.max(2, Math.ceil(ctx.runs / 5)),
+  skip: (ctx) => (servedForward(ctx) ? undefined : `the target's hello lists none of ${FORWARD_OPS.join(', ')}`),
   arb: baseArb,
   async run(base, s, ctx) {
-    const good = validArgs(ctx, 'atn.forward', base);
-    const exp = expectOf(ctx, 'atn.forward', good);
-    const first = await s.result('atn.forward', good);
+    const fwd = servedForward(ctx)!;
+    const data = fwd === 'atn.forward' ? 'a' : 'x';
+    const good = validArgs(ctx, fwd, base);
+    const exp = expectOf(ctx, fwd, good);
+    const first = await s.result(fwd, good);
     const problem = structureProblem(first, exp.want);
-    if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `atn.forward: ${problem}` });
+    if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${fwd}: ${problem}` });
     const bads: Array<[string, Args]> = [
-      ['atn.forward', { ...good, k: 0 }],
-      ['atn.forward', { ...good, a: [] }],
-      ['atn.forward', { ...good, eps: 'NaN' }],
+      [fwd, { ...good, ...(fwd === 'ln.forward' ? { eps: -1 } : { k: 0 }) }],
+      [fwd, { ...good, [data]: [] }],
+      [fwd, { ...good, eps: 'NaN' }],
       ['no.such.op', good],
-      ['atn.forward', { ...good, eps: 0, a: [[[1, 1]]], gain: undefined, bias: undefined }],
+      ...(fwd === 'lstm.forward' ? [] : ([[fwd, { ...good, eps: 0, [data]: fwd === 'atn.forward' ? [[[1, 1]]] : [[1, 1]], gain: undefined, bias: undefined }]] as Array<[string, Args]>)),
     ];
     let worst: Outcome = { ok: true, ratio: 0, detail: 'served' };
     for (const [op, args] of bads) {
       await s.send(op, args);
-      const { res, thrown } = await s.send('atn.forward', good);
+      const { res, thrown } = await s.send(fwd, good);
       if (!res || !res.ok) {
         s.focusLast(2);
-        return { ok: false, detail: `after an error for ${op}, a valid atn.forward got ${res ? `error ${res.error.code}: ${res.error.message}` : `no response (${String(thrown)})`}` };
+        return { ok: false, detail: `after an error for ${op}, a valid ${fwd} got ${res ? `error ${res.error.code}: ${res.error.message}` : `no response (${String(thrown)})`}` };
       }
       const cmp = compareOutputs(first, res.result, exp.tol, exp.tol);
       const ratio = maxRatio(cmp.ratios);
       if (!cmp.ok) {
         s.focusLast(2);
-        return { ok: false, ratio, worst: cmp.worst, detail: `after an error for ${op}, a valid atn.forward answered differently from before it: ${cmp.detail}` };
+        return { ok: false, ratio, worst: cmp.worst, detail: `after an error for ${op}, a valid ${fwd} answered differently from before it: ${cmp.detail}` };
       }
       if (ratio > (worst.ratio ?? 0)) worst = { ok: true, ratio, detail: 'served' };
     }

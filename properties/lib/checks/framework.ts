@@ -9,9 +9,12 @@ import type { Expectation, ReferenceOp } from '../../../reference';
 import type { Target } from '../../../protocol/target';
 import type { Request, Response } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
+import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '../capabilities';
+import { recordRequest, recordResponse } from '../../../protocol/record';
 import { compare, maxRatio } from '../compare';
 import { fcParams, replayLine } from '../seed';
-import type { Check, CheckContext, CheckResult, Worst } from '../types';
+import { checkClauses, levelOf } from '../coverage';
+import type { Check, CheckContext, CheckResult, Counterexample, Worst } from '../types';
 
 /** The campaign passes an abort signal along with the contract's context. */
 export interface RunContext extends CheckContext {
@@ -36,6 +39,9 @@ export interface Outcome {
   points?: Record<string, Point[]>;
 }
 
+/** Thrown inside a property once the campaign is interrupted (SIGINT/SIGTERM, --time-budget). */
+class Interrupted extends Error {}
+
 /** Our own failure (a bug of the suite, or the reference refusing a generated case): the check errors, never fails. */
 export class HarnessError extends Error {}
 
@@ -46,17 +52,39 @@ export class TargetFailure extends Error {
   }
 }
 
+/**
+ * Request ids are unique per target (so per campaign): a port that re-sends an earlier answer is caught by its id
+ * instead of being graded on a stale result, as it would be if every session counted from 1.
+ */
+const NEXT_ID = new WeakMap<Target, number>();
+function nextIdFor(target: Target): number {
+  const id = NEXT_ID.get(target) ?? 1;
+  NEXT_ID.set(target, id + 1);
+  return id;
+}
+
+/** Why a response cannot be graded as the target's own answer (the runner made it up, or its line was not JSON). */
+export function notTheTargets(op: string, res: Response): string | undefined {
+  if (res.byRunner) return `${op}: no answer from the target (the runner answered in its place): ${res.ok ? '' : res.error.message}`;
+  return undefined;
+}
+
 /** Sends requests to the target and keeps them, with the responses, for the counterexample. */
 export class Session {
+  /** What the report keeps (protocol/record.ts): broken envelopes as their raw text, answers bounded. */
   readonly requests: Request[] = [];
   readonly responses: (Response | undefined)[] = [];
-  private nextId = 1;
-  constructor(readonly target: Target) {}
+  constructor(
+    readonly target: Target,
+    private readonly exclude?: CheckContext['exclude'],
+  ) {}
 
   /** One request; undefined when the target threw (its contract says it never does, a crashed port may). */
   async send(op: string, args: Record<string, unknown>, id?: Request['id']): Promise<{ req: Request; res?: Response; thrown?: unknown }> {
-    const req: Request = { id: id === undefined ? this.nextId++ : id, op, args };
-    this.requests.push(req);
+    // A case that reaches a set-aside regime is discarded, not sent (ATN-9.5).
+    if (this.exclude?.(op, args)) fc.pre(false);
+    const req: Request = { id: id === undefined ? nextIdFor(this.target) : id, op, args };
+    this.requests.push(recordRequest(req));
     let res: Response | undefined;
     let thrown: unknown;
     try {
@@ -64,7 +92,7 @@ export class Session {
     } catch (e) {
       thrown = e;
     }
-    this.responses.push(res);
+    this.responses.push(recordResponse(res));
     return { req, res, thrown };
   }
 
@@ -78,6 +106,9 @@ export class Session {
   async result(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { res, thrown } = await this.send(op, args);
     if (!res) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
+    const stand = notTheTargets(op, res);
+    if (stand) throw new TargetFailure({ ok: false, ratio: Infinity, detail: stand });
+    if (res.wire) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${res.wire}` });
     if (!res.ok) {
       const e = res.error ?? ({} as Record<string, unknown>);
       throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: answered error ${e.code} (${e.clause}): ${e.message}` });
@@ -92,6 +123,8 @@ export class Session {
  * errors checks ask for one. Anything else the reference refuses is a harness bug.
  */
 export function expectOf(ctx: CheckContext, op: ReferenceOp, args: Record<string, unknown>): Expectation {
+  // Before the (costly) reference: a case in a set-aside regime is discarded (ATN-9.5).
+  if (ctx.exclude?.(op, args)) fc.pre(false);
   try {
     return ctx.reference.expect(op, args);
   } catch (e) {
@@ -131,6 +164,8 @@ export interface PropertySpec<T> {
   examples?: (ctx: CheckContext) => T[];
   /** Extra skip condition beyond the ops and dtype. */
   skip?: (ctx: CheckContext) => string | undefined;
+  /** The k and eps the check sends by itself (not from its generated case): skipped when the target does not serve them (ATN-8.8). */
+  needs?: Needs;
   run: (input: T, s: Session, ctx: CheckContext) => Promise<Outcome>;
 }
 
@@ -166,6 +201,21 @@ export function oracleDelta(ctx: CheckContext, before: OracleCounts | undefined)
   return Object.keys(undecided).length ? { ...d, undecided } : d;
 }
 
+function ratioOf(o: Outcome): number {
+  const r = o.ratio ?? (o.worst ? o.worst.ratio : Infinity);
+  return Number.isNaN(r) ? Infinity : r;
+}
+
+/**
+ * The error a shrunk case must keep (ATN-9.7): max(10, sqrt(first ratio)) times the tolerance when the first failure
+ * was at least 10x; otherwise any failure (> 1x), since nothing larger was seen. A shape or error-code failure
+ * (ratio Infinity) stays one.
+ */
+export function unmistakable(firstRatio: number | undefined): number {
+  const r = firstRatio === undefined || Number.isNaN(firstRatio) ? Infinity : firstRatio;
+  return r >= 10 ? Math.max(10, Math.sqrt(r)) : 1;
+}
+
 /** A Check from a fast-check property over generated inputs. */
 export function propertyCheck<T>(spec: PropertySpec<T>): Check {
   return {
@@ -177,13 +227,15 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
     async run(ctx0: CheckContext): Promise<CheckResult> {
       const ctx = ctx0 as RunContext;
       const t0 = Date.now();
-      const base = { id: spec.id, clause: spec.clause, title: spec.title, seed: ctx.seed };
+      const base = { id: spec.id, clause: spec.clause, title: spec.title, seed: ctx.seed, level: levelOf(spec), clauses: checkClauses(spec) };
       const before = oracleSnapshot(ctx);
       const done = (r: Omit<CheckResult, 'id' | 'clause' | 'title' | 'seed' | 'durationMs'>): CheckResult => {
         const oracle = oracleDelta(ctx, before);
         return { ...base, ...r, durationMs: Date.now() - t0, ...(oracle ? { oracle } : {}) };
       };
-      const reason = skipReason(ctx, spec.ops) ?? spec.skip?.(ctx);
+      // Capabilities (ATN-8.8): generated cases are fitted to what the target serves; a check that needs more is skipped.
+      const caps = capabilitiesOf(ctx.hello);
+      const reason = skipReason(ctx, spec.ops) ?? capabilityReason(caps, spec.needs, ctx.dtype) ?? spec.skip?.(ctx);
       if (reason) return done({ status: 'skip', reason, runs: 0 });
 
       const numRuns = Math.max(1, spec.runs ? spec.runs(ctx) : ctx.runs);
@@ -191,18 +243,23 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const series: Record<string, Point[]> = {};
       let searching = true; // false once a case failed: shrinking runs are not samples of the distribution
       let failedAt = 0;
+      let first: T | undefined; // the first failing case, shown beside the shrunk one (ATN-9.7)
+      let keep = 1; // a shrink candidate counts as failing only when its ratio reaches this (ATN-9.7)
       const shrinkMs = ctx.shrinkMs ?? DEFAULT_SHRINK_MS;
       let cases = 0;
       let harness: unknown;
-      const prop = fc.asyncProperty(spec.arb(ctx), async (input: T) => {
-        if (ctx.signal?.aborted) return true; // finish the remaining runs at once; reported as interrupted below
+      const prop = fc.asyncProperty(fitted(spec.arb(ctx), caps, ctx.dtype), async (input: T) => {
+        // Interrupted: throwing ends fast-check's run loop at once at any --runs (returning true would still generate
+        // every remaining case); the check is reported as interrupted below, never as failed.
+        if (ctx.signal?.aborted) throw new Interrupted();
         // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
         if (!searching && Date.now() - failedAt > shrinkMs) return true;
         let o: Outcome;
         try {
-          o = await runCase(spec, input, new Session(ctx.target), ctx);
+          o = await runCase(spec, input, new Session(ctx.target, ctx.exclude), ctx);
         } catch (e) {
           if (fc.PreconditionFailure.isFailure(e)) throw e;
+          if (ctx.signal?.aborted) throw new Interrupted();
           harness ??= e; // the suite's own failure: do not blame the target, stop searching
           return true;
         }
@@ -215,11 +272,17 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         if (!o.ok && searching) {
           searching = false;
           failedAt = Date.now();
+          first = input;
+          keep = unmistakable(o.ratio);
+          return false;
         }
-        return o.ok;
+        // While shrinking, a candidate fails only when its error stays unmistakable, not when it sinks to the noise.
+        return o.ok || !searching && ratioOf(o) < keep;
       });
       const params = fcParams<[T]>({ seed: ctx.seed, numRuns, checkId: spec.id, multiply: false });
-      const examples = spec.examples?.(ctx);
+      // A re-run with a regime set aside discards cheaply (before the reference): give up sooner when all cases are in it.
+      if (ctx.exclude) params.maxSkipsPerRun = 10;
+      const examples = spec.examples?.(ctx).map((x) => fitCase(x, caps, ctx.dtype)).filter((x): x is T => x !== undefined);
       if (examples?.length) params.examples = examples.map((x) => [x] as [T]);
       const details = await fc.check(prop, params);
 
@@ -242,11 +305,21 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         o = { ok: false, detail: `re-running the counterexample threw: ${message(e)}` };
       }
       const path = details.counterexamplePath ?? undefined;
+      const counterexample: Counterexample = { requests: s.requests, responses: s.responses, detail: o.detail, ...(o.worst ? { worst: o.worst } : {}) };
+      if (first !== undefined && first !== details.counterexample[0]) {
+        const s1 = new Session(ctx.target);
+        try {
+          const o1 = await runCase(spec, first, s1, ctx);
+          counterexample.first = { requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) };
+        } catch {
+          // the first case is an illustration; the shrunk one is the evidence
+        }
+      }
       return done({
         status: 'fail',
         reason: replayLine(details.seed, path, spec.id),
         path,
-        counterexample: { requests: s.requests, responses: s.responses, detail: o.detail, ...(o.worst ? { worst: o.worst } : {}) },
+        counterexample,
         ...extra,
       });
     },

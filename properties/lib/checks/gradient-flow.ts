@@ -15,6 +15,7 @@ const H = 3;
 export const gradientFlow: Check = propertyCheck<number[]>({
   id: 'atn.vjp.gradient-flow',
   clause: 'ATN-4.1',
+  needs: { k: [...FLOW_KS], eps: [1e-5] },
   title: `atn.vjp with dy one-hot at t = T sends gradient to exactly the k steps of its window (T = ${T}, k in ${FLOW_KS.join(', ')}); series: |da_(t-lag)| against lag`,
   ops: ['atn.vjp'],
   kind: 'agreement',

@@ -3,6 +3,25 @@ import { DTYPES, OPS } from '../../../protocol/types';
 import type { Check, CheckContext, CheckResult } from '../types';
 import { Session } from './framework';
 
+const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+
+/** ATN-8.8: the optional capabilities k: {min?, max?} (integers >= 1, min <= max) and eps: [finite numbers >= 0]. */
+function capabilityProblems(h: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (h.k !== undefined) {
+    const k = h.k as { min?: unknown; max?: unknown } | null;
+    if (k === null || typeof k !== 'object' || Array.isArray(k)) out.push('hello.k is not an object {min?, max?} (ATN-8.8)');
+    else {
+      if (k.min !== undefined && !isCount(k.min)) out.push(`hello.k.min is ${JSON.stringify(k.min)}, want an integer >= 1 (ATN-8.8)`);
+      if (k.max !== undefined && !isCount(k.max)) out.push(`hello.k.max is ${JSON.stringify(k.max)}, want an integer >= 1 (ATN-8.8)`);
+      if (isCount(k.min) && isCount(k.max) && (k.min as number) > (k.max as number)) out.push(`hello.k.min ${String(k.min)} > hello.k.max ${String(k.max)} (ATN-8.8)`);
+    }
+  }
+  if (h.eps !== undefined && (!Array.isArray(h.eps) || !h.eps.length || !h.eps.every((e) => typeof e === 'number' && Number.isFinite(e) && e >= 0)))
+    out.push(`hello.eps is ${JSON.stringify(h.eps)}, want a non-empty array of finite numbers >= 0 (ATN-8.8)`);
+  return out;
+}
+
 export const helloCheck: Check = {
   id: 'protocol.hello',
   clause: 'ATN-8.7',
@@ -33,6 +52,7 @@ export const helloCheck: Check = {
           const unknown = h.dtypes.filter((d) => !(DTYPES as readonly unknown[]).includes(d));
           if (unknown.length) problems.push(`hello.dtypes lists unknown dtypes: ${JSON.stringify(unknown)}`);
         }
+        problems.push(...capabilityProblems(h));
       }
     }
     const base = { id: this.id, clause: this.clause, title: this.title, runs: 4, seed: ctx.seed, durationMs: Date.now() - t0 };

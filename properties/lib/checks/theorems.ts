@@ -78,6 +78,7 @@ const timeSteps = (c: AtnCase) => c.a.length;
 
 const t1: Check = propertyCheck({
   id: 'T1.k1-equals-ln',
+  needs: { k: [1] },
   clause: 'ATN-5.1',
   title: 'T1: atn.forward with k = 1 equals ln.forward of each time step',
   ops: ['atn.forward', 'ln.forward'],
@@ -106,6 +107,7 @@ interface ScaleInput {
 
 const t2: Check = propertyCheck<ScaleInput>({
   id: 'T2.scaling',
+  needs: { eps: 'free' },
   clause: 'ATN-5.2',
   title: 'T2: atn.forward(d*a, eps*d^2) equals atn.forward(a, eps) for d = 2^m, m in -100..100 (exact inputs); series: invariance error against log2 d',
   ops: ['atn.forward'],
@@ -158,12 +160,13 @@ function lstmScaleArb<C extends LstmCase>(cases: fc.Arbitrary<C>): fc.Arbitrary<
 
 const t2lstm: Check = propertyCheck<LstmScaleInput<LstmCase>>({
   id: 'T2.lstm-scaling',
+  needs: { eps: [0] },
   clause: 'ATN-5.2',
   title: 'T2 in the ATN-LSTM: with eps = 0, scaling W_xh and b_x (or W_hh and b_h) by d = 2^m leaves h and c unchanged',
   ops: ['lstm.forward'],
   kind: 'theorem',
   runs: lstmRuns,
-  arb: (ctx) => lstmScaleArb(lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true })),
+  arb: (ctx) => lstmScaleArb(lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true })),
   async run({ c, m: m0, side }, s, ctx) {
     const { scaled, m } = lstmScaled(c, side, m0, ctx.dtype);
     const o = await pair(ctx, s, 'lstm.forward', lstmArgs(ctx.dtype, c), lstmArgs(ctx.dtype, scaled), { label: `T2 LSTM, W_${side}h and b_${side} times 2^${m}` });
@@ -173,12 +176,13 @@ const t2lstm: Check = propertyCheck<LstmScaleInput<LstmCase>>({
 
 const t3: Check = propertyCheck<LstmScaleInput<LstmVjpCase>>({
   id: 'T3.lstm-grad-scaling',
+  needs: { eps: [0] },
   clause: 'ATN-5.3',
   title: 'T3: with eps = 0, lstm.vjp gradients w.r.t. W_xh, b_x (or W_hh, b_h) at d*W are (1/d) times those at W; every other gradient is unchanged',
   ops: ['lstm.vjp'],
   kind: 'theorem',
   runs: lstmRuns,
-  arb: (ctx) => lstmScaleArb(withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true }))),
+  arb: (ctx) => lstmScaleArb(withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true }))),
   async run({ c, m: m0, side }, s, ctx) {
     const { scaled, m } = lstmScaled(c, side, m0, ctx.dtype);
     const d = 2 ** m;
@@ -281,6 +285,7 @@ interface BoundInput {
 
 const t5: Check = propertyCheck<BoundInput>({
   id: 'T5.bound',
+  needs: { eps: [0] },
   clause: 'ATN-5.5',
   title: 'T5: with g = 1, b = 0, eps = 0 every |y_t| <= sqrt(N_t - 1), including windows with one outlier per step (near equality)',
   ops: ['atn.forward'],
@@ -366,6 +371,7 @@ const t6: Check = propertyCheck<LocalityInput>({
 
 const t7: Check = propertyCheck<{ c: AtnCase; extra: number }>({
   id: 'T7.prefix',
+  needs: { k: 'free' },
   clause: 'ATN-5.7',
   title: 'T7: for k >= T the windows are the prefixes: atn.forward with k = T equals k = T + 5 and k = T + 50',
   ops: ['atn.forward'],
@@ -393,6 +399,7 @@ const T8_EXAMPLE: StepShiftInput = {
 
 const t8: Check = propertyCheck<StepShiftInput>({
   id: 'T8.per-step-shift',
+  needs: { k: 'free' },
   clause: 'ATN-5.8',
   title: 'T8: for k > 1, adding a different constant to each time step changes y beyond tolerance (a target that ignores k is invariant)',
   ops: ['atn.forward'],
