@@ -7,6 +7,7 @@
  * key that compare() reports as unexpected instead of becoming the copy's prototype, and a string "toString" is not
  * taken for a name of Object.prototype.
  */
+import { isUtf8 } from 'node:buffer';
 
 const NON_FINITE: ReadonlyMap<string, number> = new Map([
   ['NaN', NaN],
@@ -186,12 +187,9 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export function decodeLine(bytes: Uint8Array): string | BadUtf8 {
   const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  try {
-    return UTF8.decode(body);
-  } catch {
-    const at = firstBadUtf8(body);
-    return { badUtf8: `the line is not valid UTF-8 (a malformed sequence at byte ${at})` };
-  }
+  // isUtf8 (simdutf) is the fast test; Buffer's decoder then cannot meet a malformed sequence
+  if (isUtf8(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return { badUtf8: `the line is not valid UTF-8 (a malformed sequence at byte ${firstBadUtf8(body)})` };
 }
 
 /** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (a short scan). */

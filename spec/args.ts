@@ -304,3 +304,12 @@ export function mapLstmArrays<N>(args: LstmArgs, f: (l: Leaf) => N): LstmArrays<
     atn_c: aff(p.atn_c),
   };
 }
+
+/** The argument parser of each op of ATN-8.5 (hello has no arguments): one place that knows which parser an op uses. */
+export const PARSERS: Readonly<Record<'atn.forward' | 'atn.vjp' | 'ln.forward' | 'lstm.forward' | 'lstm.vjp', (args: Record<string, unknown>, opts: ParseOptions) => unknown>> = {
+  'atn.forward': parseAtnArgs,
+  'atn.vjp': parseAtnVjpArgs,
+  'ln.forward': parseLnArgs,
+  'lstm.forward': parseLstmArgs,
+  'lstm.vjp': parseLstmVjpArgs,
+};
