@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { benchCampaign, type CampaignBenchResult } from './campaign';
 import { benchLstm, LSTM_SHAPE, round, type LstmBenchResult, type LstmCpu } from './lstm';
 import { timeAtnVjp } from './reference-vjp';
 import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
@@ -15,6 +16,8 @@ export interface BenchResult {
   lstm: LstmBenchResult;
   /** The exact oracle's speed (reference atn.vjp, T=8 B=2 H=16 k=4, 64 digits): what the campaigns' run counts cost. */
   reference_vjp: { cold_ms: number; warm_ms: number; expect_ms: number };
+  /** The campaign's own speed, exact oracle against the fast one (ATN-7.8). */
+  campaign?: CampaignBenchResult;
 }
 
 /** Context for people reading the table: CPU time per step and the machine's load while the bench ran. */
@@ -27,6 +30,9 @@ export interface BenchContext {
 export interface BenchOptions {
   /** Fewer rounds and runs (a smoke run, numbers noisier). */
   quick?: boolean;
+  /** Runs per property of the campaign-speed part (0: skip it). */
+  campaignRuns?: number;
+  seed?: number;
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -71,7 +77,9 @@ export async function runBench(backend: string, opts: BenchOptions = {}): Promis
   log('bench: reference atn.vjp (the exact oracle)');
   const v = await timeAtnVjp(64, opts.quick ? 1 : 3);
   const reference_vjp = { cold_ms: round(v.coldMs), warm_ms: round(v.warmMs), expect_ms: round(v.expectMs) };
-  return { result: { backend, op, lstm, reference_vjp }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
+  const campaignRuns = opts.campaignRuns ?? (opts.quick ? 10 : 50);
+  const campaign = campaignRuns > 0 ? await benchCampaign(campaignRuns, opts.seed ?? 1, backend, log) : undefined;
+  return { result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}) }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
 }
 
 export function formatTable(r: BenchResult, ctx?: BenchContext): string {
@@ -90,6 +98,18 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
     rows.push([`lstm ATN-LSTM step, process CPU ms`, String(ctx.lstmCpu.atn_step_cpu_ms), '', '']);
   }
   rows.push(['reference atn.vjp T=8 B=2 H=16 k=4, 64 digits, ms (warm)', String(r.reference_vjp.warm_ms), '', '']);
+  if (r.campaign) {
+    const c = r.campaign;
+    const tag = `campaign ${c.runs} runs seed ${c.seed}`;
+    for (const s of [c.exact, c.auto]) {
+      const name = s.oracle === 'exact' ? 'ATN_ORACLE=exact' : 'default oracle';
+      rows.push([`${tag}, ${name}: wall s`, String(s.wall_ms / 1000), '', '']);
+      rows.push([`${tag}, ${name}: checks/s, requests/s`, `${s.checks_per_s}, ${s.requests_per_s}`, '', '']);
+      rows.push([`${tag}, ${name}: expectations fast/exact`, `${s.fast}/${s.exact}`, '', '']);
+    }
+    rows.push([`${tag}: speedup (exact wall / default wall)`, String(c.speedup), '', '']);
+    rows.push([`${tag}: same verdicts`, String(c.same_verdicts), 'true', c.same_verdicts ? 'met' : 'NOT MET']);
+  }
   for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const fmt = (row: string[]) => row.map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();

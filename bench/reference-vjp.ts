@@ -11,7 +11,7 @@ export async function timeAtnVjp(precision = 64, repeats = 5): Promise<{ coldMs:
   const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
   const ten = () => Array.from({ length: T }, () => Array.from({ length: B }, () => Array.from({ length: H }, rnd)));
   const args = { dtype: 'float64', k, eps: 1e-5, a: ten(), dy: ten(), gain: Array.from({ length: H }, rnd), bias: Array.from({ length: H }, rnd) };
-  const ref = createReference({ precision });
+  const ref = createReference({ precision, oracle: 'exact' }); // the BigNumber path: what the fast oracle defers to
   const target = ref.target();
   const time = async (f: () => unknown) => {
     const t0 = performance.now();

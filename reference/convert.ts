@@ -90,8 +90,21 @@ export function exactDecimalString(x: number): string {
   return (x < 0 ? '-' : '') + dyadicString(M, E);
 }
 
+/**
+ * The fast oracle's values (reference/dd.ts) stand in for Big: they are built from doubles directly and round
+ * themselves (or refuse to, when their error bound cannot decide the rounding: ATN-7.8).
+ */
+interface FastCtor {
+  fromDouble?: (x: number) => Big;
+}
+interface FastValue {
+  nearestDouble?: () => number;
+}
+
 /** A double as a Big of `Big`'s context, exactly (see the header). */
 export function doubleToBig(Big: BigCtor, x: number): Big {
+  const fast = (Big as unknown as FastCtor).fromDouble;
+  if (fast) return fast(x);
   return new Big(exactDecimalString(x));
 }
 
@@ -165,6 +178,8 @@ function roundTo(x: Big, fmt: BinFormat): number {
 
 /** The double nearest to x (round half to even; ±Infinity past the overflow threshold; signed zero kept). */
 export function bigToDouble(x: Big): number {
+  const fast = (x as unknown as FastValue).nearestDouble;
+  if (fast) return fast.call(x);
   return roundTo(x, DOUBLE);
 }
 

@@ -20,9 +20,10 @@ import {
 import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
 import { atnVjp } from './atn-vjp';
 import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';
-import type { Expectation, Reference, ReferenceConfig, ReferenceOp } from './index';
+import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './index';
 import { lnForward } from './ln';
 import { lstmExpect, lstmForward, lstmVjp } from './lstm';
+import { ddCtx, Undecidable } from './dd';
 import { createMathCtx, type Big, type MathCtx } from './math';
 import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
 
@@ -102,8 +103,9 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
   const precision = cfg.precision ?? 64;
   const m = createMathCtx(precision);
   const toDouble = (v: unknown) => mapBig(v, bigToDouble) as never;
+  const dd = ddCtx();
 
-  function expect(op: ReferenceOp, args: Record<string, unknown>): Expectation {
+  function expectIn(m: MathCtx, op: ReferenceOp, args: Record<string, unknown>): Expectation {
     if (op === 'lstm.forward' || op === 'lstm.vjp') {
       const p = op === 'lstm.forward' ? parseLstmArgs(args, OPTS) : parseLstmVjpArgs(args, OPTS);
       notForDecimal(p.dtype);
@@ -135,6 +137,28 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     };
   }
 
+  /**
+   * ATN-7.8: the double-double evaluation first (reference/dd.ts); when any value of the expectation cannot be
+   * certified to round to the same double as the exact result, the exact BigNumber evaluation. Either way the
+   * expectation is the same numbers; `oracle` counts which path answered.
+   */
+  const oracle: OracleStats = { fast: 0, exact: 0, forced: (cfg.oracle ?? oracleMode()) === 'exact', undecided: {} };
+  function expect(op: ReferenceOp, args: Record<string, unknown>): Expectation {
+    if (!oracle.forced) {
+      try {
+        const e = expectIn(dd, op, args);
+        oracle.fast++;
+        return e;
+      } catch (e) {
+        if (!(e instanceof Undecidable)) throw e; // bad input or a degenerate window: the same error as exact
+        const why = `${op}: ${e.message}`;
+        oracle.undecided[why] = (oracle.undecided[why] ?? 0) + 1;
+      }
+    }
+    oracle.exact++;
+    return expectIn(m, op, args);
+  }
+
   function target(): Target {
     const hello: Hello = {
       name: 'atn-kit-reference',
@@ -151,5 +175,5 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     return targetFromHandlers(hello, Object.fromEntries(OPS.map((op) => [op, handler(op)])));
   }
 
-  return { precision, target, expect };
+  return { precision, target, expect, oracle };
 }

@@ -6,10 +6,12 @@ export async function run(argv: string[]): Promise<number> {
   if (p.flags.help) {
     process.stdout.write(
       [
-        'usage: atn bench [--backend wasm|cpu|webgpu|tensorflow] [--quick] [--json-only]',
+        'usage: atn bench [--backend wasm|cpu|webgpu|tensorflow] [--quick] [--json-only] [--campaign-runs N] [--seed S]',
         '',
         'Times, on one backend, forward + backward of the ATN op at k = 1, 4, 16, 64, 128 against LN (shape [128,32,256]),',
-        'and one training step (forward, BPTT, adam) of LN-LSTM and ATN-LSTM k=25 at T=100, B=50, I=2, H=128.',
+        'and one training step (forward, BPTT, adam) of LN-LSTM and ATN-LSTM k=25 at T=100, B=50, I=2, H=128;',
+        'then the default campaign on the impl twice, ATN_ORACLE=exact and the default oracle, at --campaign-runs N',
+        '(default 50, --quick 10, 0 skips) and --seed S (default 1): checks/s, requests/s, speedup, same verdicts.',
         'Prints a table, then one JSON line: medians of 15 runs after 2 warm-up runs, the variants interleaved run by run.',
         'Targets are printed beside the numbers; the exit status is 0 whether they are met or not (a bench is not a test).',
         '',
@@ -17,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  onlyFlags(p, ['backend', 'quick', 'json-only', 'help']);
+  onlyFlags(p, ['backend', 'quick', 'json-only', 'help', 'campaign-runs', 'seed']);
   // tfjs loads only when the command runs (cli/main.ts loads commands lazily).
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { initBackend } = require('../../impl/backend') as typeof import('../../impl/backend');
@@ -30,7 +32,21 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const log = (line: string) => process.stderr.write(line + '\n');
-  const { result, context } = await runBench(backend, { quick: !!p.flags.quick, log });
+  const intFlag = (name: string): number | undefined => {
+    const v = str(p, name);
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`--${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  let campaignRuns: number | undefined, seed: number | undefined;
+  try {
+    campaignRuns = intFlag('campaign-runs');
+    seed = intFlag('seed');
+  } catch (e) {
+    process.stderr.write(`atn bench: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const { result, context } = await runBench(backend, { quick: !!p.flags.quick, log, campaignRuns, seed });
   if (!p.flags['json-only']) process.stdout.write(formatTable(result, context) + '\n');
   process.stdout.write(JSON.stringify(result) + '\n');
   return 0;

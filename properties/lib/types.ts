@@ -69,6 +69,8 @@ export interface CheckResult {
   /** Extra series for plots (e.g. invariance error against the scale d). */
   series?: Record<string, Array<{ x: number; y: number; group?: string }>>;
   durationMs: number;
+  /** ATN-7.8: which oracle answered this check's expectations (counts), and why the fast one deferred. */
+  oracle?: { fast: number; exact: number; forced: boolean; undecided?: Record<string, number> };
   /** The conformance level the check belongs to (ATN-9.1). */
   level?: Level;
   /** Every clause the check tests (ATN-9.8); `clause` is the first. */

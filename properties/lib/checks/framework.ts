@@ -183,6 +183,24 @@ async function runCase<T>(spec: PropertySpec<T>, input: T, s: Session, ctx: Chec
   }
 }
 
+type OracleCounts = NonNullable<CheckResult['oracle']>;
+
+function oracleSnapshot(ctx: CheckContext): OracleCounts | undefined {
+  const o = ctx.reference.oracle;
+  return o && { fast: o.fast, exact: o.exact, forced: o.forced, undecided: { ...o.undecided } };
+}
+
+/** What the reference's oracle counters moved by since `before` (ATN-7.8; checks of one campaign run one at a time). */
+export function oracleDelta(ctx: CheckContext, before: OracleCounts | undefined): OracleCounts | undefined {
+  const o = ctx.reference.oracle;
+  if (!o || !before) return undefined;
+  const undecided: Record<string, number> = {};
+  for (const [why, n] of Object.entries(o.undecided)) if (n > (before.undecided?.[why] ?? 0)) undecided[why] = n - (before.undecided?.[why] ?? 0);
+  const d: OracleCounts = { fast: o.fast - before.fast, exact: o.exact - before.exact, forced: o.forced };
+  if (d.fast + d.exact === 0) return undefined;
+  return Object.keys(undecided).length ? { ...d, undecided } : d;
+}
+
 function ratioOf(o: Outcome): number {
   const r = o.ratio ?? (o.worst ? o.worst.ratio : Infinity);
   return Number.isNaN(r) ? Infinity : r;
@@ -210,7 +228,11 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const ctx = ctx0 as RunContext;
       const t0 = Date.now();
       const base = { id: spec.id, clause: spec.clause, title: spec.title, seed: ctx.seed, level: levelOf(spec), clauses: checkClauses(spec) };
-      const done = (r: Omit<CheckResult, 'id' | 'clause' | 'title' | 'seed' | 'durationMs'>): CheckResult => ({ ...base, ...r, durationMs: Date.now() - t0 });
+      const before = oracleSnapshot(ctx);
+      const done = (r: Omit<CheckResult, 'id' | 'clause' | 'title' | 'seed' | 'durationMs'>): CheckResult => {
+        const oracle = oracleDelta(ctx, before);
+        return { ...base, ...r, durationMs: Date.now() - t0, ...(oracle ? { oracle } : {}) };
+      };
       // Capabilities (ATN-8.8): generated cases are fitted to what the target serves; a check that needs more is skipped.
       const caps = capabilitiesOf(ctx.hello);
       const reason = skipReason(ctx, spec.ops) ?? capabilityReason(caps, spec.needs, ctx.dtype) ?? spec.skip?.(ctx);
