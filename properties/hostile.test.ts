@@ -101,6 +101,67 @@ describe('hostile ports: reports that survive any answer', () => {
   }, 60_000);
 });
 
+describe('hostile ports and lines: encodings and sizes (ATN-8.1, ATN-6.11)', () => {
+  it('ATN-8.1 a port whose answers are not UTF-8: each read at once as broken (not decoded into another id), no pass, no timeout', async () => {
+    const { result, read, ms } = await hostile('bad-utf8', ['protocol.hello', 'atn.forward.agrees', 'errors.k'], 60_000);
+    // every answer is unusable: the campaign stops as could not run (ATN-8.11), saying why, with nothing passed
+    expect(verdict(read)).toBe('COULD NOT RUN');
+    expect(read.stopped).toMatch(/no (usable )?answer/);
+    expect(result.checks.filter((c) => c.id !== 'protocol.hello' && c.status === 'pass')).toEqual([]);
+    expect(read.faults.some((f) => f.kind === 'garbage' && /not UTF-8.*malformed sequence at byte 7.*ATN-8\.1/.test(f.message))).toBe(true);
+    expect(read.faults.filter((f) => f.kind === 'timeout' || f.kind === 'wrong-id')).toEqual([]);
+    expect(ms).toBeLessThan(45_000);
+  }, 90_000);
+
+  // What each of our servers answers to the same raw bytes: a byte-order mark is ignored, invalid UTF-8 is a
+  // parse_error (the id "\xff" would otherwise come back as "\ufffd"), and serving goes on.
+  const LINES = Buffer.concat([
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from('{"id":"bom","op":"hello"}\n{"id":"'),
+    Buffer.from([0xff]),
+    Buffer.from('","op":"hello"}\n{"id":"after","op":"hello"}\n'),
+  ]);
+  const SERVERS: Array<[string, string, string[]]> = [
+    ['reference (protocol/server.ts)', process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'reference']],
+    ['Python port (ports/python/atn_protocol.py)', 'python3', [join(ROOT, 'ports', 'python', 'atn_server.py')]],
+  ];
+  for (const [name, cmd, args] of SERVERS)
+    it(`ATN-8.1 ${name}: a BOM is ignored, invalid UTF-8 gets parse_error, serving goes on`, () => {
+      const r = spawnSync(cmd, args, { cwd: ROOT, input: LINES, timeout: 30_000 });
+      if (r.error && cmd === 'python3') return void console.warn(`hostile.test.ts: ${name} skipped: ${r.error.message}`);
+      const out = r.stdout.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(out).toHaveLength(3);
+      expect(out[0]).toMatchObject({ id: 'bom', ok: true });
+      expect(out[1]).toMatchObject({ id: null, ok: false, error: { code: 'parse_error', clause: 'ATN-8.1' } });
+      expect(out[1].error.message).toMatch(/not valid UTF-8/);
+      expect(out[2]).toMatchObject({ id: 'after', ok: true });
+    }, 60_000);
+
+  it('ATN-6.11 serve --target impl: an lstm.forward of T = 600,000, H = 32 (valid under ATN-6.9) is too_large at once, and the next line is answered', () => {
+    const T = 600_000, H = 32;
+    const m = (r: number, c: number) => JSON.stringify(Array.from({ length: r }, () => new Array(c).fill(0.1)));
+    const big = `{"id":"long","op":"lstm.forward","args":{"dtype":"float32","k":4,"eps":1e-5,"x":${JSON.stringify(Array.from({ length: T }, (_, t) => [[(t % 7) / 7]]))},"h0":${m(1, H)},"c0":${m(1, H)},"params":{"w_xh":${m(1, 4 * H)},"w_hh":${m(H, 4 * H)}}}}`;
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'impl'], { cwd: ROOT, input: `${big}\n{"id":"next","op":"hello"}\n`, timeout: 120_000, maxBuffer: 1 << 20 });
+    const ms = Date.now() - t0;
+    expect(r.status, r.stderr.toString()).toBe(0);
+    const out = r.stdout.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(out[0]).toMatchObject({ id: 'long', ok: false, error: { code: 'too_large', clause: 'ATN-6.11', arg: 'x' } });
+    expect(out[1]).toMatchObject({ id: 'next', ok: true });
+    expect(ms).toBeLessThan(60_000); // the refusal costs the parse of a 2.4 MB line; answering would cost minutes
+  }, 150_000);
+
+  it('ATN-6.11 the reference at 2^20 numbers (valid under ATN-6.9, 66 s of exact work before): too_large at once', () => {
+    const n = 1 << 20;
+    const line = `{"id":"wide","op":"atn.forward","args":{"dtype":"float64","k":1,"eps":1e-5,"a":[[${Array.from({ length: n }, (_, i) => (i % 13) / 13).join(',')}]]}}\n`.replace('"a":[[', '"a":[[[').replace(']]}}', ']]]}}');
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'reference'], { cwd: ROOT, input: line, timeout: 60_000 });
+    const out = JSON.parse(r.stdout.toString('utf8').trim());
+    expect(out).toMatchObject({ id: 'wide', ok: false, error: { code: 'too_large', clause: 'ATN-6.11', arg: 'a' } });
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  }, 90_000);
+});
+
 describe('hostile ports: could not run, said once and at once', () => {
   it('ATN-8.7 hello.dtypes a number: could not run, naming the field', async () => {
     const { read } = await hostile('bad-hello', AGREE);

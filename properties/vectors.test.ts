@@ -191,6 +191,34 @@ describe('a forged corpus is refused: own keys, numbers where numbers belong (is
     expect(refusal(corrupt((v) => (v.cases[i].expect.want.extra = [1])))).toMatch(/unexpected "extra"/);
   });
 
+  it('ATN-6.1 arguments that pass the schema but not the argument checks (k "2", k 2.5, eps "1e-5", a string entry) are refused at load, naming the case, the argument and the clause', () => {
+    const at = (op: string) => corpus.cases.findIndex((c) => c.expect.kind === 'valid' && c.request.op === op && c.request.args.k !== undefined);
+    const i = at('atn.forward'), j = at('lstm.forward');
+    const cases: Array<[number, (args: Record<string, any>) => void, RegExp]> = [
+      [i, (a) => (a.k = '2'), /field request\.args\.k: k: must be a positive integer, got "2" \(ATN-6\.1\)/],
+      [i, (a) => (a.k = 2.5), /field request\.args\.k: .*got 2\.5 \(ATN-6\.1\)/],
+      [i, (a) => (a.eps = '1e-5'), /field request\.args\.eps: .*\(ATN-8\.3\)|field request\.args\.eps: .*ATN-6\.2/],
+      [i, (a) => (a.a[0][0][0] = '1.5'), /field request\.args\.a\[0\]\[0\]\[0\]: .*"1\.5".*ATN-8\.3/],
+      [j, (a) => (a.params.w_xh = 'w'), /field request\.args\.params\.w_xh: .*ATN-6\./],
+    ];
+    for (const [n, edit, msg] of cases) {
+      const m = refusal(corrupt((v) => edit(v.cases[n].request.args)));
+      expect(m).toContain(`case ${corpus.cases[n].id}`);
+      expect(m).toMatch(msg);
+      expect(m).toMatch(/every conforming target refuses this valid case/);
+    }
+    // An error case whose arguments every target refuses with another code or clause than it states.
+    const e = corpus.cases.findIndex((c) => c.expect.kind === 'error' && c.expect.clause === 'ATN-6.1');
+    const m = refusal(
+      corrupt((v) => {
+        v.cases[e].request.args.k = 2; // k now valid, eps not: every target cites ATN-6.2
+        v.cases[e].request.args.eps = -1;
+      }),
+    );
+    expect(m).toContain(`case ${corpus.cases[e].id}, field request.args.eps`);
+    expect(m).toMatch(/answers bad_argument citing ATN-6\.2, not the bad_argument citing ATN-6\.1 the case expects/);
+  });
+
   it('ATN-8.1 a UTF-8 byte-order mark is accepted; invalid UTF-8 is refused', () => {
     const text = readFileSync(file, 'utf8');
     const bom = mkdtempSync(join(tmpdir(), 'atn-vectors-bom-'));

@@ -7,6 +7,7 @@
  * key that compare() reports as unexpected instead of becoming the copy's prototype, and a string "toString" is not
  * taken for a name of Object.prototype.
  */
+import { isUtf8 } from 'node:buffer';
 
 const NON_FINITE: ReadonlyMap<string, number> = new Map([
   ['NaN', NaN],
@@ -171,4 +172,37 @@ export function* jsonChunks(v: unknown, chunkChars = 1 << 16): Generator<string>
     }
   }
   if (buf) yield buf;
+}
+
+/** A line that is not valid UTF-8 (ATN-8.1): refused, never decoded with replacement characters that alter an id. */
+export interface BadUtf8 {
+  badUtf8: string;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of one line (ATN-8.1): strict UTF-8, a leading byte-order mark dropped (editors on some systems write one
+ * on the first line of a file), or why the bytes are not UTF-8.
+ */
+export function decodeLine(bytes: Uint8Array): string | BadUtf8 {
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  // isUtf8 (simdutf) is the fast test; Buffer's decoder then cannot meet a malformed sequence
+  if (isUtf8(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return { badUtf8: `the line is not valid UTF-8 (a malformed sequence at byte ${firstBadUtf8(body)})` };
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (a short scan). */
+function firstBadUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const n = b[i] < 0x80 ? 1 : b[i] >= 0xc2 && b[i] <= 0xdf ? 2 : b[i] >= 0xe0 && b[i] <= 0xef ? 3 : b[i] >= 0xf0 && b[i] <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > b.length) return i;
+    try {
+      UTF8.decode(b.subarray(i, i + n));
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return b.length;
 }

@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LIMITS } from '../spec/limits';
 import type { Fault } from '../properties/lib/types';
-import { decodeNumbers, isRecord, own, toLine } from './codec';
+import { decodeLine, decodeNumbers, isRecord, own, toLine, type BadUtf8 } from './codec';
 import { newToken, reap, TOKEN_VAR } from './reap';
 import type { Target } from './target';
 import type { ErrorBody, Hello, Id, Request, Response } from './types';
@@ -59,7 +59,7 @@ export const MAX_CONSECUTIVE_TIMEOUTS = 3;
 /** How long stdout may stay open after the port exited (or stay closed while it runs) before that is the end. */
 const EXIT_DRAIN_MS = 300;
 
-type LineEvent = { line: string } | { tooLong: number } | { exit: string };
+type LineEvent = { line: string } | { tooLong: number } | BadUtf8 | { exit: string };
 
 /** Ports still running: killed when this process exits, so that a hung port never outlives the suite. */
 const LIVE = new Set<Proc>();
@@ -153,8 +153,12 @@ class Proc {
       if (nl < 0) return;
       if (this.discarding) this.push({ tooLong: this.discarding });
       else {
-        const line = Buffer.concat(this.parts).toString('utf8').replace(/\r$/, '');
-        if (line.trim() !== '') this.push({ line });
+        const text = decodeLine(Buffer.concat(this.parts));
+        if (typeof text !== 'string') this.push(text);
+        else {
+          const line = text.replace(/\r$/, '');
+          if (line.trim() !== '') this.push({ line });
+        }
       }
       this.parts = [];
       this.size = 0;
@@ -419,6 +423,10 @@ class Port implements PortTarget {
         this.fault('garbage', `port printed a line of ${e.tooLong} bytes (over ${LIMITS.maxLineBytes}) while starting`);
         continue;
       }
+      if ('badUtf8' in e) {
+        this.fault('garbage', `port printed a line while starting: ${e.badUtf8} (ATN-8.1)`);
+        continue;
+      }
       const r = parseResponse(e.line);
       if (r.hasId && r.id === id) {
         if (!r.res) this.fault('garbage', `port answered the start-up hello with a line that is ${r.why}: ${shown(e.line)}`);
@@ -470,6 +478,7 @@ class Port implements PortTarget {
     for (const e of p.drain()) {
       if ('line' in e) this.fault('wrong-id', `port printed a line while no request was on the wire: ${shown(e.line)}`);
       else if ('tooLong' in e) this.fault('garbage', `port printed a line of ${e.tooLong} bytes while no request was on the wire`);
+      else if ('badUtf8' in e) this.fault('garbage', `port printed a line while no request was on the wire: ${e.badUtf8}`);
     }
     p.write(line);
     const deadline = Date.now() + this.timeoutMs;
@@ -495,6 +504,12 @@ class Port implements PortTarget {
         const msg = `port answered ${what} with a line of ${e.tooLong} bytes, over the limit of ${LIMITS.maxLineBytes}`;
         this.fault('garbage', msg, req);
         return this.errorResponse(req, msg, 'ATN-6.9');
+      }
+      if ('badUtf8' in e) {
+        // Decoding with replacement characters would alter the id or a string of the answer: it is not read.
+        const msg = `port answered ${what} with a line that is not UTF-8: ${e.badUtf8} (ATN-8.1)`;
+        this.fault('garbage', msg, req);
+        return this.errorResponse(req, msg, 'ATN-8.1');
       }
       const r = parseResponse(e.line);
       const want = typeof req.id === 'string' || typeof req.id === 'number' ? req.id : null;

@@ -13,7 +13,9 @@ import { LSTM_GRAD_KEYS, RESULT_KEYS } from '../protocol/types';
 import { AtnError } from '../protocol/errors';
 import type { CampaignResult } from '../properties/lib/types';
 import type { Reference, ReferenceOp } from '../reference';
+import { PARSERS } from '../spec/args';
 import type { ClauseId } from '../spec/clauses';
+import { DTYPES } from '../protocol/types';
 import { CASE_TEMPLATES, type CaseTemplate, type VectorFlag } from './corpus-cases';
 import { schemaErrors } from './validate';
 import vectorsSchema from './vectors.schema.json';
@@ -283,6 +285,29 @@ function resultKeysProblem(op: string, want: Record<string, unknown>): string | 
   return undefined;
 }
 
+/**
+ * A case's arguments checked as every target of ours checks them (spec/args.ts), beyond the schema: k "2", k 2.5, eps
+ * "1e-5", a request over the work limit... A valid case must pass (else a conforming target's refusal would be graded
+ * as its failure); an error case whose arguments are refused must be refused with the code and clause it states (else
+ * a conforming target's error would be graded wrong). Errors found only while computing (degenerate_window) and ops
+ * without a parser (unknown_op) are not second-guessed here.
+ */
+function argsProblem(op: string, args: Record<string, unknown>, ex: { kind: string; code?: string; clause?: string }): string | undefined {
+  const parse = own(PARSERS, op) as ((a: Record<string, unknown>, o: { dtypes: typeof DTYPES }) => unknown) | undefined;
+  if (!parse) return ex.kind === 'valid' ? `request.op: ${JSON.stringify(op)} is not an op with arguments (ATN-8.5)` : undefined;
+  try {
+    parse(args, { dtypes: DTYPES });
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof AtnError)) return `request.args: cannot be checked: ${e instanceof Error ? e.message : String(e)}`;
+    const field = e.arg ? `request.args.${e.arg}` : 'request.args';
+    if (ex.kind === 'valid') return `${field}: ${e.message}, so every conforming target refuses this valid case (${e.code})`;
+    if (e.code !== ex.code || e.clause !== ex.clause)
+      return `${field}: ${e.message}: every conforming target answers ${e.code} citing ${e.clause}, not the ${ex.code} citing ${ex.clause} the case expects`;
+    return undefined;
+  }
+}
+
 /** Schema and consistency checks of a corpus file's JSON value; throws CorpusError naming file, case and field. */
 export function checkCorpusValue(v: unknown, file: string): void {
   const errors = schemaErrors(VECTORS_SCHEMA, v);
@@ -297,7 +322,9 @@ export function checkCorpusValue(v: unknown, file: string): void {
     const flags = c.flags as string[];
     if (args.dtype !== c.dtype && !flags.includes('unsupported'))
       throw new CorpusError(`corpus refused:\n${file}: case ${id}, field request.args.dtype: ${JSON.stringify(args.dtype)} differs from the case's dtype ${c.dtype}`);
-    const ex = c.expect as { kind: string; want?: unknown; tol?: unknown };
+    const ex = c.expect as { kind: string; want?: unknown; tol?: unknown; code?: string; clause?: string };
+    const a = argsProblem((c.request as { op: string }).op, args, ex);
+    if (a) throw new CorpusError(`corpus refused:\n${file}: case ${id}, field ${a.split(':')[0]}: ${a.slice(a.indexOf(':') + 2)}`);
     if (ex.kind === 'valid') {
       const op = (c.request as { op: string }).op;
       const k = resultKeysProblem(op, ex.want as Record<string, unknown>);

@@ -5,7 +5,7 @@
  */
 import { AtnError, badArgument } from '../protocol/errors';
 import type { Dtype, LstmGrads } from '../protocol/types';
-import { LIMITS } from './limits';
+import { LIMITS, workOf } from './limits';
 
 export type Leaf = number | string;
 export type Leaf1 = Leaf[];
@@ -70,6 +70,15 @@ export interface ParseOptions {
   dtypes: readonly Dtype[];
   /** Element limit (defaults to LIMITS.maxElements). */
   maxElements?: number;
+  /** Work limit (ATN-6.11, defaults to LIMITS.maxWork). */
+  maxWork?: number;
+}
+
+/** ATN-6.11: refuses a request whose work (spec/limits.ts workOf) is over the limit, before any of it is done. */
+function checkWork(units: number, formula: string, arg: string, opts: ParseOptions): void {
+  const max = opts.maxWork ?? LIMITS.maxWork;
+  if (units > max)
+    throw new AtnError('too_large', 'ATN-6.11', `${arg}: the request's work ${formula} = ${units} exceeds the limit ${max} (ATN-6.11)`, arg);
 }
 
 const NON_FINITE_STRINGS = new Set(['NaN', 'Infinity', '-Infinity']);
@@ -211,6 +220,7 @@ export function parseAtnArgs(args: Record<string, unknown>, opts: ParseOptions):
   const a = ten3(args.a, dtype, 'a', [], budget);
   const T = a.length, B = a[0].length, H = a[0][0].length;
   const { gain, bias } = affine({ gain: args.gain, bias: args.bias }, dtype, '', H, budget, 'ATN-6.5');
+  checkWork(workOf('atn', { T, B, H, k }), `T·B·H·(min(k,T)+16) with T=${T}, B=${B}, H=${H}, k=${k}`, 'a', opts);
   return { dtype, k, eps, a, gain, bias, T, B, H };
 }
 
@@ -230,6 +240,7 @@ export function parseLnArgs(args: Record<string, unknown>, opts: ParseOptions): 
   const x = mat(args.x, dtype, 'x', undefined, undefined, budget);
   const B = x.length, H = x[0].length;
   const { gain, bias } = affine({ gain: args.gain, bias: args.bias }, dtype, '', H, budget, 'ATN-6.5');
+  checkWork(workOf('ln', { B, H }), `B·H·17 with B=${B}, H=${H}`, 'x', opts);
   return { dtype, eps, x, gain, bias, B, H };
 }
 
@@ -244,6 +255,8 @@ export function parseLstmArgs(args: Record<string, unknown>, opts: ParseOptions)
   const T = x.length, B = x[0].length, I = x[0][0].length;
   const h0 = mat(args.h0, dtype, 'h0', B, undefined, budget, 'ATN-6.8');
   const H = h0[0].length;
+  // Before the weights are read: T, B, I, H and k fix the work.
+  checkWork(workOf('lstm', { T, B, I, H, k }), `T·B·(4H·(I+H)+9H·(min(k,T)+16)) with T=${T}, B=${B}, I=${I}, H=${H}, k=${k}`, 'x', opts);
   const c0 = mat(args.c0, dtype, 'c0', B, H, budget, 'ATN-6.8');
   const p = args.params;
   if (p === null || typeof p !== 'object' || Array.isArray(p)) throw badArgument('params', 'ATN-6.3', `expected an object, got ${describe(p)}`);
@@ -291,3 +304,12 @@ export function mapLstmArrays<N>(args: LstmArgs, f: (l: Leaf) => N): LstmArrays<
     atn_c: aff(p.atn_c),
   };
 }
+
+/** The argument parser of each op of ATN-8.5 (hello has no arguments): one place that knows which parser an op uses. */
+export const PARSERS: Readonly<Record<'atn.forward' | 'atn.vjp' | 'ln.forward' | 'lstm.forward' | 'lstm.vjp', (args: Record<string, unknown>, opts: ParseOptions) => unknown>> = {
+  'atn.forward': parseAtnArgs,
+  'atn.vjp': parseAtnVjpArgs,
+  'ln.forward': parseLnArgs,
+  'lstm.forward': parseLstmArgs,
+  'lstm.vjp': parseLstmVjpArgs,
+};

@@ -44,6 +44,7 @@ export const CLAUSES = {
   'ATN-6.8': 'ATN-LSTM parameter shapes agree with x, h0, c0',
   'ATN-6.9': 'Size limits: requests over the documented limits are refused',
   'ATN-6.10': 'Overflow on rounding: entries that round to Infinity in the dtype are refused; overflowing results are the rounded Infinity',
+  'ATN-6.11': 'Work limit: a request whose work (spec/limits.ts workOf) exceeds the limit is refused with too_large',
   // ATN-7 Tolerance policy
   'ATN-7.1': 'Comparison rule: exact reference on the dtype-rounded inputs, per-element derived bound',
   'ATN-7.2': 'Forward tolerance for ATN and LN',

@@ -6,6 +6,10 @@
  * except that on the N-th non-hello request it crashes (exit 3 with a line on stderr), never answers (hang), or
  * prints a non-JSON line before the answer (garbage). With --state DIR each fault happens once per run (a marker file
  * in DIR), so a restarted proxy behaves — the campaign must record the fault, restart the port and go on.
+ *
+ * A request may also carry its own fault, in an extra envelope key `"inject"` that the proxy removes before relaying
+ * (properties/faults.test.ts puts one in a request of every check): "crash" (exit 3), "stall" (never answered),
+ * "garbage" (a non-JSON line before the answer) or "double" (the answer written twice, in one write).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,8 +24,21 @@ if (sep < 0 || sep === argv.length - 1) {
 const opts = {};
 for (let i = 0; i < sep; i += 2) opts[argv[i].replace(/^--/, '')] = argv[i + 1];
 const inner = spawn(argv.slice(sep + 1).join(' '), { shell: true, stdio: ['pipe', 'pipe', 'inherit'] });
-inner.stdout.pipe(process.stdout);
 inner.on('exit', (code) => process.exit(code ?? 1));
+
+let doubleNext = false; // the next answer is written twice (one request is on the wire at a time)
+let obuf = '';
+inner.stdout.setEncoding('utf8');
+inner.stdout.on('data', (chunk) => {
+  obuf += chunk;
+  let nl;
+  while ((nl = obuf.indexOf('\n')) >= 0) {
+    const line = obuf.slice(0, nl + 1);
+    obuf = obuf.slice(nl + 1);
+    process.stdout.write(doubleNext ? line + line : line);
+    doubleNext = false;
+  }
+});
 
 function due(fault, n) {
   if (opts[fault] === undefined || Number(opts[fault]) !== n) return false;
@@ -42,10 +59,27 @@ process.stdin.on('data', (chunk) => {
     const line = buf.slice(0, nl + 1);
     buf = buf.slice(nl + 1);
     let op = '';
+    let req;
     try {
-      op = JSON.parse(line).op;
+      req = JSON.parse(line);
+      op = req.op;
     } catch {
       /* relayed as is: the inner target answers parse errors */
+    }
+    const inject = req && typeof req === 'object' && Object.hasOwn(req, 'inject') ? req.inject : undefined;
+    if (inject !== undefined) {
+      delete req.inject;
+      const relay = JSON.stringify(req) + '\n';
+      if (inject === 'crash') {
+        process.stderr.write(`flaky_proxy: injected crash on request ${JSON.stringify(req.id)}\n`);
+        inner.kill('SIGKILL');
+        process.exit(3);
+      }
+      if (inject === 'stall') continue; // swallowed: never answered
+      if (inject === 'garbage') process.stdout.write(`flaky_proxy: injected garbage before the answer to ${JSON.stringify(req.id)}\n`);
+      if (inject === 'double') doubleNext = true;
+      inner.stdin.write(relay);
+      continue;
     }
     if (op !== 'hello') {
       n++;

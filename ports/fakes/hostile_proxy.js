@@ -20,6 +20,7 @@
  *   all-internal  answers every non-hello request with the same internal error (a module that cannot be built)
  *   close-stdout  after hello, closes its stdout but stays alive (reads and ignores requests)
  *   no-newline    after hello, writes its answers without a newline
+ *   bad-utf8      after hello, every answer carries a byte that is not UTF-8 (0xff) inside its id string
  *   grandchild    starts a grandchild in its own session holding stdout (`sleep 45`, pid written to
  *                 $HOSTILE_PID_FILE), then crashes on request 3
  */
@@ -47,6 +48,9 @@ const lenient = new Set(); // ids of requests sent on with args {} (lenient)
 
 function out(line, afterHello) {
   if (mode === 'no-newline' && afterHello) return void process.stdout.write(line);
+  const at = line.indexOf('{"id":"') + 7;
+  if (mode === 'bad-utf8' && afterHello && at >= 7)
+    return void process.stdout.write(Buffer.concat([Buffer.from(line.slice(0, at)), Buffer.from([0xff]), Buffer.from(line.slice(at) + '\n')]));
   process.stdout.write(line + '\n');
 }
 

@@ -10,6 +10,7 @@ import sys
 MAX_ELEMENTS = 1 << 20  # spec/limits.ts
 MAX_K = 1 << 20
 MAX_LINE_BYTES = 64 << 20
+MAX_WORK = 1 << 18  # spec/limits.ts maxWork (ATN-6.11)
 
 _MISSING = object()
 
@@ -237,6 +238,20 @@ def _affine(v, dtype, arg, n, budget, clause):
     return gain, bias
 
 
+def work_of(op, T, B, H, I=0, k=1):
+    """ATN-6.11, as spec/limits.ts workOf: units of about one exact operation of the reference."""
+    kk = min(k, T)
+    if op == "lstm":
+        return T * B * (4 * H * (I + H) + 9 * H * (kk + 16))
+    return T * B * H * (kk + 16)
+
+
+def check_work(units, formula, arg):
+    if units > MAX_WORK:
+        raise AtnError("too_large", "ATN-6.11", "%s: the request's work %s = %d exceeds the limit %d (ATN-6.11)"
+                       % (arg, formula, units, MAX_WORK), arg)
+
+
 def parse_atn(args, dtypes):
     dtype = _dtype(args, dtypes)
     k = parse_k(args.get("k", _MISSING))
@@ -247,6 +262,8 @@ def parse_atn(args, dtypes):
     a = _ten3(args["a"], dtype, "a", (None, None, None), budget)
     H = len(a[0][0])
     gain, bias = _affine({k2: args[k2] for k2 in ("gain", "bias") if k2 in args}, dtype, "", H, budget, "ATN-6.5")
+    T, B = len(a), len(a[0])
+    check_work(work_of("atn", T, B, H, k=k), "T\u00b7B\u00b7H\u00b7(min(k,T)+16) with T=%d, B=%d, H=%d, k=%d" % (T, B, H, k), "a")
     return {"dtype": dtype, "k": k, "eps": eps, "a": a, "gain": gain, "bias": bias, "T": len(a), "B": len(a[0]), "H": H}
 
 
@@ -268,6 +285,7 @@ def parse_ln(args, dtypes):
     x = _mat(args["x"], dtype, "x", None, None, budget)
     H = len(x[0])
     gain, bias = _affine({k2: args[k2] for k2 in ("gain", "bias") if k2 in args}, dtype, "", H, budget, "ATN-6.5")
+    check_work(work_of("ln", 1, len(x), H), "B\u00b7H\u00b717 with B=%d, H=%d" % (len(x), H), "x")
     return {"dtype": dtype, "eps": eps, "x": x, "gain": gain, "bias": bias, "B": len(x), "H": H}
 
 
@@ -283,6 +301,8 @@ def parse_lstm(args, dtypes):
     T, B, I = len(x), len(x[0]), len(x[0][0])
     h0 = _mat(args["h0"], dtype, "h0", B, None, budget, "ATN-6.8")
     H = len(h0[0])
+    check_work(work_of("lstm", T, B, H, I, k), "T\u00b7B\u00b7(4H\u00b7(I+H)+9H\u00b7(min(k,T)+16)) with T=%d, B=%d, I=%d, H=%d, k=%d"
+               % (T, B, I, H, k), "x")
     c0 = _mat(args["c0"], dtype, "c0", B, H, budget, "ATN-6.8")
     o = args["params"]
     if not isinstance(o, dict):
@@ -357,7 +377,12 @@ def answer(line, hello, handlers):
     if isinstance(line, int):
         return {"id": None, "ok": False, "error": {"code": "too_large", "clause": "ATN-6.9",
                 "message": "line of %d bytes exceeds the limit of %d bytes (ATN-6.9)" % (line, MAX_LINE_BYTES)}}
-    text = line.decode("utf-8", errors="replace")
+    try:
+        # strict (ATN-8.1): replacement characters would alter an id; a leading byte-order mark is dropped
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        return {"id": None, "ok": False, "error": {"code": "parse_error", "clause": "ATN-8.1",
+                "message": "the line is not valid UTF-8 (a malformed sequence at byte %d) (ATN-8.1)" % e.start}}
     if text.strip() == "":
         return None
     try:
@@ -384,6 +409,65 @@ def answer(line, hello, handlers):
         return {"id": rid, "ok": False, "error": {"code": "internal", "clause": "ATN-8.6", "message": "internal error: %s: %s" % (type(e).__name__, e)}}
 
 
+_DUMPS = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
+_STREAM_ITEMS = 4096  # an array longer than this is written item by item
+
+
+def _is_large(v, depth=0):
+    """true when v holds an array longer than _STREAM_ITEMS within its first levels (a result worth streaming)."""
+    if isinstance(v, list):
+        return len(v) > _STREAM_ITEMS or (depth < 4 and any(_is_large(x, depth + 1) for x in v[:8]))
+    if isinstance(v, dict):
+        return depth < 4 and any(_is_large(x, depth + 1) for x in v.values())
+    return False
+
+
+def json_pieces(v):
+    """The JSON text of an encoded value in pieces: long arrays item by item, so that an answer of tens of millions of
+    numbers (an lstm.forward of 600,000 steps) is written without one string of all of it (protocol/server.ts does the
+    same). Raises ValueError/TypeError, as json.dumps does, for what JSON cannot hold."""
+    if isinstance(v, list) and len(v) > 64:
+        yield "["
+        for i, x in enumerate(v):
+            if i:
+                yield ","
+            yield from json_pieces(x)
+        yield "]"
+    elif isinstance(v, dict) and _is_large(v):
+        yield "{"
+        for i, (k, x) in enumerate(v.items()):
+            yield ("," if i else "") + _DUMPS(str(k)) + ":"
+            yield from json_pieces(x)
+        yield "}"
+    else:
+        yield _DUMPS(v)
+
+
+def _write_response(res, stdout):
+    """One response line. A small answer is checked whole before anything is written (so a result JSON cannot hold
+    becomes an internal error); a large one is streamed, and cut into a non-JSON line if it fails midway, which the
+    runner reports as the port's broken answer."""
+    enc = encode(res)
+    if _is_large(enc):
+        write = stdout.write
+        buf = []
+        size = 0
+        for piece in json_pieces(enc):
+            buf.append(piece)
+            size += len(piece)
+            if size >= 1 << 20:
+                write("".join(buf))
+                buf, size = [], 0
+        write("".join(buf) + "\n")
+        return
+    try:
+        out = _DUMPS(enc)
+    except (ValueError, TypeError) as e:
+        out = _DUMPS({"id": encode(res.get("id")), "ok": False, "error": {"code": "internal", "clause": "ATN-8.6",
+                      "message": "internal error: result cannot be written as JSON: %s" % e}})
+    stdout.write(out + "\n")
+
+
 def serve(hello, handlers, stdin=None, stdout=None):
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout
@@ -391,12 +475,7 @@ def serve(hello, handlers, stdin=None, stdout=None):
         res = answer(line, hello, handlers)
         if res is None:
             continue
-        try:
-            out = json.dumps(encode(res), allow_nan=False, separators=(",", ":"))
-        except (ValueError, TypeError) as e:
-            out = json.dumps({"id": encode(res.get("id")), "ok": False, "error": {"code": "internal", "clause": "ATN-8.6",
-                              "message": "internal error: result cannot be written as JSON: %s" % e}})
-        stdout.write(out + "\n")
+        _write_response(res, stdout)
         stdout.flush()
 
 

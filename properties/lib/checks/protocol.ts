@@ -1,7 +1,7 @@
 /** ATN-8.7 and ATN-8.2: hello describes the target, and every response answers its request's id. */
 import { DTYPES, OPS } from '../../../protocol/types';
 import type { Check, CheckContext, CheckResult } from '../types';
-import { Session } from './framework';
+import { notTheTargets, Session } from './framework';
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
@@ -35,6 +35,8 @@ export const helloCheck: Check = {
     for (const id of ['hello-1', 7, 0, '']) {
       const { res, thrown } = await s.send('hello', {}, id);
       if (!res) problems.push(`hello (id ${JSON.stringify(id)}): no response (${String(thrown)})`);
+      // a crash, a timeout...: the runner's stand-in is not the target's answer (ATN-8.10), so its id or code is not graded
+      else if (res.byRunner) problems.push(notTheTargets(`hello (id ${JSON.stringify(id)})`, res)!);
       else if (res.id !== id) problems.push(`hello (id ${JSON.stringify(id)}): response id ${JSON.stringify(res.id)} (ATN-8.2)`);
       else if (!res.ok) problems.push(`hello: error ${res.error.code}: ${res.error.message}`);
       else if (id === 'hello-1') {

@@ -8,7 +8,7 @@ import { atnArgs, atnCase, build3, lstmArgs, lstmCase, nonConstantSteps, rounder
 import { compareOutputs, maxRatio, structureProblem } from '../compare';
 import type { Check } from '../types';
 import { lstmRuns } from './agreement';
-import { expectOf, propertyCheck, TargetFailure, type Session } from './framework';
+import { expectOf, notTheTargets, propertyCheck, TargetFailure, type Session } from './framework';
 
 /** Three LSTM requests per case: short ones (the long sequences live in the agreement checks). */
 const SHORT = { shortOnly: true };
@@ -32,7 +32,11 @@ function predecessors(q: AtnCase, dtype: 'float32' | 'float64', t1: number, t2: 
 }
 
 async function twice(s: Session, op: string, first: Record<string, unknown>, q: Record<string, unknown>, want: unknown): Promise<Record<string, unknown>> {
-  await s.send(op, first); // its answer does not matter here, only what it may leave behind
+  // Its answer does not matter here, only what it may leave behind; but a predecessor the port never answered (a crash,
+  // a timeout: the runner answered, and the port restarts) left nothing behind to test, so the case is not evidence.
+  const pre = await s.send(op, first);
+  const lost = pre.res && notTheTargets(op, pre.res);
+  if (lost) throw new TargetFailure({ ok: false, ratio: Infinity, detail: lost });
   const r = await s.result(op, q);
   const problem = structureProblem(r, want);
   if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${problem}` });
