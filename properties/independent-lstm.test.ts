@@ -10,7 +10,6 @@
  * The larger offline sweep (many seeds, both dtypes) uses the same checks; its numbers are in
  * reference/lstm-tolerance.md.
  */
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +25,7 @@ import { runCampaign } from './lib/campaign';
 import { AGREEMENT } from './lib/checks/agreement';
 import { propertyCheck } from './lib/checks/framework';
 import { compare, ToleranceError } from './lib/compare';
+import { TORCH_SKIP_REASON, torchVersion } from './lib/python';
 import type { CampaignDtype } from './lib/types';
 import { diagnoseFailures } from '../reports/diagnosis';
 
@@ -49,17 +49,8 @@ const reference: Reference = {
   },
 };
 
-function torchAvailable(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const TORCH = torchAvailable();
-const SKIP_REASON = '/usr/bin/python3 cannot import torch (install it with: apt-get install python3-torch)';
-if (!TORCH) console.warn(`independent-lstm.test.ts: the PyTorch implementation is SKIPPED: ${SKIP_REASON}`);
+const TORCH = !!torchVersion('independent-lstm.test.ts');
+const SKIP_REASON = TORCH_SKIP_REASON;
 
 const ports: PortTarget[] = [];
 afterAll(async () => {

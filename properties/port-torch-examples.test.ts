@@ -4,13 +4,13 @@
  * torch.nn.LayerNorm and torch.nn.functional.layer_norm (--convention layernorm, hello k = {1, 1}), a batch-first
  * module (--layout bth), and user tracebacks. Campaigns run in-process against the spawned port with the fixed seed.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnPort } from '../protocol/port';
 import { runCampaign } from './lib/campaign';
+import { torchVersion } from './lib/python';
 import type { CampaignDtype, CampaignResult } from './lib/types';
 
 const ROOT = resolve(__dirname, '..');
@@ -18,15 +18,7 @@ const SERVE = join(ROOT, 'ports/torch/serve.py');
 const EX = join(ROOT, 'ports/torch/examples');
 const RUNS = 5;
 
-function torchVersion(): string | undefined {
-  try {
-    return execFileSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
-const TORCH = torchVersion();
-if (!TORCH) console.warn('port-torch-examples.test.ts: SKIPPED: /usr/bin/python3 cannot import torch (apt-get install python3-torch)');
+const TORCH = torchVersion('port-torch-examples.test.ts');
 
 /** The one-line port commands of the README's worked examples. */
 export const CELL_FLAGS =

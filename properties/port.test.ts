@@ -17,6 +17,7 @@ import { CATALOGUE } from '../mutants/catalogue';
 import { diagnose } from '../mutants';
 import { runCampaign } from './lib/campaign';
 import { compare } from './lib/compare';
+import { hasPython } from './lib/python';
 import { assertProperty } from './lib/seed';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,16 +25,7 @@ const PY = `python3 ${JSON.stringify(path.join(ROOT, 'ports/python/atn_server.py
 const FAKE = (mode: string, n = 1) => `node ${JSON.stringify(path.join(ROOT, 'ports/fakes/fake_port.js'))} ${mode} ${n}`;
 const ref = createReference();
 
-function hasPython(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 7)'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const PYTHON = hasPython();
-if (!PYTHON) console.warn('port.test.ts: python3 (>= 3.7) not found: the Python port tests are skipped');
+const PYTHON = hasPython('port.test.ts');
 
 const num = (lo: number, hi: number) => fc.double({ min: lo, max: hi, noNaN: true, noDefaultInfinity: true });
 /** Grid values in [lo, hi] (no subnormals: the reference's LSTM bound is NaN on entries like 5e-324, a known gap). */

@@ -5,7 +5,6 @@
  * "behaves like: no mistake" for a failing target. Targets: catalogue mutants, the plain-JS base, and the authors'
  * published ATN class rebuilt in PyTorch (ports/torch/examples/authors_atn.py, written independently of our code).
  */
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createBaseTarget, createMutantTarget } from '../mutants';
@@ -20,6 +19,7 @@ import { diagnoseFailures } from '../reports/diagnosis';
 import { clauseRows, headlineLines, verdict, verdictSentence } from '../reports/format';
 import { renderMarkdown } from '../reports/markdown';
 import { reportJson } from '../reports/json';
+import { torchVersion } from './lib/python';
 
 const SEED = 20251126;
 const checks = (...ids: string[]): Check[] => ids.map((id) => checkById(id)!);
@@ -172,16 +172,7 @@ describe('coverage and clauses (ATN-9.8, ATN-9.9)', () => {
   }, 60_000);
 });
 
-function torchOk(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const TORCH = torchOk();
-if (!TORCH) console.warn('problems.test.ts: the authors\' ATN class test is SKIPPED: /usr/bin/python3 cannot import torch');
+const TORCH = !!torchVersion('problems.test.ts');
 
 describe.skipIf(!TORCH)("the authors' published ATN class (PyTorch, stateful, squeezed, unscaled variance)", () => {
   it('float64 with reset: one core problem (squeezed when B = 1 or H = 1), one extended-range problem, core conforms otherwise', async () => {
