@@ -9,7 +9,6 @@
  * mutant); an error response is one element, reproduced by an error with the same code.
  */
 import type { Request, Response } from '../protocol/types';
-import type { Diagnosis } from '../properties/lib/types';
 import { CATALOGUE } from './catalogue';
 import { createMachine } from './machines';
 import { approxTolerance, unitRoundoff } from './tolerance';
@@ -89,6 +88,17 @@ function compare(got: Response, cand: Response, tol: Record<string, unknown> | u
     }
   }
   return { matched, total };
+}
+
+export interface Diagnosis {
+  /** Mutants ranked by how closely they reproduce the target's outputs on its failing cases. */
+  ranking: Array<{ id: string; description: string; score: number }>;
+  /** The best match, when its confidence is high enough to name it ("behaves like: ..."). */
+  best?: { id: string; description: string; confidence: number };
+  /** When no catalogued mistake explains the failures well: the nearest one (never the correct base). */
+  nearest?: { id: string; description: string; score: number };
+  /** What fails and what passes, in words (ATN-9.5): "forward right, VJP wrong", "only t < k", ... */
+  structure?: string[];
 }
 
 export function diagnose(cases: DiagnoseCase[]): Diagnosis {

@@ -11,7 +11,7 @@ import { AtnLstm, AtnLstmCell, lstmForwardArrays, lstmLayer, lstmTensorList, lst
 import { exp as fastExp, sigmoid as fastSigmoid, tanh as fastTanh } from '../impl/lstm_math';
 import { matMul } from '../impl/ops/matmul';
 import { createReference, type Reference } from '../reference';
-import { parseLstmArgs, parseLstmVjpArgs } from '../spec/args';
+import { parseLstmArgs, parseLstmVjpArgs } from '../protocol/args';
 import { AtnError } from '../protocol/errors';
 import { compare, compareOutputs, scaleTree } from './lib/compare';
 import { assertProperty } from './lib/seed';

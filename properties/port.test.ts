@@ -134,7 +134,7 @@ describe.skipIf(!PYTHON)('the Python port through spawnPort', () => {
     );
   });
 
-  it('ATN-6.6 errors: the Python port refuses bad input with the codes, clauses and args of spec/args.ts', async () => {
+  it('ATN-6.6 errors: the Python port refuses bad input with the codes, clauses and args of protocol/args.ts', async () => {
     const refTarget = ref.target();
     const a = [[[1, 2]], [[3, 5]]];
     const cases: Array<[string, Record<string, unknown>]> = [

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AtnError } from '../protocol/errors';
-import type { Leaf, Leaf2, LstmArgs, LstmVjpArgs } from '../spec/args';
+import type { Leaf, Leaf2, LstmArgs, LstmVjpArgs } from '../protocol/args';
 import { fdJvp } from '../reference/fd';
 import { lnForward } from '../reference/ln';
 import { floatInputs, forwardSample, lstmExpect, lstmForward, lstmInputs, lstmVjp, unitRoundoff, type LstmGradsBig, type LstmInputs } from '../reference/lstm';

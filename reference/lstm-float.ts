@@ -10,7 +10,7 @@
  * Straightforward code on purpose: naive left-to-right sums, two-pass window statistics, sigmoid = 1/(1+exp(-v)).
  * It is NOT a target (no validation, no degenerate-window errors).
  */
-import type { LstmArrays } from '../spec/args';
+import type { LstmArrays } from '../protocol/args';
 
 export type LstmMistake =
   | 'none'

@@ -12,9 +12,9 @@
  */
 import { AtnError } from '../protocol/errors';
 import type { LstmGrads } from '../protocol/types';
-import { mapLstmArrays, type LstmArgs, type LstmArrays, type LstmVjpArgs } from '../spec/args';
+import { mapLstmArrays, type LstmArgs, type LstmArrays, type LstmVjpArgs } from '../protocol/args';
 import { bigToDouble, leafToBig } from './convert';
-import type { Expectation } from './index';
+import type { Expectation } from './contract';
 import { atnForwardStep, atnVjpStep, lstmWindow, type WinStats } from './lstm-atn';
 import { lstmTolerance } from './lstm-bounds';
 import type { LstmFloatIn } from './lstm-float';

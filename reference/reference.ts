@@ -16,11 +16,11 @@ import {
   parseLstmVjpArgs,
   type AtnVjpArgs,
   type ParseOptions,
-} from '../spec/args';
+} from '../protocol/args';
 import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
 import { atnVjp } from './atn-vjp';
 import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';
-import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './index';
+import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './contract';
 import { lnForward } from './ln';
 import { lstmExpect, lstmForward, lstmVjp } from './lstm';
 import { ddCtx, Undecidable } from './dd';
