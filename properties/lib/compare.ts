@@ -186,13 +186,17 @@ export function addTol(a: unknown, b: unknown): unknown {
   return a;
 }
 
-/** Elementwise scaling of a numeric structure (exact for powers of two within range). */
-export function scaleTree(a: unknown, f: number): unknown {
+/** Elementwise scaling of a numeric structure (exact for powers of two within range); the structure is kept. */
+export function scaleTree<T>(a: T, f: number): T {
+  return scaleAny(a, f) as T;
+}
+
+function scaleAny(a: unknown, f: number): unknown {
   if (typeof a === 'number') return a * f;
-  if (Array.isArray(a)) return a.map((x) => scaleTree(x, f));
+  if (Array.isArray(a)) return a.map((x) => scaleAny(x, f));
   if (a !== null && typeof a === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) defineOwn(out, k, scaleTree(v, f));
+    for (const [k, v] of Object.entries(a)) defineOwn(out, k, scaleAny(v, f));
     return out;
   }
   return a;
@@ -213,13 +217,17 @@ export function structureProblem(got: unknown, want: unknown): string | undefine
   return w.structural;
 }
 
-/** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0. */
-export function maskTree(a: unknown, keep: (output: string, index: number[]) => boolean, output = '', index: number[] = []): unknown {
+/** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0 (the structure kept). */
+export function maskTree<T>(a: T, keep: (output: string, index: number[]) => boolean): T {
+  return maskAny(a, keep, '', []) as T;
+}
+
+function maskAny(a: unknown, keep: (output: string, index: number[]) => boolean, output: string, index: number[]): unknown {
   if (typeof a === 'number') return keep(output, index) ? a : 0;
-  if (Array.isArray(a)) return a.map((x, i) => maskTree(x, keep, output, [...index, i]));
+  if (Array.isArray(a)) return a.map((x, i) => maskAny(x, keep, output, [...index, i]));
   if (a !== null && typeof a === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) defineOwn(out, k, maskTree(v, keep, output ? `${output}.${k}` : k, []));
+    for (const [k, v] of Object.entries(a)) defineOwn(out, k, maskAny(v, keep, output ? `${output}.${k}` : k, []));
     return out;
   }
   return a;
