@@ -11,7 +11,7 @@ import { checkDegenerate } from '../impl/ops/atn_window';
 import { AtnError } from '../protocol/errors';
 import { targetFromHandlers, type OpHandler, type Target } from '../protocol/target';
 import type { Dtype, Hello } from '../protocol/types';
-import { packageVersion } from '../reference/reference';
+import { packageVersion } from '../util/package';
 import { DEFAULT_SEED, scaledRuns } from '../properties/lib/seed';
 import { DEFAULT_RUNS, runCampaign } from '../properties/lib/campaign';
 import { CHECKS } from '../properties/lib/checks';

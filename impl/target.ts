@@ -4,12 +4,11 @@
  * protocol/args.ts, rounded to float32 (ATN-7.1) and computed on the active tfjs backend; every request runs in tf.tidy
  * (the server runs long).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf } from '../protocol/args';
 import { targetFromHandlers, type Target } from '../protocol/target';
 import type { Dtype, Hello, Mat, Ten3, Vec } from '../protocol/types';
+import { packageVersion } from '../util/package';
 import { initBackend } from './backend';
 import { layerNorm } from './ln';
 import { lstmForwardArrays, lstmVjpArrays } from './lstm';
@@ -19,20 +18,6 @@ import { checkDegenerate } from './ops/atn_window';
 export const IMPL_NAME = 'atn-kit-tfjs';
 export const IMPL_DTYPES: Dtype[] = ['float32'];
 const PARSE = { dtypes: IMPL_DTYPES };
-
-/** The version in atn-kit's package.json (found upwards from here: impl/ in sources, dist/impl/ when built). */
-export function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const f = path.join(dir, 'package.json');
-    if (fs.existsSync(f)) {
-      const pkg = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'atn-kit' && pkg.version) return pkg.version;
-    }
-    dir = path.dirname(dir);
-  }
-  return '0.0.0';
-}
 
 const num = (l: Leaf): number => (typeof l === 'number' ? l : Number(l));
 
