@@ -1,17 +1,17 @@
 /**
  * The JS/TS API (issue 11): check ATN functions written in plain JS or tfjs in-process, with the same campaign,
- * diagnosis and reports as `atn report`. The suite validates every request first (spec/args.ts, ATN-6; degenerate
+ * diagnosis and reports as `atn report`. The suite validates every request first (protocol/args.ts, ATN-6; degenerate
  * windows, ATN-6.6; the declared capabilities, ATN-8.8): the user's functions only ever see valid arguments.
  *
  *   import { checkAtn, expectConforms } from 'atn-kit';
  *   const result = await checkAtn({ forward: (a, { k, eps, gain, bias }) => myAtn(a, k, eps, gain, bias) });
  *   expectConforms(result); // throws with the report's first failure (vitest, jest, node:test)
  */
-import { checkDegenerate } from '../impl/target';
+import { checkDegenerate } from '../impl/ops/atn_window';
 import { AtnError } from '../protocol/errors';
 import { targetFromHandlers, type OpHandler, type Target } from '../protocol/target';
 import type { Dtype, Hello } from '../protocol/types';
-import { packageVersion } from '../reference/reference';
+import { packageVersion } from '../util/package';
 import { DEFAULT_SEED, scaledRuns } from '../properties/lib/seed';
 import { DEFAULT_RUNS, runCampaign } from '../properties/lib/campaign';
 import { CHECKS } from '../properties/lib/checks';
@@ -19,7 +19,7 @@ import type { CampaignDtype, CampaignResult, CheckResult } from '../properties/l
 import { diagnoseFailures } from '../reports/diagnosis';
 import { verdict, verdictSentence } from '../reports/format';
 import { writeReport } from '../reports/write';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, type AtnArgs, type Leaf } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, type AtnArgs, type Leaf } from '../protocol/args';
 
 export type { CampaignResult, CheckResult, CampaignDtype };
 

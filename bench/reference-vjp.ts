@@ -4,11 +4,12 @@
  */
 import { call } from '../protocol/target';
 import { createReference } from '../reference/reference';
+import { mulberry32 } from '../util/prng';
 
 export async function timeAtnVjp(precision = 64, repeats = 5): Promise<{ coldMs: number; warmMs: number; expectMs: number }> {
   const T = 8, B = 2, H = 16, k = 4;
-  let seed = 1;
-  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  const next = mulberry32(1);
+  const rnd = () => next() * 2 - 1;
   const ten = () => Array.from({ length: T }, () => Array.from({ length: B }, () => Array.from({ length: H }, rnd)));
   const args = { dtype: 'float64', k, eps: 1e-5, a: ten(), dy: ten(), gain: Array.from({ length: H }, rnd), bias: Array.from({ length: H }, rnd) };
   const ref = createReference({ precision, oracle: 'exact' }); // the BigNumber path: what the fast oracle defers to

@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { packageVersion } = require('../reference/reference') as typeof import('../reference/reference');
+    const { packageVersion } = require('../util/package') as typeof import('../util/package');
     process.stdout.write(`atn-kit ${packageVersion()}\n`);
     return 0;
   }

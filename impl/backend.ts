@@ -131,7 +131,7 @@ export async function initBackend(name?: string): Promise<string> {
     if (e instanceof BackendError) throw e;
     throw new BackendError(want, why(e));
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(want);
     await tf.ready();

@@ -7,5 +7,6 @@ export { atn, ATN_KERNEL, type AtnOptions } from './ops/atn';
 export { atnGraph } from './ops/atn_graph';
 export { AtnStream, type AtnStreamOptions } from './ops/atn_stream';
 export { layerNorm, type LnOptions } from './ln';
-export { createImplTarget, checkDegenerate, IMPL_NAME, type ImplTargetOptions } from './target';
+export { createImplTarget, IMPL_NAME, type ImplTargetOptions } from './target';
+export { checkDegenerate } from './ops/atn_window';
 export * from './lstm';

@@ -6,42 +6,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { badArgument } from '../protocol/errors';
 import type { LstmGrads, Mat, Ten3, Vec } from '../protocol/types';
-import type { Leaf, Leaf1, Leaf2, Leaf3, LstmArgs, LstmVjpArgs } from '../spec/args';
+import type { Leaf, Leaf1, Leaf2, Leaf3, LstmArgs, LstmVjpArgs } from '../protocol/args';
 import { coreBackward, coreForward, type CoreDims, type CoreOps, type CoreTape } from './lstm_core';
 import { lstmGraph, type LstmTaps } from './lstm_graph';
 import { standardInit } from './lstm_init';
 import { defaultPath } from './ops/atn';
-// A cycle (target.ts imports this module); checkDegenerate is only called at run time, after both have loaded.
-import { checkDegenerate } from './target';
+import { checkDegenerate } from './ops/atn_window';
 
 export { standardInit, orthogonal, tiledIdentity } from './lstm_init';
 export { AtnLstmCell, lstmGraph, type LstmTaps } from './lstm_graph';
 
-export interface Affine<T extends tf.Tensor1D = tf.Tensor1D> {
-  gain: T;
-  bias: T;
-}
-
-/** Parameters as tensors (or variables), shapes as in the protocol (spec/args.ts LstmParams). */
-export interface LstmTensors<T2 extends tf.Tensor2D = tf.Tensor2D, T1 extends tf.Tensor1D = tf.Tensor1D> {
-  w_xh: T2; // [I][4H]
-  w_hh: T2; // [H][4H]
-  b_x: T1; // [4H]
-  b_h: T1; // [4H]
-  atn_x: Affine<T1>; // [4H]
-  atn_h: Affine<T1>; // [4H]
-  atn_c: Affine<T1>; // [H]
-}
-
-export interface LstmOptions {
-  k: number;
-  eps: number;
-  /**
-   * 'host': the fused forward and hand-written BPTT of lstm_core.ts (reads tensors synchronously: wasm, cpu,
-   * tensorflow); 'device': tfjs ops with autodiff (lstm_graph.ts; any backend, webgpu included). Default: by backend.
-   */
-  path?: 'host' | 'device';
-}
+import type { LstmOptions, LstmTensors } from './lstm_types';
+export type { Affine, LstmOptions, LstmTensors } from './lstm_types';
 
 const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { atn } from './ops/atn';
 import { AtnStream } from './ops/atn_stream';
 import { matMul } from './ops/matmul';
-import type { LstmOptions, LstmTensors } from './lstm';
+import type { LstmOptions, LstmTensors } from './lstm_types';
 
 /**
  * The inputs of ATN_x and ATN_h ([T][B][4H], tf.keep'd: the caller disposes them), filled by lstmGraph when asked for.

@@ -3,17 +3,8 @@
  * tiled once per gate), zero biases, ATN gains 1 and biases 0. Seeded, so that a run can be replayed.
  */
 
-/** mulberry32: a small seeded generator; quality is ample for initial weights. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../util/prng';
+
 
 function gaussian(next: () => number): number {
   const u = 1 - next();

@@ -1,38 +1,23 @@
 /**
  * The tfjs implementation as a protocol v1 target (ATN-8): hello, atn.forward, atn.vjp, ln.forward, lstm.forward,
  * lstm.vjp at dtype float32 (float64 is refused with unsupported_dtype, ATN-6.7). Inputs are validated by the shared
- * spec/args.ts, rounded to float32 (ATN-7.1) and computed on the active tfjs backend; every request runs in tf.tidy
+ * protocol/args.ts, rounded to float32 (ATN-7.1) and computed on the active tfjs backend; every request runs in tf.tidy
  * (the server runs long).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf } from '../protocol/args';
 import { targetFromHandlers, type Target } from '../protocol/target';
 import type { Dtype, Hello, Mat, Ten3, Vec } from '../protocol/types';
+import { packageVersion } from '../util/package';
 import { initBackend } from './backend';
 import { layerNorm } from './ln';
 import { lstmForwardArrays, lstmVjpArrays } from './lstm';
 import { atn } from './ops/atn';
-import { degenerateWindow } from './ops/atn_window';
+import { checkDegenerate } from './ops/atn_window';
 
 export const IMPL_NAME = 'atn-kit-tfjs';
 export const IMPL_DTYPES: Dtype[] = ['float32'];
 const PARSE = { dtypes: IMPL_DTYPES };
-
-/** The version in atn-kit's package.json (found upwards from here: impl/ in sources, dist/impl/ when built). */
-export function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const f = path.join(dir, 'package.json');
-    if (fs.existsSync(f)) {
-      const pkg = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'atn-kit' && pkg.version) return pkg.version;
-    }
-    dir = path.dirname(dir);
-  }
-  return '0.0.0';
-}
 
 const num = (l: Leaf): number => (typeof l === 'number' ? l : Number(l));
 
@@ -58,37 +43,6 @@ function subarray(v: ArrayLike<number>, start: number, n: number): ArrayLike<num
   return (v as Float32Array).subarray ? (v as Float32Array).subarray(start, start + n) : Array.prototype.slice.call(v, start, start + n);
 }
 const vec = (v: ArrayLike<number>): Vec => Array.from(v);
-
-/**
- * ATN-6.6 on the data, before any backend work: with eps = 0 a window whose entries are all equal (as float32) has
- * var + eps = 0. The host op checks this too; the device path (webgpu) cannot, so the target always does.
- */
-export function checkDegenerate(a: ArrayLike<number>, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
-  if (eps32 !== 0) return;
-  const hi = new Float64Array(T * B), lo = new Float64Array(T * B);
-  for (let r = 0; r < T * B; r++) {
-    let x = -Infinity, y = Infinity;
-    for (let h = 0; h < H; h++) {
-      const v = a[r * H + h];
-      if (v > x) x = v;
-      if (v < y) y = v;
-    }
-    hi[r] = x;
-    lo[r] = y;
-  }
-  for (let b = 0; b < B; b++) {
-    // run: first step of the current run of constant steps that all hold the same value
-    let run = 0;
-    for (let t = 0; t < T; t++) {
-      const r = t * B + b;
-      const constant = hi[r] === lo[r];
-      if (!constant) run = t + 1;
-      else if (t > 0 && run < t && hi[r] !== hi[r - B]) run = t;
-      const t0 = Math.max(0, t - k + 1);
-      if (constant && run <= t0) throw degenerateWindow(what, t, b, t - t0 + 1, hi[r]);
-    }
-  }
-}
 
 /** Reads tensors asynchronously (webgpu cannot read synchronously in Node) and frees them. */
 async function read(ts: tf.Tensor[]): Promise<Float32Array[]> {

@@ -9,7 +9,7 @@
 import { AtnError, errorBody } from '../protocol/errors';
 import { checkEnvelope, type OpHandler } from '../protocol/target';
 import type { Dtype, Hello, Request, Response } from '../protocol/types';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf, type LstmArgs } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf, type LstmArgs } from '../protocol/args';
 import { atnSequence, type AtnSeq } from './atn-core';
 import type { Flags } from './flags';
 import { lstmForward, type LstmWindows } from './lstm';

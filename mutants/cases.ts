@@ -4,18 +4,14 @@
  * before). Used by properties/mutants.test.ts and as the battery on which diagnose() must tell the mutants apart.
  */
 import type { Request } from '../protocol/types';
+import { lcgUint32 } from '../util/prng';
 
 type Args = Record<string, unknown>;
 
 /** Deterministic values on a coarse grid (exact in float32), so the cases read the same on every machine. */
 function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
-  const out: number[] = [];
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out.push(offset + (((s >>> 8) % 257) - 128) / 64 * scale);
-  }
-  return out;
+  const next = lcgUint32(seed);
+  return Array.from({ length: n }, () => offset + (((next() >>> 8) % 257) - 128) / 64 * scale);
 }
 
 function ten3(T: number, B: number, H: number, vals: number[]): number[][][] {

@@ -9,10 +9,12 @@
  * mutant); an error response is one element, reproduced by an error with the same code.
  */
 import type { Request, Response } from '../protocol/types';
-import type { Diagnosis } from '../properties/lib/types';
 import { CATALOGUE } from './catalogue';
 import { createMachine } from './machines';
 import { approxTolerance, unitRoundoff } from './tolerance';
+import { leaves } from '../util/tree';
+
+const flatNumbers = (v: unknown): number[] => leaves(v).map((x) => (typeof x === 'number' ? x : NaN));
 
 export const BASE_ID = 'base';
 export const BASE_DESCRIPTION = 'no mistake (the correct plain-JS implementation)';
@@ -27,10 +29,6 @@ export interface DiagnoseCase {
 
 type Nested = unknown;
 
-function shapeOf(v: Nested): string {
-  if (Array.isArray(v)) return `[${v.length}:${v.length ? shapeOf(v[0]) : ''}]`;
-  return typeof v === 'number' ? 'n' : typeof v;
-}
 
 function sameShape(a: Nested, b: Nested): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
@@ -39,11 +37,6 @@ function sameShape(a: Nested, b: Nested): boolean {
   return a.length === bb.length && a.every((x, i) => sameShape(x, bb[i]));
 }
 
-function flat(v: Nested, out: number[] = []): number[] {
-  if (Array.isArray(v)) for (const x of v) flat(x, out);
-  else out.push(typeof v === 'number' ? v : NaN);
-  return out;
-}
 
 /** Output arrays of a result by path ("y", "grads.w_xh"). */
 function outputs(r: Record<string, unknown>, prefix = ''): Map<string, Nested> {
@@ -76,12 +69,12 @@ function compare(got: Response, cand: Response, tol: Record<string, unknown> | u
   const tolOut = tol ? outputs(tol) : new Map<string, Nested>();
   const { u } = unitRoundoff(dtype);
   for (const [path, g] of gotOut) {
-    const gf = flat(g);
+    const gf = flatNumbers(g);
     total += gf.length;
     const c = candOut.get(path);
     if (c === undefined || !sameShape(c, g)) continue;
-    const cf = flat(c);
-    const tf = tolOut.has(path) ? flat(tolOut.get(path)) : [];
+    const cf = flatNumbers(c);
+    const tf = tolOut.has(path) ? flatNumbers(tolOut.get(path)) : [];
     for (let i = 0; i < gf.length; i++) {
       // LSTM (7.4) or unknown: a coarse bound, 2^12 u relative to max(1, |x|).
       const t = tf.length === gf.length ? tf[i] : 4096 * u * Math.max(1, Math.abs(gf[i]));
@@ -89,6 +82,17 @@ function compare(got: Response, cand: Response, tol: Record<string, unknown> | u
     }
   }
   return { matched, total };
+}
+
+export interface Diagnosis {
+  /** Mutants ranked by how closely they reproduce the target's outputs on its failing cases. */
+  ranking: Array<{ id: string; description: string; score: number }>;
+  /** The best match, when its confidence is high enough to name it ("behaves like: ..."). */
+  best?: { id: string; description: string; confidence: number };
+  /** When no catalogued mistake explains the failures well: the nearest one (never the correct base). */
+  nearest?: { id: string; description: string; score: number };
+  /** What fails and what passes, in words (ATN-9.5): "forward right, VJP wrong", "only t < k", ... */
+  structure?: string[];
 }
 
 export function diagnose(cases: DiagnoseCase[]): Diagnosis {

@@ -5,7 +5,7 @@
  * ATN_x and ATN_h; then da^x_t and da^h_t are complete (every window that holds step t has been seen) and flow into x_t,
  * h_{t-1} and the weights.
  */
-import type { LstmVjpArgs } from '../spec/args';
+import type { LstmVjpArgs } from '../protocol/args';
 import { atnStepVjp, type AtnAcc, type AtnSeq } from './atn-core';
 import type { Flags } from './flags';
 import type { LstmTrace } from './lstm';

@@ -2,7 +2,7 @@
  * ATN-LSTM forward (ATN-3) in plain JS, float64 arithmetic, with the ATN-LSTM mistakes of flags.ts switchable. The
  * three ATNs run in streaming form (atnStep over the steps computed so far): a^h_t needs h_{t-1} first.
  */
-import type { LstmArgs } from '../spec/args';
+import type { LstmArgs } from '../protocol/args';
 import { atnStep, type AtnSeq } from './atn-core';
 import type { Flags } from './flags';
 

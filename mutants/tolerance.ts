@@ -6,7 +6,7 @@
  * For the ATN-LSTM (7.4, a running error analysis) a coarse relative bound stands in.
  */
 import { floatUnit, FLOAT_ARITH, forwardTolRowOf, vjpTolOf, type TolWindow } from '../reference/tolerance';
-import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, type AtnArgs, type Leaf } from '../spec/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, type AtnArgs, type Leaf } from '../protocol/args';
 import { groupsForStep, statsOf, zOf, type AtnSeq } from './atn-core';
 import { NO_FLAGS } from './flags';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createReference } from '../reference';
 import { targetFromHandlers, type Target } from '../protocol/target';
-import { parseAtnArgs } from '../spec/args';
+import { parseAtnArgs } from '../protocol/args';
 import type { Request } from '../protocol/types';
 import { DEFAULT_RUNS, runCampaign } from './lib/campaign';
 import { CHECKS, checkById } from './lib/checks';

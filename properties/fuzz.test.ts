@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeNumbers } from '../protocol/codec';
 import { LIMITS } from '../spec/limits';
 import { scaledRuns, seedFromEnv } from './lib/seed';
+import { mulberry32 as rng } from '../util/prng';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin/atn.js');
@@ -21,17 +22,6 @@ const RSS_LIMIT_MIB = 1536;
 
 const CODES = ['parse_error', 'bad_request', 'unknown_op', 'unsupported_dtype', 'bad_argument', 'degenerate_window', 'too_large', 'internal'];
 
-/** mulberry32: a small deterministic generator (the corpus must replay from the seed alone). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One fuzz line and the error codes it may be answered with ('ok' = a result). */
 interface FuzzLine {

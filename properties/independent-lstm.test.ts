@@ -19,7 +19,7 @@ import { createReference, type Reference } from '../reference';
 import { floatInputs, lstmExpect, unitRoundoff } from '../reference/lstm';
 import { lstmFloat } from '../reference/lstm-float';
 import { createMathCtx } from '../reference/math';
-import { parseLstmVjpArgs } from '../spec/args';
+import { parseLstmVjpArgs } from '../protocol/args';
 import { lstmCase, lstmVjpArgs, withDh } from './lib/arbitraries';
 import { runCampaign } from './lib/campaign';
 import { AGREEMENT } from './lib/checks/agreement';

@@ -63,7 +63,7 @@ async function agrees(port: PortTarget, op: ReferenceOp, args: Record<string, un
   } catch (e) {
     const res = await port.handle({ id: 1, op, args });
     const code = (e as { code?: string }).code;
-    if (res.ok || res.error.code !== code) throw new Error(`reference refused with ${code}, port answered ${JSON.stringify(res).slice(0, 300)}`);
+    if (res.ok || res.error.code !== code) throw new Error(`reference refused with ${code}, port answered ${JSON.stringify(res).slice(0, 300)}`, { cause: e });
     return true;
   }
   const got = await call(port, op, args);
@@ -134,7 +134,7 @@ describe.skipIf(!PYTHON)('the Python port through spawnPort', () => {
     );
   });
 
-  it('ATN-6.6 errors: the Python port refuses bad input with the codes, clauses and args of spec/args.ts', async () => {
+  it('ATN-6.6 errors: the Python port refuses bad input with the codes, clauses and args of protocol/args.ts', async () => {
     const refTarget = ref.target();
     const a = [[[1, 2]], [[3, 5]]];
     const cases: Array<[string, Record<string, unknown>]> = [

@@ -12,6 +12,7 @@ import { fdJvp, fdVjp } from '../reference/fd';
 import { createMathCtx, type Big, type MathCtx } from '../reference/math';
 import { createReference } from '../reference/reference';
 import { assertProperty } from './lib/seed';
+import { mulberry32 } from '../util/prng';
 
 const m = createMathCtx(64);
 const ref = createReference();
@@ -104,8 +105,8 @@ describe('reference ATN', () => {
         const r = atnVjp(m, x, dy);
         const grad = [...flat(r.da), ...r.dgain, ...r.dbias];
         const x0 = [...flat(x.a), ...x.gain, ...x.bias];
-        let s = dirSeed;
-        const v = x0.map(() => m.big(((s = (s * 48271) % 2147483647) / 2147483647) * 2 - 1));
+        const next = mulberry32(dirSeed);
+        const v = x0.map(() => m.big(next() * 2 - 1));
         // <grad, v> must equal d/dh <dy, y(x + h v)>.
         const L = (xs: Big[]) => [forwardFlat(c)(xs).reduce((acc, y, i) => acc.plus(y.times(flat(dy)[i])), m.zero)];
         const fd = fdJvp(m, L, x0, v)[0];

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../protocol/types';
 import { createReference } from '../reference/reference';
 import type { ReferenceOp } from '../reference/index';
+import { packageVersion } from '../util/package';
 
 const ref = createReference();
 const target = ref.target();
@@ -106,7 +107,7 @@ describe('reference errors', () => {
     expect(res.ok).toBe(true);
     if (!res.ok) return;
     expect(res.result).toMatchObject({ name: 'atn-kit-reference', protocol: 1, dtypes: ['float32', 'float64', 'decimal'] });
-    expect(res.result.version).toBe(require('../package.json').version);
+    expect(res.result.version).toBe(packageVersion());
     expect([...(res.result.ops as string[])].sort()).toEqual(['atn.forward', 'atn.vjp', 'hello', 'ln.forward', 'lstm.forward', 'lstm.vjp']);
   });
 });

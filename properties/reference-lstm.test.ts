@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AtnError } from '../protocol/errors';
-import type { Leaf, Leaf2, LstmArgs, LstmVjpArgs } from '../spec/args';
+import type { Leaf, Leaf2, LstmArgs, LstmVjpArgs } from '../protocol/args';
 import { fdJvp } from '../reference/fd';
 import { lnForward } from '../reference/ln';
 import { floatInputs, forwardSample, lstmExpect, lstmForward, lstmInputs, lstmVjp, unitRoundoff, type LstmGradsBig, type LstmInputs } from '../reference/lstm';
@@ -18,6 +18,7 @@ import { lstmTolerance } from '../reference/lstm-bounds';
 import { LSTM_MISTAKES, lstmFloat } from '../reference/lstm-float';
 import { createMathCtx, type Big } from '../reference/math';
 import { assertProperty } from './lib/seed';
+import { mulberry32 as rng } from '../util/prng';
 
 const m = createMathCtx(64);
 const isBig = (v: unknown): boolean => m.Big.isDecimal(v);
@@ -43,16 +44,6 @@ const shape = (lim: { T: [number, number]; B?: [number, number]; I?: [number, nu
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Typical LSTM inputs: x, dh ~ N(0,1), h0, c0 ~ N(0, 0.25), W ~ N(0, 1/fan-in), biases ~ N(0, 0.01), gains ~ N(1, 0.01). */
 function makeArgs(s: Shape, dtype: 'float32' | 'float64', eps = 1e-5): LstmVjpArgs {

@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes a modified copy of the corpus file and returns the folder. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test corrupts a corpus freely, key by key
 function corrupt(edit: (v: { cases: Array<Record<string, any>> }) => void, raw?: string): string {
   const d = mkdtempSync(join(tmpdir(), 'atn-vectors-bad-'));
   const v = JSON.parse(readFileSync(file, 'utf8'));
@@ -194,6 +195,7 @@ describe('a forged corpus is refused: own keys, numbers where numbers belong (is
   it('ATN-6.1 arguments that pass the schema but not the argument checks (k "2", k 2.5, eps "1e-5", a string entry) are refused at load, naming the case, the argument and the clause', () => {
     const at = (op: string) => corpus.cases.findIndex((c) => c.expect.kind === 'valid' && c.request.op === op && c.request.args.k !== undefined);
     const i = at('atn.forward'), j = at('lstm.forward');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each edit breaks one argument in its own way
     const cases: Array<[number, (args: Record<string, any>) => void, RegExp]> = [
       [i, (a) => (a.k = '2'), /field request\.args\.k: k: must be a positive integer, got "2" \(ATN-6\.1\)/],
       [i, (a) => (a.k = 2.5), /field request\.args\.k: .*got 2\.5 \(ATN-6\.1\)/],

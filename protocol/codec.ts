@@ -8,6 +8,7 @@
  * taken for a name of Object.prototype.
  */
 import { isUtf8 } from 'node:buffer';
+import { defineOwn } from '../util/tree';
 
 const NON_FINITE: ReadonlyMap<string, number> = new Map([
   ['NaN', NaN],
@@ -25,10 +26,6 @@ export function own(o: unknown, key: string): unknown {
   return o !== null && typeof o === 'object' && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
 }
 
-/** Defines `key` as an own data property (a "__proto__" key stays a key). */
-export function defineOwn(o: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /**
  * A deep copy of a JSON-like value with `leaf` applied to every non-container value, built without recursion.

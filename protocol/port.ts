@@ -16,11 +16,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LIMITS } from '../spec/limits';
-import type { Fault } from '../properties/lib/types';
 import { decodeLine, decodeNumbers, isRecord, own, toLine, type BadUtf8 } from './codec';
 import { newToken, reap, TOKEN_VAR } from './reap';
 import type { Target } from './target';
-import type { ErrorBody, Hello, Id, Request, Response } from './types';
+import type { ErrorBody, Fault, Hello, Id, Request, Response } from './types';
 
 export interface PortOptions {
   /** Per-request limit in ms (default 60 s). */

@@ -7,7 +7,8 @@
  * walks are iterative.
  */
 import { createHash } from 'node:crypto';
-import { defineOwn, isRecord, jsonChunks } from './codec';
+import { isRecord, jsonChunks } from './codec';
+import { defineOwn, dimsText as dimsOf } from '../util/tree';
 import type { Id, Request, Response } from './types';
 
 export const RECORD_LIMITS = { maxDepth: 32, maxItems: 64, maxLeaves: 4096, maxString: 2000 } as const;
@@ -19,12 +20,6 @@ export function digestOf(v: unknown): string {
   return h.digest('hex');
 }
 
-/** "[600000][1][32]": the lengths along first elements (the shape of a rectangular array). */
-export function dimsOf(v: unknown): string {
-  let s = '';
-  for (let x = v, n = 0; Array.isArray(x) && n < 64; x = x[0], n++) s += `[${x.length}]`;
-  return s;
-}
 
 export interface Bounded {
   value: unknown;

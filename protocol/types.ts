@@ -105,3 +105,12 @@ export const RESULT_KEYS: Readonly<Record<string, readonly string[]>> = {
 
 /** The keys of lstm.vjp's grads (LstmGrads). */
 export const LSTM_GRAD_KEYS: readonly string[] = ['x', 'h0', 'c0', 'w_xh', 'w_hh', 'b_x', 'b_h', 'atn_x', 'atn_h', 'atn_c'];
+
+/** A fault of the target process met during a campaign (crash, hang, garbage line, wrong id). */
+export interface Fault {
+  kind: 'crash' | 'timeout' | 'garbage' | 'wrong-id' | 'start' | 'other';
+  message: string;
+  /** The request being answered when it happened. */
+  request?: Request;
+  atMs: number;
+}

@@ -1,6 +1,6 @@
 /** ATN forward (ATN-1.1..1.7) in BigNumber arithmetic, per sample, window statistics exactly as defined. */
 import type { Dtype } from '../protocol/types';
-import type { AtnArgs, Leaf } from '../spec/args';
+import type { AtnArgs, Leaf } from '../protocol/args';
 import { leafToBig } from './convert';
 import type { Big, MathCtx } from './math';
 import { windowRows, windowStats, type WindowStats } from './stats';
@@ -26,7 +26,7 @@ export const bigs2 = (m: MathCtx, v: readonly (readonly Leaf[])[], dtype: Dtype)
 export const bigs3 = (m: MathCtx, v: readonly (readonly (readonly Leaf[])[])[], dtype: Dtype): Big[][][] =>
   v.map((r) => bigs2(m, r, dtype));
 
-/** Validated atn args (spec/args.ts) as BigNumbers; float32 leaves and eps are rounded to float32 first. */
+/** Validated atn args (protocol/args.ts) as BigNumbers; float32 leaves and eps are rounded to float32 first. */
 export function atnInputs(m: MathCtx, args: AtnArgs): AtnBig {
   const { dtype } = args;
   return {

@@ -12,8 +12,8 @@
  * themselves exact dyadic numbers built like the conversions above. No high-precision clone is needed.
  */
 import type { Dtype } from '../protocol/types';
-import type { Leaf } from '../spec/args';
-import type { Big, BigCtor } from './math';
+import type { Leaf } from '../protocol/args';
+import type { Big, BigCtor } from './big';
 
 /** A binary interchange format: `p` stored fraction bits, `emin` smallest normal exponent, `emax` largest. */
 interface BinFormat {

@@ -14,6 +14,9 @@
  */
 import type { LstmGrads } from '../protocol/types';
 import { lstmFloat, type FloatGrads, type LstmFloatIn, type Probe } from './lstm-float';
+import { leaves, unflatten } from '../util/tree';
+
+const flatNumbers = (v: unknown): number[] => leaves(v) as number[];
 
 export interface LstmTol {
   h: number[][][];
@@ -21,23 +24,7 @@ export interface LstmTol {
   grads?: LstmGrads;
 }
 
-/** Leaves of a nested number structure, in a fixed order. */
-function flatten(v: unknown, out: number[] = []): number[] {
-  if (typeof v === 'number') out.push(v);
-  else if (Array.isArray(v)) for (const e of v) flatten(e, out);
-  else if (v && typeof v === 'object') for (const key of Object.keys(v).sort()) flatten((v as Record<string, unknown>)[key], out);
-  return out;
-}
 
-/** The structure of `like` filled from `flat` in flatten's order. */
-function unflatten<V>(like: V, flat: ArrayLike<number>, pos = { i: 0 }): V {
-  if (typeof like === 'number') return flat[pos.i++] as V;
-  if (Array.isArray(like)) return like.map((e) => unflatten(e, flat, pos)) as V;
-  const o: Record<string, unknown> = {};
-  for (const key of Object.keys(like as object).sort()) o[key] = unflatten((like as Record<string, unknown>)[key], flat, pos);
-  // keep the original key order for readability of results
-  return Object.fromEntries(Object.keys(like as object).map((key) => [key, o[key]])) as V;
-}
 
 class Recorder implements Probe {
   readonly recording = true;
@@ -118,16 +105,16 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
   const base = lstmFloat(p, id, 'none', rec);
   const pick = (o: { h: number[][][]; c: number[][][]; grads: FloatGrads }) => (p.dh ? { h: o.h, c: o.c, grads: o.grads } : { h: o.h, c: o.c });
   const like = pick(base);
-  const y0 = flatten(like);
+  const y0 = flatNumbers(like);
   const acc = new Float64Array(y0.length);
   if (p.dh && base.direct) {
-    const d = flatten({ h: base.h.map((r) => r.map((v) => v.map(() => 0))), c: base.c.map((r) => r.map((v) => v.map(() => 0))), grads: base.direct });
+    const d = flatNumbers({ h: base.h.map((r) => r.map((v) => v.map(() => 0))), c: base.c.map((r) => r.map((v) => v.map(() => 0))), grads: base.direct });
     d.forEach((v, i) => (acc[i] += v));
   }
   /** One replica run with site s shifted by `step`: the outputs and the shift actually applied. */
   const shifted = (s: number, step: number) => {
     const pert = new Perturber(s, step);
-    const y = flatten(pick(lstmFloat(p, id, 'none', pert)));
+    const y = flatNumbers(pick(lstmFloat(p, id, 'none', pert)));
     return { y, applied: pert.applied };
   };
   rec.bounds.forEach((L, s) => {

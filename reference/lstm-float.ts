@@ -10,7 +10,7 @@
  * Straightforward code on purpose: naive left-to-right sums, two-pass window statistics, sigmoid = 1/(1+exp(-v)).
  * It is NOT a target (no validation, no degenerate-window errors).
  */
-import type { LstmArrays } from '../spec/args';
+import type { LstmArrays } from '../protocol/args';
 
 export type LstmMistake =
   | 'none'
@@ -80,7 +80,11 @@ interface Win {
 function stats(rows: number[][], lo: number, eps: number, r: R): Win {
   let N = 0;
   let amax = 0;
-  for (const row of rows) for (const v of row) N++, (amax = Math.max(amax, Math.abs(v)));
+  for (const row of rows)
+    for (const v of row) {
+      N++;
+      amax = Math.max(amax, Math.abs(v));
+    }
   const sc = amax > 0 && Number.isFinite(amax) ? 2 ** Math.max(-1074, Math.min(1023, Math.floor(Math.log2(amax)))) : 1;
   let sum = 0;
   for (const row of rows) for (const v of row) sum = r(sum + r(v / sc));
@@ -249,7 +253,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       const lo = Math.max(0, t - k + 1);
       if (mistake === 'shared-window') {
         const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
-        wx.push(w), wh.push(w);
+        wx.push(w);
+        wh.push(w);
       } else {
         wx.push(stats(ax.slice(lo), lo, p.eps, r));
         wh.push(stats(ah.slice(lo), lo, p.eps, r));

@@ -12,14 +12,15 @@
  */
 import { AtnError } from '../protocol/errors';
 import type { LstmGrads } from '../protocol/types';
-import { mapLstmArrays, type LstmArgs, type LstmArrays, type LstmVjpArgs } from '../spec/args';
+import { mapLstmArrays, type LstmArgs, type LstmArrays, type LstmVjpArgs } from '../protocol/args';
 import { bigToDouble, leafToBig } from './convert';
-import type { Expectation } from './index';
+import type { Expectation } from './contract';
 import { atnForwardStep, atnVjpStep, lstmWindow, type WinStats } from './lstm-atn';
 import { lstmTolerance } from './lstm-bounds';
 import type { LstmFloatIn } from './lstm-float';
 import type { Big, MathCtx } from './math';
 import { floatUnit } from './tolerance';
+import { mapTree } from '../util/tree';
 
 export interface LstmExact {
   h: Big[][][]; // [T][B][H]
@@ -198,15 +199,10 @@ export function lstmVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
   return { h: byTime(fw.map((f) => f.h), inp.T), c: byTime(fw.map((f) => f.c), inp.T), grads };
 }
 
-type Nested = number | Nested[];
-type BigNested = Big | BigNested[];
-function mapNested(v: BigNested, fn: (b: Big) => number): Nested {
-  return Array.isArray(v) ? v.map((e) => mapNested(e, fn)) : fn(v);
-}
 
 /** The exact gradients rounded to doubles, in the protocol's structure. */
 export function gradsToDouble(g: LstmGradsBig): LstmGrads {
-  const d = <V extends BigNested>(v: V) => mapNested(v, bigToDouble) as never;
+  const d = (v: unknown) => mapTree(v, (x) => bigToDouble(x as Big)) as never;
   const aff = (a: AffineBig) => ({ gain: d(a.gain), bias: d(a.bias) });
   return {
     x: d(g.x),

@@ -9,16 +9,14 @@
  * operations are. `big(x)` of a double therefore holds the double's exact value (up to 767 significant digits, see
  * convert.ts) whatever the precision; every operation on it then rounds once, to `precision` digits.
  */
+// eslint-disable-next-line @typescript-eslint/ban-ts-comment -- @ts-expect-error would fail under module esnext (typecheck), where this is no error
 // @ts-ignore TS1479 under module node16: mathjs's types live in a "type": "module" package, but mathjs also ships a
 // CommonJS build (exports.require), which is what the emitted require('mathjs') loads.
 import { all, create, type MathJsInstance } from 'mathjs';
-import type { Decimal } from 'decimal.js';
+import type { Big, BigCtor } from './big';
 import { doubleToBig } from './convert';
 
-/** A BigNumber (mathjs's BigNumber is a decimal.js Decimal). */
-export type Big = Decimal;
-/** The BigNumber constructor of one context (a decimal.js clone with that context's precision). */
-export type BigCtor = typeof Decimal;
+export type { Big, BigCtor };
 
 export interface MathCtx {
   /** Significant decimal digits of every operation's result. */

@@ -3,9 +3,8 @@
  * on the dtype-rounded inputs; float64 answers are the nearest doubles, float32 answers the nearest float32 values,
  * decimal answers decimal strings at working precision (ATN-8.3, ATN-8.4).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AtnError } from '../protocol/errors';
+import { packageVersion } from '../util/package';
 import { targetFromHandlers, type Target } from '../protocol/target';
 import { DTYPES, PROTOCOL_VERSION, type Dtype, type Hello } from '../protocol/types';
 import {
@@ -16,25 +15,21 @@ import {
   parseLstmVjpArgs,
   type AtnVjpArgs,
   type ParseOptions,
-} from '../spec/args';
+} from '../protocol/args';
 import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
 import { atnVjp } from './atn-vjp';
 import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';
-import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './index';
+import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './contract';
 import { lnForward } from './ln';
 import { lstmExpect, lstmForward, lstmVjp } from './lstm';
 import { ddCtx, Undecidable } from './dd';
 import { createMathCtx, type Big, type MathCtx } from './math';
 import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
-
-type Nested<L> = L | Nested<L>[] | { [key: string]: Nested<L> };
+import { mapTree, type Tree } from '../util/tree';
 
 /** Maps every Big of a nested result (arrays and plain objects; a Big is neither) through `fn`. */
-export function mapBig<R>(v: unknown, fn: (x: Big) => R): Nested<R> {
-  if (Array.isArray(v)) return v.map((e) => mapBig(e, fn));
-  if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, mapBig(e, fn)]));
-  return fn(v as Big);
+export function mapBig<R>(v: unknown, fn: (x: Big) => R): Tree<R> {
+  return mapTree(v, fn as (x: unknown) => R);
 }
 
 /** How a result number is answered for a dtype. */
@@ -42,22 +37,6 @@ export function outputOf(dtype: Dtype, precision: number): (x: Big) => number | 
   if (dtype === 'float64') return bigToDouble;
   if (dtype === 'float32') return bigToFloat32;
   return (x) => bigToDecimalString(x, precision);
-}
-
-let cachedVersion: string | undefined;
-/** Our package's version, from the nearest package.json named atn-kit above this file (source or dist/). */
-export function packageVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    try {
-      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'atn-kit' && pkg.version) return (cachedVersion = pkg.version);
-    } catch {
-      // no (readable) package.json here: keep climbing
-    }
-    if (path.dirname(dir) === dir) return (cachedVersion = '0.0.0');
-  }
 }
 
 const OPTS: ParseOptions = { dtypes: DTYPES };

@@ -4,6 +4,7 @@
  * Ids are stable: change a case's content only together with its id.
  */
 import type { ClauseId } from '../spec/clauses';
+import { lcgUnit as lcg } from '../util/prng';
 
 export type VectorFlag =
   | 'warm-up' | 'k>T' | 'k=1' | 'B=1' | 'H=1' | 'T=1' | 'large-magnitude' | 'tiny-magnitude' | 'subnormal' | 'tiny-variance'
@@ -24,14 +25,6 @@ export interface CaseTemplate {
   error?: { code: string; clause: ClauseId };
 }
 
-/** Deterministic values with 4 significant digits (readable in the corpus, exact enough to matter). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function vals(n: number, seed: number, scale = 1, offset = 0): number[] {
   const r = lcg(seed);

@@ -3,17 +3,10 @@
  * strings hold HTML/XML-special characters on purpose: a port names itself and words its errors as it likes.
  */
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
+import { lcgUnit as lcg } from '../util/prng';
 
 export const HOSTILE = `<script>alert("x")</script> & 'quotes' ]]> <!-- \u0001`;
 
-/** Deterministic pseudo-random numbers (a fixture must not change between runs). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function ratios(n: number, scale: number, seed: number): number[] {
   const r = lcg(seed);

@@ -6,6 +6,7 @@ import { CLAUSES, type ClauseId } from '../spec/clauses';
 import { boundValue } from '../protocol/record';
 import type { Request } from '../protocol/types';
 import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
+import { dimsText } from '../util/tree';
 
 export type Verdict = 'CONFORMS' | 'DOES NOT CONFORM' | 'COULD NOT RUN' | 'INCOMPLETE';
 
@@ -302,22 +303,12 @@ export function requestText(req: Request, maxChars = MAX_CHARS): string {
   return pretty(req.args, maxChars);
 }
 
-/** "[4][2][3]" for a nested rectangular array, "" for a leaf. */
-export function shapeOf(v: unknown): string {
-  const dims: number[] = [];
-  let x = v;
-  while (Array.isArray(x)) {
-    dims.push(x.length);
-    x = x[0];
-  }
-  return dims.map((d) => `[${d}]`).join('');
-}
 
 /** Short description of a request's args: op, dtype, k, eps and the shapes of the arrays. */
 export function argsSummary(args: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(args)) {
-    if (Array.isArray(v)) parts.push(`${k}${shapeOf(v)}`);
+    if (Array.isArray(v)) parts.push(`${k}${dimsText(v)}`);
     else if (isLeaf(v)) parts.push(`${k}=${leafText(v)}`);
     else parts.push(`${k}{…}`);
   }

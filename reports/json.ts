@@ -71,7 +71,7 @@ export function readReport(path: string): CampaignResult {
   try {
     v = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: not a readable JSON report: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`${path}: not a readable JSON report: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   validateReport(v, path);
   return decodeNumbers(v) as CampaignResult;

@@ -13,7 +13,7 @@ import { LSTM_GRAD_KEYS, RESULT_KEYS } from '../protocol/types';
 import { AtnError } from '../protocol/errors';
 import type { CampaignResult } from '../properties/lib/types';
 import type { Reference, ReferenceOp } from '../reference';
-import { PARSERS } from '../spec/args';
+import { PARSERS } from '../protocol/args';
 import type { ClauseId } from '../spec/clauses';
 import { DTYPES } from '../protocol/types';
 import { CASE_TEMPLATES, type CaseTemplate, type VectorFlag } from './corpus-cases';
@@ -286,7 +286,7 @@ function resultKeysProblem(op: string, want: Record<string, unknown>): string | 
 }
 
 /**
- * A case's arguments checked as every target of ours checks them (spec/args.ts), beyond the schema: k "2", k 2.5, eps
+ * A case's arguments checked as every target of ours checks them (protocol/args.ts), beyond the schema: k "2", k 2.5, eps
  * "1e-5", a request over the work limit... A valid case must pass (else a conforming target's refusal would be graded
  * as its failure); an error case whose arguments are refused must be refused with the code and clause it states (else
  * a conforming target's error would be graded wrong). Errors found only while computing (degenerate_window) and ops

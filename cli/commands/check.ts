@@ -8,7 +8,7 @@
 import { termText } from '../../reports/terminal';
 import { PortStartError } from '../../protocol/port';
 import { call, type Target } from '../../protocol/target';
-import { resolveTarget, TargetSpecError } from '../../protocol/targets';
+import { resolveTarget, TargetSpecError } from '../targets';
 import type { Hello } from '../../protocol/types';
 import type { CampaignResult, CheckResult, Fault } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';

@@ -8,7 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
-import { BASE_ROW, runMutantCampaign, type MutantOutcome } from '../../mutants/campaign';
+import { BASE_ROW, runMutantCampaign, type MutantOutcome } from '../mutant-campaign';
 import { MUTANTS } from '../../mutants';
 import { seedFromEnv } from '../../properties/lib/seed';
 import { int, onlyFlags, parseFlags, str, UsageError } from '../flags';

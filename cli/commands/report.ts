@@ -7,7 +7,7 @@
  */
 import { PortStartError } from '../../protocol/port';
 import { call, type Target } from '../../protocol/target';
-import { resolveTarget, TargetSpecError } from '../../protocol/targets';
+import { resolveTarget, TargetSpecError } from '../targets';
 import type { Hello } from '../../protocol/types';
 import { MAX_RUNS, REPORT_RUNS, runCampaign } from '../../properties/lib/campaign';
 import { CHECKS } from '../../properties/lib/checks';

@@ -1,6 +1,6 @@
 /** atn serve --target reference|impl|mutant:ID [--backend NAME]: protocol v1 on stdin/stdout (ATN-8). */
 import { serve } from '../../protocol/server';
-import { resolveTarget, TargetSpecError } from '../../protocol/targets';
+import { resolveTarget, TargetSpecError } from '../targets';
 import { onlyFlags, parseFlags, str, UsageError } from '../flags';
 
 export async function run(argv: string[]): Promise<number> {

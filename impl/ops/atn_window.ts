@@ -157,3 +157,34 @@ export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Floa
   }
   return out;
 }
+
+/**
+ * ATN-6.6 on the data, before any backend work: with eps = 0 a window whose entries are all equal (as float32) has
+ * var + eps = 0. The host op checks this too; the device path (webgpu) cannot, so the target always does.
+ */
+export function checkDegenerate(a: ArrayLike<number>, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
+  if (eps32 !== 0) return;
+  const hi = new Float64Array(T * B), lo = new Float64Array(T * B);
+  for (let r = 0; r < T * B; r++) {
+    let x = -Infinity, y = Infinity;
+    for (let h = 0; h < H; h++) {
+      const v = a[r * H + h];
+      if (v > x) x = v;
+      if (v < y) y = v;
+    }
+    hi[r] = x;
+    lo[r] = y;
+  }
+  for (let b = 0; b < B; b++) {
+    // run: first step of the current run of constant steps that all hold the same value
+    let run = 0;
+    for (let t = 0; t < T; t++) {
+      const r = t * B + b;
+      const constant = hi[r] === lo[r];
+      if (!constant) run = t + 1;
+      else if (t > 0 && run < t && hi[r] !== hi[r - B]) run = t;
+      const t0 = Math.max(0, t - k + 1);
+      if (constant && run <= t0) throw degenerateWindow(what, t, b, t - t0 + 1, hi[r]);
+    }
+  }
+}

@@ -1,5 +1,5 @@
 """Protocol v1 (ATN-8) for Python ports, standard library only: the JSON-lines loop, the wire encoding of numbers, and
-argument validation with the same error codes, clauses and argument paths as spec/args.ts (so that every target of
+argument validation with the same error codes, clauses and argument paths as protocol/args.ts (so that every target of
 ours refuses the same bad input the same way). Shared by atn_server.py and ports/torch/serve.py."""
 
 import json
@@ -74,7 +74,7 @@ def loads(line):
     return json.loads(line, parse_int=_parse_int, parse_constant=_no_constant)
 
 
-# ---- validation (mirrors spec/args.ts) -----------------------------------------------------------------------------
+# ---- validation (mirrors protocol/args.ts) -----------------------------------------------------------------------------
 
 def _is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -4,11 +4,9 @@
  * signal stops after the check in progress and leaves complete = false.
  */
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { createReference, type Reference } from '../../reference';
-import { packageVersion } from '../../reference/reference';
+import { packageRoot, packageVersion } from '../../util/package';
 import { isRecord } from '../../protocol/codec';
 import { call, type Target } from '../../protocol/target';
 import type { Hello, Response } from '../../protocol/types';
@@ -56,21 +54,9 @@ export interface CampaignOptions {
   ftz?: boolean;
 }
 
-function repoRoot(): string | undefined {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'atn-kit') return dir;
-    } catch {
-      // keep climbing
-    }
-    if (path.dirname(dir) === dir) return undefined;
-  }
-}
-
 /** The suite's name, version (package.json) and commit (`git rev-parse HEAD`, else "unknown"). */
 export function suiteInfo(): CampaignResult['suite'] {
-  const root = repoRoot();
+  const root = packageRoot();
   let commit = 'unknown';
   if (root)
     try {

@@ -6,7 +6,8 @@
  * At dtype float32 the correctly rounded float32 result also agrees (got === fround(want)): an exact result just above
  * the largest float32 rounds to Infinity, which is all a float32 target can answer, while want (a double) is finite.
  */
-import { defineOwn, own } from '../../protocol/codec';
+import { own } from '../../protocol/codec';
+import { dims, mapTree, mapTreeAt, zipTree } from '../../util/tree';
 import type { Expectation } from '../../reference';
 import type { Worst } from './types';
 
@@ -93,7 +94,7 @@ class Walker {
         this.fail(output, index, `expected an array of length ${want.length}, got ${shape(got)} (a squeezed or missing dimension)`);
         return;
       }
-      const dg = depth(got), dw = depth(want);
+      const dg = dims(got, Infinity).length, dw = dims(want, Infinity).length;
       if (dg !== dw) {
         this.fail(output, index, `${dg}-dimensional, expected ${dw}-dimensional (${dg < dw ? 'a dimension is missing, e.g. squeezed' : 'an extra dimension'})`);
         return;
@@ -135,12 +136,6 @@ class Walker {
   }
 }
 
-/** Nesting depth of an array along its first elements (0 for a non-array). */
-function depth(v: unknown): number {
-  let d = 0;
-  for (let x = v; Array.isArray(x); x = x[0]) d++;
-  return d;
-}
 
 function shape(v: unknown): string {
   if (v === null) return 'null';
@@ -174,29 +169,7 @@ export function maxRatio(ratios: number[]): number {
   return m;
 }
 
-/** Elementwise a + b over two tolerance structures of the same shape (ATN-7.5: metamorphic pairs). */
-export function addTol(a: unknown, b: unknown): unknown {
-  if (typeof a === 'number') return a + (typeof b === 'number' ? b : 0);
-  if (Array.isArray(a)) return a.map((x, i) => addTol(x, Array.isArray(b) ? b[i] : undefined));
-  if (a !== null && typeof a === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) defineOwn(out, k, addTol(v, own(b, k)));
-    return out;
-  }
-  return a;
-}
 
-/** Elementwise scaling of a numeric structure (exact for powers of two within range). */
-export function scaleTree(a: unknown, f: number): unknown {
-  if (typeof a === 'number') return a * f;
-  if (Array.isArray(a)) return a.map((x) => scaleTree(x, f));
-  if (a !== null && typeof a === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) defineOwn(out, k, scaleTree(v, f));
-    return out;
-  }
-  return a;
-}
 
 /**
  * ATN-7.5: two outputs of one target that are equal in exact arithmetic may differ by the sum of their tolerances.
@@ -213,14 +186,17 @@ export function structureProblem(got: unknown, want: unknown): string | undefine
   return w.structural;
 }
 
+/** Elementwise a + b over two tolerance structures of the same shape (ATN-7.5: metamorphic pairs). */
+export function addTol(a: unknown, b: unknown): unknown {
+  return zipTree(a, b, (x, y) => (typeof x === 'number' ? x + (typeof y === 'number' ? y : 0) : x));
+}
+
+/** Elementwise scaling of a numeric structure (exact for powers of two within range). */
+export function scaleTree(a: unknown, f: number): unknown {
+  return mapTree(a, (x) => (typeof x === 'number' ? x * f : x));
+}
+
 /** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0. */
-export function maskTree(a: unknown, keep: (output: string, index: number[]) => boolean, output = '', index: number[] = []): unknown {
-  if (typeof a === 'number') return keep(output, index) ? a : 0;
-  if (Array.isArray(a)) return a.map((x, i) => maskTree(x, keep, output, [...index, i]));
-  if (a !== null && typeof a === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a)) defineOwn(out, k, maskTree(v, keep, output ? `${output}.${k}` : k, []));
-    return out;
-  }
-  return a;
+export function maskTree(a: unknown, keep: (output: string, index: number[]) => boolean): unknown {
+  return mapTreeAt(a, (x, at) => (typeof x === 'number' && !keep(at.output, at.index) ? 0 : x));
 }

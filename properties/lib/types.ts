@@ -3,9 +3,13 @@
  * a Target) and collects CheckResults; reports/ renders a CampaignResult. Keep this file the single definition.
  */
 import type { ClauseId } from '../../spec/clauses';
-import type { Hello, Request, Response } from '../../protocol/types';
+import type { Fault, Hello, Request, Response } from '../../protocol/types';
+import type { Diagnosis } from '../../mutants/diagnose';
 import type { Target } from '../../protocol/target';
 import type { Reference } from '../../reference';
+
+/** Defined where they are produced (the port runner, the mutant diagnosis); re-exported for the checks and reports. */
+export type { Fault, Diagnosis };
 
 export type CampaignDtype = 'float32' | 'float64';
 
@@ -113,26 +117,6 @@ export interface Check {
   ops: string[];
   kind: 'agreement' | 'theorem' | 'errors' | 'state';
   run(ctx: CheckContext): Promise<CheckResult>;
-}
-
-/** A fault of the target process met during a campaign (crash, hang, garbage line, wrong id). */
-export interface Fault {
-  kind: 'crash' | 'timeout' | 'garbage' | 'wrong-id' | 'start' | 'other';
-  message: string;
-  /** The request being answered when it happened. */
-  request?: Request;
-  atMs: number;
-}
-
-export interface Diagnosis {
-  /** Mutants ranked by how closely they reproduce the target's outputs on its failing cases. */
-  ranking: Array<{ id: string; description: string; score: number }>;
-  /** The best match, when its confidence is high enough to name it ("behaves like: ..."). */
-  best?: { id: string; description: string; confidence: number };
-  /** When no catalogued mistake explains the failures well: the nearest one (never the correct base). */
-  nearest?: { id: string; description: string; score: number };
-  /** What fails and what passes, in words (ATN-9.5): "forward right, VJP wrong", "only t < k", ... */
-  structure?: string[];
 }
 
 export interface CampaignResult {

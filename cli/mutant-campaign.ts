@@ -7,7 +7,7 @@ import type { Target } from '../protocol/target';
 import { runCampaign } from '../properties/lib/campaign';
 import { diagnoseFailures } from '../reports/diagnosis';
 import type { CampaignDtype, CheckResult } from '../properties/lib/types';
-import { createBaseTarget, createMutantTarget } from './index';
+import { createBaseTarget, createMutantTarget } from '../mutants';
 
 export const BASE_ROW = 'base';
 

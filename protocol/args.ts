@@ -3,9 +3,9 @@
  * error, naming the argument and the clause it breaks (ATN-6). Leaves stay as they came (numbers, or decimal strings
  * with dtype "decimal") so that the reference can convert them exactly.
  */
-import { AtnError, badArgument } from '../protocol/errors';
-import type { Dtype, LstmGrads } from '../protocol/types';
-import { LIMITS, workOf } from './limits';
+import { AtnError, badArgument } from './errors';
+import type { Dtype, LstmGrads } from './types';
+import { LIMITS, workOf } from '../spec/limits';
 
 export type Leaf = number | string;
 export type Leaf1 = Leaf[];

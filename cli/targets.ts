@@ -2,7 +2,7 @@
  * Resolves a target spec to a Target: "reference", "impl", "mutant:ID", or a port command (a foreign process that
  * speaks protocol v1). Modules load lazily: the reference never pulls in tfjs.
  */
-import type { Target } from './target';
+import type { Target } from '../protocol/target';
 
 export interface TargetSpec {
   target?: string; // reference | impl | mutant:ID
@@ -16,7 +16,7 @@ export class TargetSpecError extends Error {}
 export async function resolveTarget(spec: TargetSpec): Promise<Target> {
   if (spec.port !== undefined) {
     if (spec.target !== undefined) throw new TargetSpecError('give either --target or --port, not both');
-    const { spawnPort } = require('./port') as typeof import('./port');
+    const { spawnPort } = require('../protocol/port') as typeof import('../protocol/port');
     return spawnPort(spec.port);
   }
   const t = spec.target ?? 'impl';

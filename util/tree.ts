@@ -1,0 +1,92 @@
+/**
+ * Nested values: numbers (or other leaves) inside arrays and plain objects, the shape every result of the protocol
+ * has ({y}, {y, da, dgain, dbias}, {h, c, grads: {...}}). The one set of walks over them, for the suite's own trees;
+ * what a port sends is first decoded by protocol/codec.ts, whose walk is iterative because that input is untrusted.
+ *
+ * Keys are defined, never assigned (defineOwn), so that a key "__proto__" in a port's answer stays an ordinary key.
+ */
+
+/** A leaf, an array of trees, or a plain object of trees. */
+export type Tree<L> = L | Tree<L>[] | { [key: string]: Tree<L> };
+
+/** Defines `key` as an own data property (a "__proto__" key stays a key). */
+export function defineOwn(o: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** true for a plain object (what JSON.parse and `{...}` make): a container. A BigNumber or a typed array is a leaf. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/** Where a leaf is: the output's path ("y", "grads.w_xh") and its index inside that output's array. */
+export interface TreeAt {
+  output: string;
+  index: number[];
+}
+
+function walk(v: unknown, fn: (leaf: unknown, at?: TreeAt) => unknown, at?: TreeAt): unknown {
+  if (Array.isArray(v)) return v.map((x, i) => walk(x, fn, at && { output: at.output, index: [...at.index, i] }));
+  if (isPlainObject(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) defineOwn(out, k, walk(x, fn, at && { output: at.output ? `${at.output}.${k}` : k, index: [] }));
+    return out;
+  }
+  return fn(v, at);
+}
+
+/** The same tree with every leaf mapped through `fn`. */
+export function mapTree<R>(v: unknown, fn: (leaf: unknown) => R): Tree<R> {
+  return walk(v, fn) as Tree<R>;
+}
+
+/** mapTree, telling `fn` where each leaf is. */
+export function mapTreeAt<R>(v: unknown, fn: (leaf: unknown, at: TreeAt) => R): Tree<R> {
+  return walk(v, fn as (leaf: unknown, at?: TreeAt) => unknown, { output: '', index: [] }) as Tree<R>;
+}
+
+/** Leaves of `a` combined with the leaves at the same places of `b` (undefined where `b` has none). */
+export function zipTree<R>(a: unknown, b: unknown, fn: (x: unknown, y: unknown) => R): Tree<R> {
+  if (Array.isArray(a)) return a.map((x, i) => zipTree(x, Array.isArray(b) ? b[i] : undefined, fn));
+  if (isPlainObject(a)) {
+    const out: Record<string, unknown> = {};
+    const bb = isPlainObject(b) ? b : undefined;
+    for (const [k, x] of Object.entries(a)) defineOwn(out, k, zipTree(x, bb && Object.hasOwn(bb, k) ? bb[k] : undefined, fn));
+    return out as Tree<R>;
+  }
+  return fn(a, b);
+}
+
+/** The leaves in a fixed order: arrays in index order, objects by sorted key (so unflatten can put them back). */
+export function leaves(v: unknown, out: unknown[] = []): unknown[] {
+  if (Array.isArray(v)) for (const x of v) leaves(x, out);
+  else if (isPlainObject(v)) for (const k of Object.keys(v).sort()) leaves(v[k], out);
+  else out.push(v);
+  return out;
+}
+
+/** The structure of `like` filled from `flat` in leaves' order, keys in `like`'s own order. */
+export function unflatten<V>(like: V, flat: ArrayLike<unknown>): V {
+  let i = 0;
+  const order = leaves(mapTree(like, () => i++)) as number[]; // position of each leaf of `like` in leaves' order
+  const slot = new Array<number>(order.length);
+  order.forEach((leafIndex, pos) => (slot[leafIndex] = pos));
+  let j = 0;
+  return mapTree(like, () => flat[slot[j++]]) as V;
+}
+
+/** The lengths along first elements: [T, B, H] for a [T][B][H] array, [] for a leaf (at most `maxDepth` levels). */
+export function dims(v: unknown, maxDepth = 64): number[] {
+  const out: number[] = [];
+  for (let x = v; Array.isArray(x) && out.length < maxDepth; x = x[0]) out.push(x.length);
+  return out;
+}
+
+/** "[4][2][3]" for a [4][2][3] array, "" for a leaf. */
+export function dimsText(v: unknown): string {
+  return dims(v)
+    .map((d) => `[${d}]`)
+    .join('');
+}
