@@ -15,7 +15,8 @@ import { fdJvp } from '../reference/fd';
 import { lnForward } from '../reference/ln';
 import { floatInputs, forwardSample, lstmExpect, lstmForward, lstmInputs, lstmVjp, unitRoundoff, type LstmGradsBig, type LstmInputs } from '../reference/lstm';
 import { lstmTolerance } from '../reference/lstm-bounds';
-import { LSTM_MISTAKES, lstmFloat } from '../reference/lstm-float';
+import { lstmFloat } from '../reference/lstm-float';
+import { LSTM_FLOAT_MISTAKES } from '../mutants/lstm-float';
 import { createMathCtx, type Big } from '../reference/math';
 import { assertProperty } from './lib/seed';
 import { mulberry32 as rng } from '../util/prng';
@@ -333,10 +334,10 @@ describe('ATN-7.4 ATN-LSTM tolerances', () => {
         const p = floatInputs(args);
         const ok = lstmFloat(p, Math.fround);
         expect(worstRatio(ok, e.want, e.tol)).toBeLessThanOrEqual(1);
-        for (const mistake of LSTM_MISTAKES) {
-          const bad = lstmFloat(p, Math.fround, mistake);
-          const ratio = mistake === 'vjp-current-only' ? worstRatio(bad.grads, (e.want as { grads: unknown }).grads, (e.tol as { grads: unknown }).grads) : worstRatio({ h: bad.h, c: bad.c }, { h: e.want.h, c: e.want.c }, { h: e.tol.h, c: e.tol.c });
-          expect(ratio, mistake).toBeGreaterThan(10);
+        for (const mistake of LSTM_FLOAT_MISTAKES) {
+          const bad = lstmFloat(p, Math.fround, mistake.alter);
+          const ratio = mistake.shows === 'grads' ? worstRatio(bad.grads, (e.want as { grads: unknown }).grads, (e.tol as { grads: unknown }).grads) : worstRatio({ h: bad.h, c: bad.c }, { h: e.want.h, c: e.want.c }, { h: e.tol.h, c: e.tol.c });
+          expect(ratio, mistake.id).toBeGreaterThan(10);
         }
       }),
       { numRuns: 10 },

@@ -102,7 +102,7 @@ function sensitivity(y0: number, y1: number, applied: number): number {
 function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c: number[][][]; grads?: FloatGrads }; acc: Float64Array } {
   const id = (v: number) => v;
   const rec = new Recorder(tiny);
-  const base = lstmFloat(p, id, 'none', rec);
+  const base = lstmFloat(p, id, {}, rec);
   const pick = (o: { h: number[][][]; c: number[][][]; grads: FloatGrads }) => (p.dh ? { h: o.h, c: o.c, grads: o.grads } : { h: o.h, c: o.c });
   const like = pick(base);
   const y0 = flatNumbers(like);
@@ -114,7 +114,7 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
   /** One replica run with site s shifted by `step`: the outputs and the shift actually applied. */
   const shifted = (s: number, step: number) => {
     const pert = new Perturber(s, step);
-    const y = flatNumbers(pick(lstmFloat(p, id, 'none', pert)));
+    const y = flatNumbers(pick(lstmFloat(p, id, {}, pert)));
     return { y, applied: pert.applied };
   };
   rec.bounds.forEach((L, s) => {

@@ -4,7 +4,7 @@
  *  - with r = identity and a Probe, it is the double-precision replica whose rounding SITES the tolerance analysis
  *    perturbs (reference/lstm-bounds.ts): each site reports its local rounding bound (in units of u) and lets the
  *    probe shift its value;
- *  - with r = Math.fround and optionally a deliberate mistake, it is the "straightforward float32 implementation" the
+ *  - with r = Math.fround and optionally an altered structure (a mistake of mutants/lstm-float.ts), it is the "straightforward float32 implementation" the
  *    tolerances are validated against in properties/reference-lstm.test.ts: the correct version must agree with the
  *    reference within tol (soundness), each mistake must not (tightness).
  * Straightforward code on purpose: naive left-to-right sums, two-pass window statistics, sigmoid = 1/(1+exp(-v)).
@@ -12,15 +12,23 @@
  */
 import type { LstmArrays } from '../protocol/args';
 
-export type LstmMistake =
-  | 'none'
-  | 'gates-ifog' // reads the gate blocks as [i, f, o, g] (ATN-3.3)
-  | 'no-cell-atn' // h = σ(o) tanh(c), no ATN_c (ATN-3.5)
-  | 'shared-window' // ATN_x and ATN_h share one set of statistics over both preactivations (ATN-3.2)
-  | 'c0-in-window' // the cell-state window also holds the initial state c0 (ATN-3.5)
-  | 'vjp-current-only'; // each window's VJP reaches only its own step, not the past entries (ATN-4.1)
-
-export const LSTM_MISTAKES: readonly LstmMistake[] = ['gates-ifog', 'no-cell-atn', 'shared-window', 'c0-in-window', 'vjp-current-only'];
+/**
+ * Switches of the replica's structure, all off for the ATN-LSTM of ATN-3. They exist so that the tolerance's tightness
+ * is shown on this same code: a bound that also admits a structurally wrong LSTM is too loose. The mistakes they make
+ * are named in the catalogue (mutants/lstm-float.ts), not here.
+ */
+export interface LstmStructure {
+  /** Read the gate blocks as [i, f, o, g] instead of [f, i, o, g] (ATN-3.3). */
+  gatesIfog?: boolean;
+  /** h = σ(o) tanh(c), without ATN_c (ATN-3.5). */
+  noCellAtn?: boolean;
+  /** ATN_x and ATN_h share one set of statistics over both preactivations (ATN-3.2). */
+  sharedWindow?: boolean;
+  /** The cell-state window also holds the initial state c0 (ATN-3.5). */
+  c0InWindow?: boolean;
+  /** Each window's VJP reaches only its own step, not the past entries (ATN-4.1). */
+  vjpCurrentOnly?: boolean;
+}
 
 export type LstmFloatIn = LstmArrays<number> & {
   k: number;
@@ -194,7 +202,7 @@ function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, cu
   });
 }
 
-export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', probe?: Probe): LstmFloatOut {
+export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe?: Probe): LstmFloatOut {
   const T = p.x.length, B = p.x[0].length, I = p.x[0][0].length, H = p.h0[0].length;
   const G = 4 * H;
   const k = p.k;
@@ -205,7 +213,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
   const cOut = Array.from({ length: T }, () => zeros2(B, H));
   const g = zeroGrads(T, B, I, H);
   const direct = rec ? zeroGrads(T, B, I, H) : undefined;
-  const [fB, iB] = mistake === 'gates-ifog' ? [H, 0] : [0, H];
+  const [fB, iB] = alter.gatesIfog ? [H, 0] : [0, H];
   // v W + bias, and (recording) its local bound (M+2)(Σ|v||W| + |bias|) in Lout.
   const aff = (v: number[], W: number[][], bias: number[], Lout: number[][]) => {
     if (rec) Lout.push(bias.map((b0, n) => (v.length + 2) * (v.reduce((a, vi, q) => a + Math.abs(vi * W[q][n]), 0) + Math.abs(b0)) + v.length * tiny));
@@ -251,7 +259,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       ax.push(aff(p.x[t][b], p.w_xh, p.b_x, Lax));
       ah.push(aff(hprev, p.w_hh, p.b_h, Lah));
       const lo = Math.max(0, t - k + 1);
-      if (mistake === 'shared-window') {
+      if (alter.sharedWindow) {
         const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
         wx.push(w);
         wh.push(w);
@@ -282,12 +290,12 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
           return S(r(u1 + u2), rec ? Math.abs(u1) + Math.abs(u2) + Math.abs(u1 + u2) + 2 * tiny : 0);
         }),
       );
-      if (mistake === 'c0-in-window') {
+      if (alter.c0InWindow) {
         const withC0 = t - k + 1 <= 0;
         wc.push(stats(withC0 ? [p.c0[b], ...cs] : cs.slice(lo), withC0 ? -1 : lo, p.eps, r));
       } else wc.push(stats(cs.slice(lo), lo, p.eps, r));
       const Lc = zeros(H);
-      const nc = mistake === 'no-cell-atn' ? cs[t] : atnOut(wc[t], cs.slice(Math.max(0, wc[t].lo)), p.atn_c, Lc);
+      const nc = alter.noCellAtn ? cs[t] : atnOut(wc[t], cs.slice(Math.max(0, wc[t].lo)), p.atn_c, Lc);
       tnc.push(nc.map((v, j) => {
         const th = r(Math.tanh(v));
         return act(th, 1 - th * th, Lc[j]);
@@ -296,9 +304,9 @@ export function lstmFloat(p: LstmFloatIn, r: R, mistake: LstmMistake = 'none', p
       hOut[t][b] = hs[t];
       cOut[t][b] = cs[t];
     }
-    // BPTT of the correct structure (only 'vjp-current-only' alters it); forward mistakes get zero gradients.
-    if (!p.dh || (mistake !== 'none' && mistake !== 'vjp-current-only')) continue;
-    const cur = mistake === 'vjp-current-only';
+    // BPTT of the correct structure (only vjpCurrentOnly alters it); a forward altered otherwise gets zero gradients.
+    if (!p.dh || alter.gatesIfog || alter.noCellAtn || alter.sharedWindow || alter.c0InWindow) continue;
+    const cur = alter.vjpCurrentOnly === true;
     const TB = T * (p.batch ?? B);
     const dAx = zeros2(T, G), dAh = zeros2(T, G), dC = zeros2(T, H);
     const LdAx = zeros2(T, G), LdAh = zeros2(T, G), LdC = zeros2(T, H);
