@@ -8,25 +8,28 @@ import type { ReferenceOp } from '../../../reference';
 import {
   atnArgs,
   atnCase,
+  atnScaling,
   atnVjpArgs,
   build3,
-  clampExponent,
   flat3,
   gridAtnCase,
   lnArgs,
   lstmArgs,
   lstmCase,
+  lstmScaling,
   lstmVjpArgs,
   map3,
   nonConstantSteps,
   rounder,
-  scalesExactly,
   shiftInt,
   unit,
   withDh,
   type AtnCase,
+  type AtnScaling,
   type GridCase,
   type LstmCase,
+  type LstmScaling,
+  type LstmSide,
   type LstmVjpCase,
 } from '../arbitraries';
 import type { Result } from '../../../protocol/ops';
@@ -98,26 +101,16 @@ const t1: Check = propertyCheck({
 // ---------------------------------------------------------------------------------------------------------------
 // T2: scale invariance ATN_{eps d^2}(d a) = ATN_eps(a), d = 2^m
 
-interface ScaleInput {
-  c: AtnCase;
-  m: number;
-}
-
-const t2: Check = propertyCheck<ScaleInput>({
+const t2: Check = propertyCheck<AtnScaling>({
   id: 'T2.scaling',
   needs: { eps: 'free' },
   clause: 'ATN-5.2',
   title: 'T2: atn.forward(d*a, eps*d^2) equals atn.forward(a, eps) for d = 2^m, m in -100..100 (exact inputs); series: invariance error against log2 d',
   ops: ['atn.forward'],
   kind: 'theorem',
-  arb: (ctx) =>
-    fc.record({
-      c: fc.oneof(atnCase(ctx.dtype, 'general'), atnCase(ctx.dtype, 'scale'), atnCase(ctx.dtype, 'near-eps')),
-      m: fc.integer({ min: -100, max: 100 }),
-    }),
-  async run({ c, m: m0 }, s, ctx) {
-    const vals = flat3(c.a);
-    const m = clampExponent(m0, (m) => scalesExactly(vals, m, ctx.dtype) && scalesExactly([c.eps], 2 * m, ctx.dtype));
+  // m is clamped inside the arbitrary: d * a and eps * d^2 are exact (scaling.ts).
+  arb: (ctx) => atnScaling(ctx.dtype, fc.oneof(atnCase(ctx.dtype, 'general'), atnCase(ctx.dtype, 'scale'), atnCase(ctx.dtype, 'near-eps')), { maxExponent: 100 }),
+  async run({ c, m }, s, ctx) {
     const d = 2 ** m;
     const scaled: AtnCase = { ...c, a: map3(c.a, (v) => v * d), eps: c.eps * d * d };
     const o = await pair(ctx, s, 'atn.forward', atnArgs(ctx.dtype, c), atnArgs(ctx.dtype, scaled), { label: `T2 d = 2^${m}: y(a, eps) vs y(d*a, eps*d^2)` });
@@ -128,18 +121,9 @@ const t2: Check = propertyCheck<ScaleInput>({
 // ---------------------------------------------------------------------------------------------------------------
 // T2 and T3 in the ATN-LSTM: scaling (W_xh, b_x) or (W_hh, b_h) by d with eps = 0
 
-interface LstmScaleInput<C extends LstmCase> {
-  c: C;
-  m: number;
-  side: 'x' | 'h';
-}
-
-function lstmScaled<C extends LstmCase>(c: C, side: 'x' | 'h', m0: number, dtype: CheckContext['dtype']): { scaled: C; m: number } {
+/** The case with W and b of one side times 2^m (exact: lstmScaling clamps m). */
+function lstmScaled<C extends LstmCase>(c: C, side: LstmSide, m: number): C {
   const p = c.params;
-  const w = side === 'x' ? p.w_xh : p.w_hh;
-  const b = (side === 'x' ? p.b_x : p.b_h) ?? [];
-  const vals = [...w.flat(), ...b];
-  const m = clampExponent(m0, (m) => scalesExactly(vals, m, dtype));
   const d = 2 ** m;
   const params = { ...p };
   if (side === 'x') {
@@ -149,14 +133,10 @@ function lstmScaled<C extends LstmCase>(c: C, side: 'x' | 'h', m0: number, dtype
     params.w_hh = p.w_hh.map((r) => r.map((v) => v * d));
     if (p.b_h) params.b_h = p.b_h.map((v) => v * d);
   }
-  return { scaled: { ...c, params }, m };
+  return { ...c, params };
 }
 
-function lstmScaleArb<C extends LstmCase>(cases: fc.Arbitrary<C>): fc.Arbitrary<LstmScaleInput<C>> {
-  return fc.record({ c: cases, m: fc.integer({ min: -40, max: 40 }), side: fc.constantFrom<'x' | 'h'>('x', 'h') });
-}
-
-const t2lstm: Check = propertyCheck<LstmScaleInput<LstmCase>>({
+const t2lstm: Check = propertyCheck<LstmScaling<LstmCase>>({
   id: 'T2.lstm-scaling',
   needs: { eps: [0] },
   clause: 'ATN-5.2',
@@ -164,15 +144,15 @@ const t2lstm: Check = propertyCheck<LstmScaleInput<LstmCase>>({
   ops: ['lstm.forward'],
   kind: 'theorem',
   runs: lstmRuns,
-  arb: (ctx) => lstmScaleArb(lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true })),
-  async run({ c, m: m0, side }, s, ctx) {
-    const { scaled, m } = lstmScaled(c, side, m0, ctx.dtype);
+  arb: (ctx) => lstmScaling(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true }), { maxExponent: 40 }),
+  async run({ c, m, side }, s, ctx) {
+    const scaled = lstmScaled(c, side, m);
     const o = await pair(ctx, s, 'lstm.forward', lstmArgs(ctx.dtype, c), lstmArgs(ctx.dtype, scaled), { label: `T2 LSTM, W_${side}h and b_${side} times 2^${m}` });
     return { ...o, points: { invariance: [{ x: m, y: o.ratio ?? 0, group: `lstm W_${side}h` }] } };
   },
 });
 
-const t3: Check = propertyCheck<LstmScaleInput<LstmVjpCase>>({
+const t3: Check = propertyCheck<LstmScaling<LstmVjpCase>>({
   id: 'T3.lstm-grad-scaling',
   needs: { eps: [0] },
   clause: 'ATN-5.3',
@@ -180,9 +160,9 @@ const t3: Check = propertyCheck<LstmScaleInput<LstmVjpCase>>({
   ops: ['lstm.vjp'],
   kind: 'theorem',
   runs: lstmRuns,
-  arb: (ctx) => lstmScaleArb(withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true }))),
-  async run({ c, m: m0, side }, s, ctx) {
-    const { scaled, m } = lstmScaled(c, side, m0, ctx.dtype);
+  arb: (ctx) => lstmScaling(ctx.dtype, withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true })), { maxExponent: 40 }),
+  async run({ c, m, side }, s, ctx) {
+    const scaled = lstmScaled(c, side, m);
     const d = 2 ** m;
     const [wKey, bKey] = side === 'x' ? (['w_xh', 'b_x'] as const) : (['w_hh', 'b_h'] as const);
     // d * (gradient at d*W) is exactly the gradient at W (times a power of two: exact).
