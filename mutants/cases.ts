@@ -3,10 +3,9 @@
  * spec by more than the ATN-7 tolerance. Earlier requests in a list prepare state (the leak mutant needs a request
  * before). Used by properties/mutants.test.ts and as the battery on which diagnose() must tell the mutants apart.
  */
+import type { Args } from '../protocol/ops';
 import type { OpName, Request } from '../protocol/types';
 import { lcgUint32 } from '../util/prng';
-
-type Args = Record<string, unknown>;
 
 /** Deterministic values on a coarse grid (exact in float32), so the cases read the same on every machine. */
 function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
@@ -29,15 +28,15 @@ const GAIN = [1.5, -0.5, 2];
 const BIAS = [0.25, 0.75, -0.5];
 const DY = ten3(T, B, H, grid(T * B * H, 11));
 
-export function atnForwardArgs(over: Args = {}): Args {
+export function atnForwardArgs(over: Partial<Args<'atn.forward'>> = {}): Args<'atn.forward'> {
   return { dtype: 'float32', k: 2, eps: 0.01, a: A, gain: GAIN, bias: BIAS, ...over };
 }
-export function atnVjpArgs(over: Args = {}): Args {
+export function atnVjpArgs(over: Partial<Args<'atn.vjp'>> = {}): Args<'atn.vjp'> {
   return { ...atnForwardArgs(), dy: DY, ...over };
 }
 
 const LT = 3, LB = 2, LI = 2, LH = 2;
-export function lstmForwardArgs(over: Args = {}): Args {
+export function lstmForwardArgs(over: Partial<Args<'lstm.forward'>> = {}): Args<'lstm.forward'> {
   return {
     dtype: 'float32',
     k: 2,
@@ -55,7 +54,8 @@ export function lstmForwardArgs(over: Args = {}): Args {
   };
 }
 
-const req = (id: number, op: OpName, args: Args): Request => ({ id, op, args });
+/** A valid request by construction: its args have the op's type (protocol/ops.ts). */
+const req = <Op extends OpName>(id: number, op: Op, args: Args<Op>): Request<Op> => ({ id, op, args });
 
 /** f32 cancellation: |mean| = 1e4 >> std ~ 1; E[x^2] = 1e8 holds ~3 significant bits of the variance in float32. */
 const LARGE_MEAN = ten3(T, B, H, grid(T * B * H, 29, 1, 1e4));

@@ -56,7 +56,11 @@ export function targetFromHandlers(hello: Hello, handlers: Record<string, OpHand
   };
 }
 
-/** Sends one request and returns the result, throwing the error body as an AtnError-like Error on failure. */
+/**
+ * Sends one request and returns the result, throwing the error body as an AtnError-like Error on failure. R is the
+ * caller's word for the result's type, not checked here: for our own targets (tests, hello); a check of a foreign
+ * target reads results through Session.checked (properties/lib/checks/framework.ts), which checks them first.
+ */
 export async function call<R = Record<string, unknown>>(target: Target, op: string, args: Record<string, unknown>, id: Id = 1): Promise<R> {
   const res = await target.handle({ id, op, args });
   if (!res.ok) {
