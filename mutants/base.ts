@@ -8,7 +8,7 @@
  */
 import { AtnError, errorBody } from '../protocol/errors';
 import { checkEnvelope, type OpHandler } from '../protocol/target';
-import type { Dtype, Hello, Request, Response } from '../protocol/types';
+import type { Dtype, Hello, Outgoing, Response, UncheckedResult } from '../protocol/types';
 import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnArgs, type Leaf, type LstmArgs } from '../protocol/args';
 import { atnSequence, type AtnSeq } from './atn-core';
 import type { Flags } from './flags';
@@ -60,14 +60,14 @@ export class Machine {
   }
 
   /** Answers one request synchronously (never throws), as targetFromHandlers would. */
-  answer(raw: Request): Response {
+  answer(raw: Outgoing): Response {
     const { id, req, error } = checkEnvelope(raw);
     if (error || !req) return { id, ok: false, error: (error ?? new AtnError('bad_request', 'ATN-8.2', 'bad request')).toBody() };
     try {
       if (req.op === 'hello') return { id, ok: true, result: { ...this.hello } };
       const h = this.hello.ops.includes(req.op) ? this.handlers()[req.op] : undefined;
       if (!h) throw new AtnError('unknown_op', 'ATN-8.5', `op: unknown op ${JSON.stringify(req.op.slice(0, 60))}; this target serves ${['hello', ...this.hello.ops].join(', ')} (ATN-8.5)`, 'op');
-      return { id, ok: true, result: h(req.args) as Record<string, unknown> };
+      return { id, ok: true, result: h(req.args) as UncheckedResult };
     } catch (e) {
       return { id, ok: false, error: errorBody(e) };
     }

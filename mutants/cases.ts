@@ -3,7 +3,7 @@
  * spec by more than the ATN-7 tolerance. Earlier requests in a list prepare state (the leak mutant needs a request
  * before). Used by properties/mutants.test.ts and as the battery on which diagnose() must tell the mutants apart.
  */
-import type { Request } from '../protocol/types';
+import type { OpName, Request } from '../protocol/types';
 import { lcgUint32 } from '../util/prng';
 
 type Args = Record<string, unknown>;
@@ -55,7 +55,7 @@ export function lstmForwardArgs(over: Args = {}): Args {
   };
 }
 
-const req = (id: number, op: string, args: Args): Request => ({ id, op, args });
+const req = (id: number, op: OpName, args: Args): Request => ({ id, op, args });
 
 /** f32 cancellation: |mean| = 1e4 >> std ~ 1; E[x^2] = 1e8 holds ~3 significant bits of the variance in float32. */
 const LARGE_MEAN = ten3(T, B, H, grid(T * B * H, 29, 1, 1e4));

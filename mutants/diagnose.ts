@@ -8,7 +8,7 @@
  * whose shape differs from the target's agrees nowhere (so a squeezed answer is reproduced only by the squeeze
  * mutant); an error response is one element, reproduced by an error with the same code.
  */
-import type { Request, Response } from '../protocol/types';
+import type { Envelope, Response } from '../protocol/types';
 import { CATALOGUE } from './catalogue';
 import { createMachine } from './machines';
 import { approxTolerance, unitRoundoff } from './tolerance';
@@ -23,7 +23,7 @@ export const MIN_CONFIDENCE = 0.25;
 const SLACK = 2;
 
 export interface DiagnoseCase {
-  request: Request;
+  request: Envelope;
   response: Response | undefined;
 }
 

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReference } from '../reference';
-import { targetFromHandlers, type Target } from '../protocol/target';
+import { isEnvelope, targetFromHandlers, type Target } from '../protocol/target';
 import { parseAtnArgs } from '../protocol/args';
-import type { Request } from '../protocol/types';
+import type { Envelope } from '../protocol/types';
 import { DEFAULT_RUNS, runCampaign } from './lib/campaign';
 import { CHECKS, checkById } from './lib/checks';
 import { seedFromEnv, scaledRuns } from './lib/seed';
@@ -24,9 +24,9 @@ function failures(r: CampaignResult): string {
 }
 
 /** The reference target with its requests rewritten (a broken port in one line). */
-function rewriting(rewrite: (req: Request) => Request): Target {
+function rewriting(rewrite: (req: Envelope) => Envelope): Target {
   const inner = reference.target();
-  return { handle: (req) => inner.handle(rewrite(req)), close: () => inner.close() };
+  return { handle: (req) => inner.handle(isEnvelope(req) ? rewrite(req) : req), close: () => inner.close() };
 }
 
 const only = (...ids: string[]): Check[] => ids.map((id) => checkById(id) as Check);
@@ -86,7 +86,7 @@ describe('the campaign against broken targets', () => {
     let last: unknown[] | undefined;
     const leaky: Target = {
       async handle(req) {
-        if (req.op !== 'atn.forward' || !Array.isArray(req.args.a)) return inner.handle(req);
+        if (!isEnvelope(req) || req.op !== 'atn.forward' || !Array.isArray(req.args.a)) return inner.handle(req);
         const a = req.args.a as unknown[];
         const prev = last;
         last = a;

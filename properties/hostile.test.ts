@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnPort } from '../protocol/port';
+import { isRawRequest } from '../protocol/record';
 import { runCampaign } from './lib/campaign';
 import { CHECKS } from './lib/checks';
 import type { CampaignResult } from './lib/types';
@@ -84,7 +85,7 @@ describe('hostile ports: reports that survive any answer', () => {
     expect(c.status).toBe('fail');
     const req = c.counterexample!.requests[0];
     expect(req.op).toBe('(raw)');
-    expect(JSON.parse(req.raw!).op).toBe(42);
+    expect(isRawRequest(req) && JSON.parse(req.raw).op).toBe(42);
     expect(verdict(result)).toBe('DOES NOT CONFORM');
   }, 60_000);
 

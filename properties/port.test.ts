@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortStartError, spawnPort, type PortTarget } from '../protocol/port';
 import { call } from '../protocol/target';
-import type { Request, Response } from '../protocol/types';
+import type { Response, UnknownOpRequest } from '../protocol/types';
 import { createReference, type ReferenceOp } from '../reference';
 import { CATALOGUE } from '../mutants/catalogue';
 import { diagnose } from '../mutants';
@@ -246,7 +246,7 @@ async function withFake(mode: string, n: number, run: (p: PortTarget) => Promise
   }
 }
 
-const req = (id: number, x = id): Request => ({ id, op: 'echo', args: { x } });
+const req = (id: number, x = id): UnknownOpRequest => ({ id, op: 'echo', args: { x } });
 const okN = (r: Response) => (r.ok ? (r.result as { n: number }).n : `error: ${r.error.message}`);
 
 describe('faulty ports: recorded, answered, survived (protocol/port.ts)', () => {

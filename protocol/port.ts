@@ -19,7 +19,7 @@ import { LIMITS } from '../spec/limits';
 import { decodeLine, decodeNumbers, isRecord, own, toLine, type BadUtf8 } from './codec';
 import { newToken, reap, TOKEN_VAR } from './reap';
 import type { Target } from './target';
-import type { ErrorBody, Fault, Hello, Id, Request, Response } from './types';
+import type { ErrorBody, Fault, Hello, Id, Outgoing, Response, UncheckedResult } from './types';
 
 export interface PortOptions {
   /** Per-request limit in ms (default 60 s). */
@@ -327,7 +327,7 @@ function parseResponse(line: string): { res?: Response; hasId: boolean; id?: unk
   const result = own(o, 'result');
   const error = own(o, 'error');
   if (own(o, 'ok') === true && isRecord(result))
-    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: true, result: decodeNumbers(result) as Record<string, unknown> }) };
+    return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: true, result: decodeNumbers(result) as UncheckedResult }) };
   if (own(o, 'ok') === false && isRecord(error)) {
     const e = error;
     const code = own(e, 'code'), clause = own(e, 'clause'), message = own(e, 'message'), arg = own(e, 'arg');
@@ -342,6 +342,10 @@ function parseResponse(line: string): { res?: Response; hasId: boolean; id?: unk
   return { hasId: true, id: o.id, why: 'not a response envelope (needs ok: true with a result object, or ok: false with an error object)' };
 }
 
+/**
+ * Only name and ops are checked: the Hello kept from a port is untrusted beyond them (protocol.hello checks every
+ * field; capabilitiesOf and skipReason read the others defensively).
+ */
 function looksLikeHello(v: Record<string, unknown>): boolean {
   return typeof v.name === 'string' && Array.isArray(v.ops);
 }
@@ -374,7 +378,7 @@ class Port implements PortTarget {
     this.graceMs = opts.graceMs ?? 2_000;
   }
 
-  fault(kind: Fault['kind'], message: string, request?: Request): void {
+  fault(kind: Fault['kind'], message: string, request?: Outgoing): void {
     if (this.faults.length < MAX_FAULTS) {
       const f: Fault = { kind, message, atMs: Date.now() - this.t0 };
       if (request) f.request = request;
@@ -438,19 +442,19 @@ class Port implements PortTarget {
     }
   }
 
-  handle(req: Request): Promise<Response> {
+  handle(req: Outgoing): Promise<Response> {
     const run = this.chain.then(() => this.handleOne(req));
     this.chain = run.catch(() => undefined);
     return run.catch((e) => this.errorResponse(req, `port wrapper failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   /** The runner's stand-in when the port gave no usable answer: marked byRunner, so no check grades it as the port's. */
-  private errorResponse(req: Request, message: string, clause = 'ATN-8.6'): Response {
+  private errorResponse(req: Outgoing, message: string, clause = 'ATN-8.6'): Response {
     const id = req && (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null;
     return { id, ok: false, error: { code: 'internal', clause, message }, byRunner: true };
   }
 
-  private async handleOne(req: Request): Promise<Response> {
+  private async handleOne(req: Outgoing): Promise<Response> {
     const what = `${typeof req?.op === 'string' ? req.op.slice(0, 60) : 'request'} (id ${idText(req?.id)})`;
     if (this.closing) return this.errorResponse(req, `port is closed; cannot answer ${what}`);
     let line: string;

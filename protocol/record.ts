@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { isRecord, jsonChunks } from './codec';
 import { defineOwn, dimsText as dimsOf } from '../util/tree';
-import type { Id, Request, Response } from './types';
+import type { Id, Outgoing, RawRequest, RecordedRequest, Response } from './types';
 
 export const RECORD_LIMITS = { maxDepth: 32, maxItems: 64, maxLeaves: 4096, maxString: 2000 } as const;
 
@@ -167,17 +167,19 @@ function jsonTextOf(v: unknown): string {
  * exact line that was sent, in `raw`, with op "(raw)" and empty args standing in, so the report's schema holds and
  * nothing replays it as if it were a valid request.
  */
-export function recordRequest(req: Request): Request {
-  const r = req as unknown as Record<string, unknown>;
+export function recordRequest(req: Outgoing | RecordedRequest): RecordedRequest {
+  // What the type says is not trusted here: a report is written whatever a caller put in the request.
+  const r = req as { id?: unknown; op?: unknown; args?: unknown } | null | undefined;
   const okOp = typeof r?.op === 'string';
   const okArgs = isRecord(r?.args);
-  const idOk = typeof r?.id === 'string' || (typeof r?.id === 'number' && Number.isFinite(r.id)) || r?.id === null;
-  if (okOp && okArgs && idOk) return req;
-  const id: Id = idOk ? (r.id as Id) : null;
-  return { id, op: '(raw)', args: {}, raw: jsonTextOf(req) };
+  const id = r?.id;
+  const idOk = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) || id === null;
+  if (okOp && okArgs && idOk) return req as RecordedRequest;
+  const kept: Id = idOk ? id : null;
+  return { id: kept, op: '(raw)', args: {}, raw: jsonTextOf(req) };
 }
 
 /** true for a request recorded as raw text (a broken envelope): not replayable as a request. */
-export function isRawRequest(req: Request): boolean {
-  return typeof req.raw === 'string';
+export function isRawRequest(req: RecordedRequest): req is RawRequest {
+  return typeof (req as { raw?: unknown }).raw === 'string';
 }

@@ -4,19 +4,19 @@
  * the wire encoding (codec.ts) is applied only at process boundaries.
  */
 import { AtnError, errorBody } from './errors';
-import type { Hello, Id, Request, Response } from './types';
+import type { Envelope, Hello, Id, Outgoing, Response, UncheckedResult } from './types';
 
 export interface Target {
-  /** Answers one request. Never throws: every failure is an error response (ATN-8.6). */
-  handle(req: Request): Promise<Response>;
+  /** Answers one request, a broken envelope too. Never throws: every failure is an error response (ATN-8.6). */
+  handle(req: Outgoing): Promise<Response>;
   /** Releases what the target holds (a child process, tfjs memory). */
   close(): Promise<void>;
 }
 
-export type OpHandler = (args: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>;
+export type OpHandler = (args: Record<string, unknown>) => Promise<UncheckedResult> | UncheckedResult;
 
 /** Checks a parsed JSON value is a request envelope (ATN-8.2); returns the id to answer with either way. */
-export function checkEnvelope(v: unknown): { id: Id; req?: Request; error?: AtnError } {
+export function checkEnvelope(v: unknown): { id: Id; req?: Envelope; error?: AtnError } {
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     return { id: null, error: new AtnError('bad_request', 'ATN-8.2', 'request must be a JSON object {id, op, args} (ATN-8.2)') };
   const o = v as Record<string, unknown>;
@@ -32,10 +32,15 @@ export function checkEnvelope(v: unknown): { id: Id; req?: Request; error?: AtnE
   return { id, req: { id, op: o.op, args: args as Record<string, unknown> } };
 }
 
+/** true for a well-formed envelope (op a string, args an object), false for a broken one (ATN-8.2). */
+export function isEnvelope(req: Outgoing): req is Envelope {
+  return typeof req.op === 'string' && req.args !== null && typeof req.args === 'object' && !Array.isArray(req.args);
+}
+
 /** A target made of one handler per op; `hello` is answered from the given Hello. */
 export function targetFromHandlers(hello: Hello, handlers: Record<string, OpHandler>, close: () => Promise<void> = async () => {}): Target {
   return {
-    async handle(req: Request): Promise<Response> {
+    async handle(req: Outgoing): Promise<Response> {
       const { id, req: ok, error } = checkEnvelope(req);
       if (error || !ok) return { id, ok: false, error: (error ?? new AtnError('bad_request', 'ATN-8.2', 'bad request')).toBody() };
       try {

@@ -10,16 +10,54 @@ export const DTYPES: readonly Dtype[] = ['float32', 'float64', 'decimal'];
 export const OPS = ['hello', 'atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'] as const;
 export type OpName = (typeof OPS)[number];
 
-export interface Request {
+/**
+ * A request for one of the protocol's ops (ATN-8.2): id, op, and args an object. The args are what the client put
+ * there, not the op's typed arguments (protocol/ops.ts Args): a target checks them (ATN-6), and the errors checks send
+ * wrong ones on purpose.
+ */
+export interface Request<Op extends OpName = OpName> {
+  id: Id;
+  op: Op;
+  args: Record<string, unknown>;
+}
+
+/**
+ * A well-formed envelope for an op the protocol may not define: what checkEnvelope passes on to a target, and what the
+ * checks send when they ask for an unknown op on purpose (errors.unknown-op, errors.keeps-serving), answered with
+ * unknown_op (ATN-8.5).
+ */
+export interface UnknownOpRequest {
   id: Id;
   op: string;
   args: Record<string, unknown>;
-  /**
-   * Only in a report: the exact line sent for a deliberately broken envelope (op not a string, args not an object).
-   * op is then "(raw)" and args {} (protocol/record.ts); such a request is shown, never replayed.
-   */
-  raw?: string;
 }
+
+/** Any well-formed envelope (op a string, args an object). */
+export type Envelope = Request | UnknownOpRequest;
+
+/** A deliberately broken envelope (errors.envelope): op not a string, or args not an object. Sent as it is. */
+export interface BrokenEnvelope {
+  id: Id;
+  op: unknown;
+  args: unknown;
+}
+
+/** What a client may hand a target: a target answers every one (a broken envelope with bad_request, ATN-8.2). */
+export type Outgoing = Envelope | BrokenEnvelope;
+
+/**
+ * A broken envelope as a report keeps it (protocol/record.ts): the exact line sent, in `raw`, with op "(raw)" and empty
+ * args standing in, so that the report's schema holds; such a request is shown, never replayed.
+ */
+export interface RawRequest {
+  id: Id;
+  op: '(raw)';
+  args: Record<string, never>;
+  raw: string;
+}
+
+/** A request as a report keeps it. */
+export type RecordedRequest = Envelope | RawRequest;
 
 export type ErrorCode =
   | 'parse_error' // the line is not JSON (ATN-8.1); id is null
@@ -50,8 +88,14 @@ export interface ResponseMarks {
   recorded?: { truncated: true; leaves: number; depth: number; shapes: Record<string, string>; sha256: string };
 }
 
+/**
+ * A result object as it arrived: not checked beyond being an object. Its keys and shapes are the op's (protocol/ops.ts
+ * Result) only once a check compared them with the reference's (ATN-7.1, ATN-8.5).
+ */
+export type UncheckedResult = Record<string, unknown>;
+
 export type Response =
-  | ({ id: Id; ok: true; result: Record<string, unknown> } & ResponseMarks)
+  | ({ id: Id; ok: true; result: UncheckedResult } & ResponseMarks)
   | ({ id: Id; ok: false; error: ErrorBody } & ResponseMarks);
 
 export interface Hello {
@@ -73,12 +117,13 @@ export type Vec = number[];
 export type Mat = number[][];
 export type Ten3 = number[][][];
 
-export interface AtnGradResult {
-  y: Ten3;
-  da: Ten3;
-  dgain: Vec;
-  dbias: Vec;
-}
+/** The result of atn.vjp; the leaf type is a parameter (decimal strings at dtype "decimal"). */
+export type AtnGradResult<N = number> = {
+  y: N[][][];
+  da: N[][][];
+  dgain: N[];
+  dbias: N[];
+};
 
 /** The gradients of lstm.vjp; the leaf type is a parameter so that the reference's exact version shares the shape. */
 export interface LstmGrads<N = number> {
@@ -110,7 +155,7 @@ export const LSTM_GRAD_KEYS: readonly string[] = ['x', 'h0', 'c0', 'w_xh', 'w_hh
 export interface Fault {
   kind: 'crash' | 'timeout' | 'garbage' | 'wrong-id' | 'start' | 'other';
   message: string;
-  /** The request being answered when it happened. */
-  request?: Request;
+  /** The request being answered when it happened (a broken envelope too; a report keeps it recorded, protocol/record.ts). */
+  request?: Outgoing;
   atMs: number;
 }

@@ -12,7 +12,7 @@ import { BASE_ID, diagnose } from '../mutants';
 import { battery } from '../mutants/cases';
 import { isRawRequest } from '../protocol/record';
 import type { Target } from '../protocol/target';
-import type { Request, Response } from '../protocol/types';
+import type { Envelope, Response } from '../protocol/types';
 import type { CheckResult, Diagnosis, Problem } from '../properties/lib/types';
 
 export interface DiagnosisProbe {
@@ -24,7 +24,7 @@ export interface DiagnosisProbe {
 }
 
 /** The shrunk and the first failing case of every failed check (ATN-9.7: the diagnosis replays both). */
-function failingCases(checks: CheckResult[]): Array<{ request: Request; response: Response | undefined }> {
+function failingCases(checks: CheckResult[]): Array<{ request: Envelope; response: Response | undefined }> {
   return checks
     .filter((c) => c.status === 'fail' && c.counterexample)
     .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
@@ -70,11 +70,11 @@ export async function diagnoseFailures(checks: CheckResult[], probe?: DiagnosisP
   return d;
 }
 
-async function askBattery(probe: DiagnosisProbe): Promise<Array<{ request: Request; response: Response | undefined }>> {
+async function askBattery(probe: DiagnosisProbe): Promise<Array<{ request: Envelope; response: Response | undefined }>> {
   const requests = battery()
     .filter((r) => probe.ops.includes(r.op))
     .map((r) => ({ ...r, id: `diagnosis-${r.id}`, args: { ...r.args, dtype: probe.dtype } }));
-  const out: Array<{ request: Request; response: Response | undefined }> = [];
+  const out: Array<{ request: Envelope; response: Response | undefined }> = [];
   // Every battery request is sent twice in a row and only the second answer is scored. Whatever the target kept from
   // earlier requests (the campaign's, in any keying: one buffer, one per shape), a target that leaks state answers the
   // second copy after exactly the first, as a fresh candidate replaying the same pair does (ATN-1.7); a stateless

@@ -3,8 +3,8 @@
  * words: verdict, number formatting, the replay command, pretty (truncated) request arguments, clause grouping.
  */
 import { CLAUSES, type ClauseId } from '../spec/clauses';
-import { boundValue } from '../protocol/record';
-import type { Request } from '../protocol/types';
+import { boundValue, isRawRequest } from '../protocol/record';
+import type { RecordedRequest } from '../protocol/types';
 import type { CampaignResult, CheckResult, CheckStatus, Worst } from '../properties/lib/types';
 import { dimsText } from '../util/tree';
 
@@ -298,8 +298,8 @@ function prettyAt(v: unknown, indent: string): string {
 }
 
 /** A counterexample request's content as shown: the exact line for a broken envelope, else its args. */
-export function requestText(req: Request, maxChars = MAX_CHARS): string {
-  if (typeof req.raw === 'string') return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
+export function requestText(req: RecordedRequest, maxChars = MAX_CHARS): string {
+  if (isRawRequest(req)) return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
   return pretty(req.args, maxChars);
 }
 

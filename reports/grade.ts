@@ -4,7 +4,7 @@
  * comparison as the campaign); a bad-input vector passes when the target refuses it with the stored code and clause.
  */
 import type { Target } from '../protocol/target';
-import type { Hello, Request, Response } from '../protocol/types';
+import type { Envelope, Hello, Response } from '../protocol/types';
 import { compare, maxRatio, ToleranceError } from '../properties/lib/compare';
 import type { CheckResult } from '../properties/lib/types';
 import { VECTOR_PREFIX } from './format';
@@ -40,7 +40,7 @@ function errorText(res: Response & { ok: false }): string {
 export async function gradeCase(target: Target, hello: Hello, c: VectorCase, id: number, corpusDir: string): Promise<CheckResult> {
   const started = Date.now();
   const base = { id: VECTOR_PREFIX + c.id, clause: c.clause, title: c.comment, runs: 1, seed: 0, path: `${corpusDir}#${c.id}` };
-  const req: Request = { id, op: c.request.op, args: c.request.args };
+  const req: Envelope = { id, op: c.request.op, args: c.request.args };
   if (!hello.ops.includes(c.request.op) && !c.flags.includes('protocol'))
     return { ...base, runs: 0, status: 'skip', reason: `the target does not serve ${c.request.op} (not in hello.ops)`, durationMs: 0 };
   let res: Response;

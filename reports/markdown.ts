@@ -95,7 +95,7 @@ export function renderMarkdown(r: CampaignResult): string {
   }
   if (r.faults.length) {
     out.push('## Faults of the target process', '');
-    for (const f of r.faults) out.push(`- **${f.kind}** at ${duration(f.atMs)}: ${mdText(f.message)}${f.request ? ` (answering \`${mdText(f.request.op)}\` id ${mdText(String(f.request.id))})` : ''}`);
+    for (const f of r.faults) out.push(`- **${f.kind}** at ${duration(f.atMs)}: ${mdText(f.message)}${f.request ? ` (answering \`${mdText(String(f.request.op))}\` id ${mdText(String(f.request.id))})` : ''}`);
     out.push('');
   }
   if (r.diagnosis && r.diagnosis.ranking.length) {

@@ -6,15 +6,14 @@
  * does not start.
  */
 import { termText } from '../../reports/terminal';
-import { PortStartError } from '../../protocol/port';
-import { call, type Target } from '../../protocol/target';
-import { resolveTarget, TargetSpecError } from '../targets';
+import { call } from '../../protocol/target';
+import { startTarget, targetSpecString } from '../targets';
 import type { Hello } from '../../protocol/types';
 import type { CampaignResult, CheckResult, Fault } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';
 import { verdict, verdictSentence } from '../../reports/format';
 import { gradeCorpus, selectCases } from '../../reports/grade';
-import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
+import { onInterrupt } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { machineInfo, suiteInfo, summarize } from '../../properties/lib/campaign';
 import { Progress } from '../../reports/progress';
@@ -29,10 +28,6 @@ Grades a target on the frozen vector corpus DIR/corpus.json (written by atn vect
 with atn-kit, reports/vectors/) and writes
 report.json, report.md, report.html and junit.xml to --out (default ./atn-check).
 --dtype defaults to float32 when the target serves it, else float64. Exit 0 all pass, 1 a vector fails, 2 could not run.`;
-
-export function targetSpecString(target: string | undefined, port: string | undefined): string {
-  return port !== undefined ? `port:${port}` : target ?? 'impl';
-}
 
 export async function run(argv: string[]): Promise<number> {
   const p = parseFlags(argv, ['help', 'json']);
@@ -66,19 +61,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const startedAt = new Date();
   const started = Date.now();
-  let target: Target;
-  try {
-    target = yieldingTarget(await resolveTarget({ target: targetName, port, backend }));
-  } catch (e) {
-    if (e instanceof TargetSpecError) throw new UsageError(e.message);
-    if (e instanceof PortStartError) {
-      process.stderr.write(termText(`atn check: ${e.message}`) + '\n');
-      return 2;
-    }
-    // Unknown mutant ids and backends that do not load: say why and exit 2.
-    process.stderr.write(termText(`atn check: could not start target ${targetSpecString(targetName, port)}: ${e instanceof Error ? e.message : String(e)}`) + '\n');
-    return 2;
-  }
+  const target = await startTarget('check', { target: targetName, port, backend });
+  if (!target) return 2;
   const interrupt = onInterrupt();
   try {
     let hello: Hello;

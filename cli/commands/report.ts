@@ -5,9 +5,8 @@
  * Exit 0: the target conforms; 1: a clause fails (or a check errored); 2: the campaign could not run (bad flags, a
  * port that never starts, an interrupt before any failure).
  */
-import { PortStartError } from '../../protocol/port';
-import { call, type Target } from '../../protocol/target';
-import { resolveTarget, TargetSpecError } from '../targets';
+import { call } from '../../protocol/target';
+import { startTarget, targetSpecString } from '../targets';
 import type { Hello } from '../../protocol/types';
 import { MAX_RUNS, REPORT_RUNS, runCampaign } from '../../properties/lib/campaign';
 import { CHECKS } from '../../properties/lib/checks';
@@ -18,13 +17,12 @@ import type { CampaignDtype } from '../../properties/lib/types';
 import { diagnoseFailures } from '../../reports/diagnosis';
 import { duration, targetName as displayName, headlineLines, verdict, verdictSentence } from '../../reports/format';
 import type { Level } from '../../properties/lib/types';
-import { onInterrupt, yieldingTarget } from '../../reports/interrupt';
+import { onInterrupt } from '../../reports/interrupt';
 import { reportJson } from '../../reports/json';
 import { Progress } from '../../reports/progress';
 import { termText } from '../../reports/terminal';
 import { outDirProblem, writePartial, writeReport } from '../../reports/write';
 import { int, onlyFlags, parseFlags, seconds, str, strictInt, UsageError } from '../flags';
-import { targetSpecString } from './check';
 
 const USAGE = `usage: atn report [--target reference|impl|mutant:ID | --port "COMMAND"] [--backend NAME]
                   [--dtype float32|float64] [--runs N] [--seed S] [--only CHECK[,CHECK]] [--time-budget SECONDS]
@@ -109,19 +107,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let target: Target;
-  try {
-    target = yieldingTarget(await resolveTarget({ target: targetName, port, backend }));
-  } catch (e) {
-    if (e instanceof TargetSpecError) throw new UsageError(e.message);
-    if (e instanceof PortStartError) {
-      process.stderr.write(termText(`atn report: ${e.message}`) + '\n');
-      return 2;
-    }
-    // Unknown mutant ids and backends that do not load are usage problems too: say why and exit 2.
-    process.stderr.write(termText(`atn report: could not start target ${spec}: ${e instanceof Error ? e.message : String(e)}`) + '\n');
-    return 2;
-  }
+  const target = await startTarget('report', { target: targetName, port, backend });
+  if (!target) return 2;
 
   const progress = new Progress(1, Boolean(process.stderr.isTTY) && !json);
   const interrupt = onInterrupt(() => progress.finish());

@@ -21,6 +21,7 @@
  * restarted port behaves: the count restarts with each process).
  */
 const fs = require('node:fs');
+const { onLines } = require('./lines');
 const mode = process.argv[2] || 'ok';
 const N = Number(process.argv[3] || 1);
 
@@ -31,17 +32,7 @@ if (mode === 'die-at-start') {
 if (mode === 'banner') process.stdout.write('Loading fake port v0...\n');
 
 let n = 0;
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let nl;
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    onLine(line);
-  }
-});
+onLines(process.stdin, onLine);
 process.stdin.on('end', () => process.exit(0));
 
 function send(v) {

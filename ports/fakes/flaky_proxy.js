@@ -14,6 +14,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { onLines } = require('./lines');
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -27,17 +28,9 @@ const inner = spawn(argv.slice(sep + 1).join(' '), { shell: true, stdio: ['pipe'
 inner.on('exit', (code) => process.exit(code ?? 1));
 
 let doubleNext = false; // the next answer is written twice (one request is on the wire at a time)
-let obuf = '';
-inner.stdout.setEncoding('utf8');
-inner.stdout.on('data', (chunk) => {
-  obuf += chunk;
-  let nl;
-  while ((nl = obuf.indexOf('\n')) >= 0) {
-    const line = obuf.slice(0, nl + 1);
-    obuf = obuf.slice(nl + 1);
-    process.stdout.write(doubleNext ? line + line : line);
-    doubleNext = false;
-  }
+onLines(inner.stdout, (line) => {
+  process.stdout.write(doubleNext ? `${line}\n${line}\n` : `${line}\n`);
+  doubleNext = false;
 });
 
 function due(fault, n) {
@@ -50,48 +43,40 @@ function due(fault, n) {
 }
 
 let n = 0;
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let nl;
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl + 1);
-    buf = buf.slice(nl + 1);
-    let op = '';
-    let req;
-    try {
-      req = JSON.parse(line);
-      op = req.op;
-    } catch {
-      /* relayed as is: the inner target answers parse errors */
-    }
-    const inject = req && typeof req === 'object' && Object.hasOwn(req, 'inject') ? req.inject : undefined;
-    if (inject !== undefined) {
-      delete req.inject;
-      const relay = JSON.stringify(req) + '\n';
-      if (inject === 'crash') {
-        process.stderr.write(`flaky_proxy: injected crash on request ${JSON.stringify(req.id)}\n`);
-        inner.kill('SIGKILL');
-        process.exit(3);
-      }
-      if (inject === 'stall') continue; // swallowed: never answered
-      if (inject === 'garbage') process.stdout.write(`flaky_proxy: injected garbage before the answer to ${JSON.stringify(req.id)}\n`);
-      if (inject === 'double') doubleNext = true;
-      inner.stdin.write(relay);
-      continue;
-    }
-    if (op !== 'hello') {
-      n++;
-      if (due('crash', n)) {
-        process.stderr.write(`flaky_proxy: injected crash on request ${n}\n`);
-        inner.kill('SIGKILL');
-        process.exit(3);
-      }
-      if (due('hang', n)) continue; // swallowed: never answered
-      if (due('garbage', n)) process.stdout.write(`flaky_proxy: injected garbage before request ${n}'s answer\n`);
-    }
-    inner.stdin.write(line);
+onLines(process.stdin, (line) => {
+  let op = '';
+  let req;
+  try {
+    req = JSON.parse(line);
+    op = req.op;
+  } catch {
+    /* relayed as is: the inner target answers parse errors */
   }
+  const inject = req && typeof req === 'object' && Object.hasOwn(req, 'inject') ? req.inject : undefined;
+  if (inject !== undefined) {
+    delete req.inject;
+    const relay = JSON.stringify(req) + '\n';
+    if (inject === 'crash') {
+      process.stderr.write(`flaky_proxy: injected crash on request ${JSON.stringify(req.id)}\n`);
+      inner.kill('SIGKILL');
+      process.exit(3);
+    }
+    if (inject === 'stall') return; // swallowed: never answered
+    if (inject === 'garbage') process.stdout.write(`flaky_proxy: injected garbage before the answer to ${JSON.stringify(req.id)}\n`);
+    if (inject === 'double') doubleNext = true;
+    inner.stdin.write(relay);
+    return;
+  }
+  if (op !== 'hello') {
+    n++;
+    if (due('crash', n)) {
+      process.stderr.write(`flaky_proxy: injected crash on request ${n}\n`);
+      inner.kill('SIGKILL');
+      process.exit(3);
+    }
+    if (due('hang', n)) return; // swallowed: never answered
+    if (due('garbage', n)) process.stdout.write(`flaky_proxy: injected garbage before request ${n}'s answer\n`);
+  }
+  inner.stdin.write(`${line}\n`);
 });
 process.stdin.on('end', () => inner.stdin.end());

@@ -25,6 +25,7 @@
  *                 $HOSTILE_PID_FILE), then crashes on request 3
  */
 const { spawn } = require('node:child_process');
+const { onLines } = require('./lines');
 
 const argv = process.argv.slice(2);
 const sep = argv.indexOf('--');
@@ -99,60 +100,47 @@ function alter(line) {
   }
 }
 
-let ibuf = '';
-inner.stdout.setEncoding('utf8');
-inner.stdout.on('data', (chunk) => {
-  ibuf += chunk;
-  let nl;
-  while ((nl = ibuf.indexOf('\n')) >= 0) {
-    const afterHello = helloDone; // the misbehaviour starts after the start-up hello has been answered
-    let line = alter(ibuf.slice(0, nl));
-    ibuf = ibuf.slice(nl + 1);
-    if (mode === 'bare-nan' && line.includes('"result":') && !line.includes('"name"'))
-      line = line.replace(/("result":[^0-9-]*)-?\d[\d.eE+-]*/, '$1"NaN"');
-    if (mode === 'bare-nan') line = line.replace(/"(-?Infinity|NaN)"/g, '$1');
-    if (mode === 'stale' && seen >= 2 && previous !== undefined) {
-      const now = line;
-      line = previous;
-      previous = now;
-    } else if (!line.includes('"name"')) previous = line;
-    if (mode === 'close-stdout' && afterHello) {
-      process.stdout.end();
-      continue;
-    }
-    out(line, afterHello);
+onLines(inner.stdout, (raw) => {
+  const afterHello = helloDone; // the misbehaviour starts after the start-up hello has been answered
+  let line = alter(raw);
+  if (mode === 'bare-nan' && line.includes('"result":') && !line.includes('"name"'))
+    line = line.replace(/("result":[^0-9-]*)-?\d[\d.eE+-]*/, '$1"NaN"');
+  if (mode === 'bare-nan') line = line.replace(/"(-?Infinity|NaN)"/g, '$1');
+  if (mode === 'stale' && seen >= 2 && previous !== undefined) {
+    const now = line;
+    line = previous;
+    previous = now;
+  } else if (!line.includes('"name"')) previous = line;
+  if (mode === 'close-stdout' && afterHello) {
+    process.stdout.end();
+    return;
   }
+  out(line, afterHello);
+
 });
 
-let buf = '';
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => {
-  buf += chunk;
-  let nl;
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    let line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    let req;
-    try {
-      req = JSON.parse(line);
-    } catch {
-      req = undefined;
-    }
-    if (req && req.op !== 'hello') {
-      seen++;
-      if (mode === 'grandchild' && seen === 1) {
-        // detached: its own session (setsid), out of the port's process group; it holds the port's stdout
-        const g = spawn('sleep', ['45'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true });
-        g.unref();
-        if (process.env.HOSTILE_PID_FILE) require('node:fs').writeFileSync(process.env.HOSTILE_PID_FILE, String(g.pid));
-      }
-      if (mode === 'grandchild' && seen === 3) process.exit(3);
-      if (mode === 'lenient' && (typeof req.op !== 'string' || req.args === null || typeof req.args !== 'object' || Array.isArray(req.args)))
-        line = JSON.stringify({ id: req.id, op: typeof req.op === 'string' ? req.op : 'atn.forward', args: {} });
-    }
-    void lenient;
-    inner.stdin.write(line + '\n');
+onLines(process.stdin, (raw) => {
+  let line = raw;
+  let req;
+  try {
+    req = JSON.parse(line);
+  } catch {
+    req = undefined;
   }
+  if (req && req.op !== 'hello') {
+    seen++;
+    if (mode === 'grandchild' && seen === 1) {
+      // detached: its own session (setsid), out of the port's process group; it holds the port's stdout
+      const g = spawn('sleep', ['45'], { stdio: ['ignore', 'inherit', 'ignore'], detached: true });
+      g.unref();
+      if (process.env.HOSTILE_PID_FILE) require('node:fs').writeFileSync(process.env.HOSTILE_PID_FILE, String(g.pid));
+    }
+    if (mode === 'grandchild' && seen === 3) process.exit(3);
+    if (mode === 'lenient' && (typeof req.op !== 'string' || req.args === null || typeof req.args !== 'object' || Array.isArray(req.args)))
+      line = JSON.stringify({ id: req.id, op: typeof req.op === 'string' ? req.op : 'atn.forward', args: {} });
+  }
+  void lenient;
+  inner.stdin.write(line + '\n');
 });
 process.stdin.on('end', () => {
   inner.stdin.end();

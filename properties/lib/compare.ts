@@ -191,12 +191,12 @@ export function addTol(a: unknown, b: unknown): unknown {
   return zipTree(a, b, (x, y) => (typeof x === 'number' ? x + (typeof y === 'number' ? y : 0) : x));
 }
 
-/** Elementwise scaling of a numeric structure (exact for powers of two within range). */
-export function scaleTree(a: unknown, f: number): unknown {
-  return mapTree(a, (x) => (typeof x === 'number' ? x * f : x));
+/** Elementwise scaling of a numeric structure (exact for powers of two within range); the structure is kept. */
+export function scaleTree<T>(a: T, f: number): T {
+  return mapTree(a, (x) => (typeof x === 'number' ? x * f : x)) as T;
 }
 
-/** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0. */
-export function maskTree(a: unknown, keep: (output: string, index: number[]) => boolean): unknown {
-  return mapTreeAt(a, (x, at) => (typeof x === 'number' && !keep(at.output, at.index) ? 0 : x));
+/** A copy of a nested numeric structure with the leaves where keep(path, index) is false set to 0 (the structure kept). */
+export function maskTree<T>(a: T, keep: (output: string, index: number[]) => boolean): T {
+  return mapTreeAt(a, (x, at) => (typeof x === 'number' && !keep(at.output, at.index) ? 0 : x)) as T;
 }

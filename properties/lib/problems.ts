@@ -7,7 +7,7 @@
  * problem's regime.
  */
 import { isRawRequest } from '../../protocol/record';
-import type { Request } from '../../protocol/types';
+import type { RecordedRequest } from '../../protocol/types';
 import type { ReferenceOp } from '../../reference';
 import { Session, TargetFailure, type RunContext } from './checks/framework';
 import { compare, ToleranceError } from './compare';
@@ -29,7 +29,7 @@ export interface ProblemsResult {
   outside: Outside;
 }
 
-function requestsOf(r: CheckResult): Request[] {
+function requestsOf(r: CheckResult): RecordedRequest[] {
   const ce = r.counterexample;
   if (!ce) return [];
   // The first (unshrunk) failure decides: shrinking drifts towards B = 1, H = 1, k = 1 whatever the mistake.
@@ -37,7 +37,7 @@ function requestsOf(r: CheckResult): Request[] {
 }
 
 function touches(r: CheckResult, regime: RegimeDef): boolean {
-  return requestsOf(r).some((q) => q.op !== 'hello' && q.args !== null && typeof q.args === 'object' && regime.holds(q.op, q.args as Record<string, unknown>));
+  return requestsOf(r).some((q) => q.op !== 'hello' && q.args !== null && typeof q.args === 'object' && regime.holds(q.op, q.args));
 }
 
 /** A re-run with the regime set aside had no case outside it at all: it can neither confirm nor refute the regime. */
@@ -116,7 +116,7 @@ function warmupOnly(r: CheckResult, ctx: RunContext): boolean {
     if (!c) continue;
     for (const [i, q] of c.requests.entries()) {
       const res = c.responses?.[i];
-      const args = q.args as Record<string, unknown>;
+      const args = q.args;
       const k = args?.k;
       if (q.op !== 'atn.forward' || !res?.ok || typeof k !== 'number' || k < 2 || !Array.isArray(args.a) || args.a.length < k) continue;
       let exp;

@@ -3,7 +3,7 @@
  * a Target) and collects CheckResults; reports/ renders a CampaignResult. Keep this file the single definition.
  */
 import type { ClauseId } from '../../spec/clauses';
-import type { Fault, Hello, Request, Response } from '../../protocol/types';
+import type { Fault, Hello, RecordedRequest, Response } from '../../protocol/types';
 import type { Diagnosis } from '../../mutants/diagnose';
 import type { Target } from '../../protocol/target';
 import type { Reference } from '../../reference';
@@ -43,14 +43,14 @@ export interface Worst {
 
 export interface Counterexample {
   /** The minimal (shrunk) failing request(s), replayable against any target. */
-  requests: Request[];
+  requests: RecordedRequest[];
   /** What the target answered to them (may be an error response, or absent when it crashed). */
   responses?: (Response | undefined)[];
   /** One sentence: what went wrong, e.g. "y[2][0][1] = 0.71, want 0.70 +- 1.2e-6 (ratio 8e3)". */
   detail: string;
   worst?: Worst;
   /** The first failing case found, before shrinking (ATN-9.7), when it differs from the shrunk one. */
-  first?: { requests: Request[]; responses?: (Response | undefined)[]; detail: string; worst?: Worst };
+  first?: { requests: RecordedRequest[]; responses?: (Response | undefined)[]; detail: string; worst?: Worst };
 }
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';

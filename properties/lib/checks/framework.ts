@@ -7,11 +7,12 @@
 import fc from 'fast-check';
 import type { Expectation, ReferenceOp } from '../../../reference';
 import type { Target } from '../../../protocol/target';
-import type { Request, Response } from '../../../protocol/types';
+import type { Result } from '../../../protocol/ops';
+import type { BrokenEnvelope, Envelope, Id, RecordedRequest, Response, UncheckedResult } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
 import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '../capabilities';
 import { recordRequest, recordResponse } from '../../../protocol/record';
-import { compare, maxRatio } from '../compare';
+import { compare, maxRatio, structureProblem } from '../compare';
 import { fcParams, replayLine } from '../seed';
 import { checkClauses, levelOf } from '../coverage';
 import type { Check, CheckContext, CheckResult, Counterexample, Worst } from '../types';
@@ -72,18 +73,31 @@ export function notTheTargets(op: string, res: Response): string | undefined {
 /** Sends requests to the target and keeps them, with the responses, for the counterexample. */
 export class Session {
   /** What the report keeps (protocol/record.ts): broken envelopes as their raw text, answers bounded. */
-  readonly requests: Request[] = [];
+  readonly requests: RecordedRequest[] = [];
   readonly responses: (Response | undefined)[] = [];
   constructor(
     readonly target: Target,
     private readonly exclude?: CheckContext['exclude'],
   ) {}
 
-  /** One request; undefined when the target threw (its contract says it never does, a crashed port may). */
-  async send(op: string, args: Record<string, unknown>, id?: Request['id']): Promise<{ req: Request; res?: Response; thrown?: unknown }> {
+  /**
+   * One request (an op the protocol may not define, sent on purpose, too); undefined when the target threw (its
+   * contract says it never does, a crashed port may).
+   */
+  async send(op: string, args: Record<string, unknown>, id?: Id): Promise<{ req: Envelope; res?: Response; thrown?: unknown }> {
     // A case that reaches a set-aside regime is discarded, not sent (ATN-9.5).
     if (this.exclude?.(op, args)) fc.pre(false);
-    const req: Request = { id: id === undefined ? nextIdFor(this.target) : id, op, args };
+    return this.exchange({ id: id === undefined ? nextIdFor(this.target) : id, op, args });
+  }
+
+  /** A deliberately broken envelope (op not a string, args not an object), sent as it is; recorded as its raw text. */
+  sendBroken(op: unknown, args: unknown): Promise<{ req: BrokenEnvelope; res?: Response; thrown?: unknown }> {
+    // Asked as send() asks it (unchanged behaviour); no regime predicate expects a broken envelope (args null throws).
+    if (this.exclude?.(op as string, args as Record<string, unknown>)) fc.pre(false);
+    return this.exchange({ id: nextIdFor(this.target), op, args });
+  }
+
+  private async exchange<R extends Envelope | BrokenEnvelope>(req: R): Promise<{ req: R; res?: Response; thrown?: unknown }> {
     this.requests.push(recordRequest(req));
     let res: Response | undefined;
     let thrown: unknown;
@@ -102,8 +116,11 @@ export class Session {
     this.responses.splice(0, Math.max(0, this.responses.length - n));
   }
 
-  /** One request that must succeed: its result, or a TargetFailure naming what came back instead. */
-  async result(op: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * One request that must succeed: its result as it arrived (an object, its structure not checked), or a TargetFailure
+   * naming what came back instead.
+   */
+  async result(op: string, args: Record<string, unknown>): Promise<UncheckedResult> {
     const { res, thrown } = await this.send(op, args);
     if (!res) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
     const stand = notTheTargets(op, res);
@@ -116,17 +133,33 @@ export class Session {
     if (res.result === null || typeof res.result !== 'object') throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: result is not an object` });
     return res.result;
   }
+
+  /**
+   * One request whose result must have exactly the structure of `want` (the reference's: the op's keys, shapes and
+   * numbers, ATN-7.1, ATN-8.5): the result, typed as the op's only after that check passed; else a TargetFailure
+   * "LABEL: the first structural difference".
+   */
+  async checked<Op extends ReferenceOp>(op: Op, args: Record<string, unknown>, want: Result<Op>, label: string = op): Promise<Result<Op>> {
+    const r = await this.result(op, args);
+    const problem = structureProblem(r, want);
+    if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${label}: ${problem}` });
+    return r as Result<Op>; // checked just above: r has want's structure
+  }
 }
+
+/** An expectation of op Op: want and tol have the structure of the op's result (reference/contract.ts). */
+export type OpExpectation<Op extends ReferenceOp> = Expectation & { want: Result<Op>; tol: Result<Op> };
 
 /**
  * The reference's expectation; a degenerate window (ATN-6.6) discards the generated case (fc.pre), since only the
  * errors checks ask for one. Anything else the reference refuses is a harness bug.
  */
-export function expectOf(ctx: CheckContext, op: ReferenceOp, args: Record<string, unknown>): Expectation {
+export function expectOf<Op extends ReferenceOp>(ctx: CheckContext, op: Op, args: Record<string, unknown>): OpExpectation<Op> {
   // Before the (costly) reference: a case in a set-aside regime is discarded (ATN-9.5).
   if (ctx.exclude?.(op, args)) fc.pre(false);
   try {
-    return ctx.reference.expect(op, args);
+    // The reference (our oracle, trusted) builds want and tol with exactly the op's result structure.
+    return ctx.reference.expect(op, args) as OpExpectation<Op>;
   } catch (e) {
     if ((e as { code?: string }).code === 'degenerate_window') fc.pre(false);
     throw new HarnessError(`the reference refused a generated ${op} case: ${e instanceof Error ? e.message : String(e)}`);
@@ -134,7 +167,7 @@ export function expectOf(ctx: CheckContext, op: ReferenceOp, args: Record<string
 }
 
 /** Sends one request and compares its result with the reference (ATN-7.1). */
-export async function agree(ctx: CheckContext, s: Session, op: ReferenceOp, args: Record<string, unknown>): Promise<Outcome & { result: Record<string, unknown>; exp: Expectation }> {
+export async function agree<Op extends ReferenceOp>(ctx: CheckContext, s: Session, op: Op, args: Record<string, unknown>): Promise<Outcome & { result: UncheckedResult; exp: OpExpectation<Op> }> {
   const exp = expectOf(ctx, op, args);
   const result = await s.result(op, args);
   const cmp = compare(result, exp, { dtype: ctx.dtype });

@@ -29,7 +29,8 @@ export const gradientFlow: Check = propertyCheck<number[]>({
     let worst: Outcome = { ok: true, ratio: 0, detail: '' };
     for (const k of FLOW_KS) {
       const o = await agree(ctx, s, 'atn.vjp', atnVjpArgs(ctx.dtype, { k, eps: r(1e-5), a, dy, regime: 'flow' }));
-      const da = o.result.da as number[][][] | undefined;
+      // Read before the verdict, as the target sent it (its structure is checked only by agree's comparison).
+      const da: unknown = o.result.da;
       if (Array.isArray(da) && da.length === T)
         for (let lag = 0; lag < T; lag++) {
           const row = da[T - 1 - lag]?.[0];

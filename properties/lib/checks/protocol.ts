@@ -1,20 +1,21 @@
 /** ATN-8.7 and ATN-8.2: hello describes the target, and every response answers its request's id. */
+import { isRecord } from '../../../protocol/codec';
 import { DTYPES, OPS } from '../../../protocol/types';
 import type { Check, CheckContext, CheckResult } from '../types';
 import { notTheTargets, Session } from './framework';
 
-const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 /** ATN-8.8: the optional capabilities k: {min?, max?} (integers >= 1, min <= max) and eps: [finite numbers >= 0]. */
 function capabilityProblems(h: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (h.k !== undefined) {
-    const k = h.k as { min?: unknown; max?: unknown } | null;
-    if (k === null || typeof k !== 'object' || Array.isArray(k)) out.push('hello.k is not an object {min?, max?} (ATN-8.8)');
+    const k = h.k;
+    if (!isRecord(k)) out.push('hello.k is not an object {min?, max?} (ATN-8.8)');
     else {
       if (k.min !== undefined && !isCount(k.min)) out.push(`hello.k.min is ${JSON.stringify(k.min)}, want an integer >= 1 (ATN-8.8)`);
       if (k.max !== undefined && !isCount(k.max)) out.push(`hello.k.max is ${JSON.stringify(k.max)}, want an integer >= 1 (ATN-8.8)`);
-      if (isCount(k.min) && isCount(k.max) && (k.min as number) > (k.max as number)) out.push(`hello.k.min ${String(k.min)} > hello.k.max ${String(k.max)} (ATN-8.8)`);
+      if (isCount(k.min) && isCount(k.max) && k.min > k.max) out.push(`hello.k.min ${String(k.min)} > hello.k.max ${String(k.max)} (ATN-8.8)`);
     }
   }
   if (h.eps !== undefined && (!Array.isArray(h.eps) || !h.eps.length || !h.eps.every((e) => typeof e === 'number' && Number.isFinite(e) && e >= 0)))
@@ -40,7 +41,7 @@ export const helloCheck: Check = {
       else if (res.id !== id) problems.push(`hello (id ${JSON.stringify(id)}): response id ${JSON.stringify(res.id)} (ATN-8.2)`);
       else if (!res.ok) problems.push(`hello: error ${res.error.code}: ${res.error.message}`);
       else if (id === 'hello-1') {
-        const h = res.result as Record<string, unknown>;
+        const h = res.result; // a hello from the target: every field checked below
         if (typeof h.name !== 'string' || !h.name) problems.push('hello.name is not a non-empty string');
         if (typeof h.version !== 'string' || !h.version) problems.push('hello.version is not a non-empty string');
         if (h.protocol !== 1) problems.push(`hello.protocol is ${JSON.stringify(h.protocol)}, want 1`);

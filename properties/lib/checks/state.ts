@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { atnArgs, atnCase, build3, lstmArgs, lstmCase, nonConstantSteps, rounder, size, unit, type AtnCase, type LstmCase } from '../arbitraries';
-import { compareOutputs, maxRatio, structureProblem } from '../compare';
+import type { Result } from '../../../protocol/ops';
+import { compareOutputs, maxRatio } from '../compare';
 import type { Check } from '../types';
 import { lstmRuns } from './agreement';
 import { expectOf, notTheTargets, propertyCheck, TargetFailure, type Session } from './framework';
@@ -31,16 +32,13 @@ function predecessors(q: AtnCase, dtype: 'float32' | 'float64', t1: number, t2: 
   return [make(t1, 1), make(t2, -1)];
 }
 
-async function twice(s: Session, op: string, first: Record<string, unknown>, q: Record<string, unknown>, want: unknown): Promise<Record<string, unknown>> {
+async function twice<Op extends 'atn.forward' | 'lstm.forward'>(s: Session, op: Op, first: Record<string, unknown>, q: Record<string, unknown>, want: Result<Op>): Promise<Result<Op>> {
   // Its answer does not matter here, only what it may leave behind; but a predecessor the port never answered (a crash,
   // a timeout: the runner answered, and the port restarts) left nothing behind to test, so the case is not evidence.
   const pre = await s.send(op, first);
   const lost = pre.res && notTheTargets(op, pre.res);
   if (lost) throw new TargetFailure({ ok: false, ratio: Infinity, detail: lost });
-  const r = await s.result(op, q);
-  const problem = structureProblem(r, want);
-  if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${problem}` });
-  return r;
+  return s.checked(op, q, want);
 }
 
 const atnState: Check = propertyCheck<Triple<AtnCase>>({

@@ -31,32 +31,30 @@ import {
   type LstmScaling,
   type LstmSide,
   type LstmVjpCase,
-  type Num3,
 } from '../arbitraries';
-import { compareOutputs, maskTree, maxRatio, scaleTree, structureProblem } from '../compare';
+import type { Result } from '../../../protocol/ops';
+import { compareOutputs, maskTree, maxRatio, scaleTree } from '../compare';
 import type { Check, CheckContext } from '../types';
-import { expectOf, propertyCheck, TargetFailure, type Outcome, type Session } from './framework';
+import { expectOf, propertyCheck, type Outcome, type Session } from './framework';
 import { lstmRuns } from './agreement';
 
 type Tree = Record<string, unknown>;
 
-interface PairOptions {
+interface PairOptions<Op extends ReferenceOp> {
   label: string;
   /** Maps the second result (and, the same way, its tolerance) before the comparison. */
-  map2?: (r: Tree) => Tree;
+  map2?: (r: Result<Op>) => Result<Op>;
   /** Compares only the elements where keep() holds. */
   keep?: (output: string, index: number[]) => boolean;
 }
 
-async function checked(s: Session, op: string, args: Tree, want: unknown, which: string): Promise<Tree> {
-  const r = await s.result(op, args);
-  const problem = structureProblem(r, want);
-  if (problem) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op} (${which} request): ${problem}` });
-  return r;
+/** One request of a theorem: its result, typed once its structure is the reference's ("OP (WHICH request): ..." else). */
+function checked<Op extends ReferenceOp>(s: Session, op: Op, args: Tree, want: Result<Op>, which: string): Promise<Result<Op>> {
+  return s.checked(op, args, want, `${op} (${which} request)`);
 }
 
 /** Sends two requests whose exact results are equal (after map2) and compares the target's two answers. */
-export async function pair(ctx: CheckContext, s: Session, op: ReferenceOp, args1: Tree, args2: Tree, o: PairOptions): Promise<Outcome> {
+export async function pair<Op extends ReferenceOp>(ctx: CheckContext, s: Session, op: Op, args1: Tree, args2: Tree, o: PairOptions<Op>): Promise<Outcome> {
   const e1 = expectOf(ctx, op, args1);
   const e2 = expectOf(ctx, op, args2);
   let r1 = await checked(s, op, args1, e1.want, 'first');
@@ -67,8 +65,8 @@ export async function pair(ctx: CheckContext, s: Session, op: ReferenceOp, args1
     t2 = o.map2(t2);
   }
   if (o.keep) {
-    r1 = maskTree(r1, o.keep) as Tree;
-    r2 = maskTree(r2, o.keep) as Tree;
+    r1 = maskTree(r1, o.keep);
+    r2 = maskTree(r2, o.keep);
   }
   const cmp = compareOutputs(r1, r2, e1.tol, t2);
   return { ok: cmp.ok, detail: `${o.label}: ${cmp.detail} (want = the first answer, tol = the sum of both, ATN-7.5)`, worst: cmp.worst, ratio: maxRatio(cmp.ratios) };
@@ -166,11 +164,10 @@ const t3: Check = propertyCheck<LstmScaling<LstmVjpCase>>({
   async run({ c, m, side }, s, ctx) {
     const scaled = lstmScaled(c, side, m);
     const d = 2 ** m;
-    const [wKey, bKey] = side === 'x' ? ['w_xh', 'b_x'] : ['w_hh', 'b_h'];
+    const [wKey, bKey] = side === 'x' ? (['w_xh', 'b_x'] as const) : (['w_hh', 'b_h'] as const);
     // d * (gradient at d*W) is exactly the gradient at W (times a power of two: exact).
-    const map2 = (r: Tree): Tree => {
-      const g = r.grads as Tree | undefined;
-      if (!g || typeof g !== 'object') return r;
+    const map2 = (r: Result<'lstm.vjp'>): Result<'lstm.vjp'> => {
+      const g = r.grads;
       return { ...r, grads: { ...g, [wKey]: scaleTree(g[wKey], d), [bKey]: scaleTree(g[bKey], d) } };
     };
     return pair(ctx, s, 'lstm.vjp', lstmVjpArgs(ctx.dtype, c), lstmVjpArgs(ctx.dtype, scaled), { label: `T3 LSTM, W_${side}h and b_${side} times 2^${m}, their gradients times 2^${m}`, map2 });
@@ -226,8 +223,8 @@ const t4vjp: Check = propertyCheck<{ c: AtnCase; dy: number[]; t: number }>({
     const args = atnVjpArgs(ctx.dtype, { ...c, dy });
     const e = expectOf(ctx, 'atn.vjp', args);
     const res = await checked(s, 'atn.vjp', args, e.want, 'only');
-    const da = res.da as Num3;
-    const tol = e.tol.da as Num3;
+    const da = res.da;
+    const tol = e.tol.da;
     let worst: Outcome | undefined;
     for (let b = 0; b < B; b++) {
       const terms: number[] = [];
@@ -289,8 +286,8 @@ const t5: Check = propertyCheck<BoundInput>({
     const args = atnArgs(ctx.dtype, base);
     const e = expectOf(ctx, 'atn.forward', args);
     const res = await checked(s, 'atn.forward', args, e.want, 'only');
-    const y = res.y as Num3;
-    const tol = e.tol.y as Num3;
+    const y = res.y;
+    const tol = e.tol.y;
     let out: Outcome = { ok: true, ratio: 0, detail: 'all within the bound' };
     for (let t = 0; t < T; t++) {
       const N = Math.min(t + 1, c.k) * H;
@@ -400,7 +397,7 @@ const t8: Check = propertyCheck<StepShiftInput>({
     const e1 = expectOf(ctx, 'atn.forward', args1);
     const e2 = expectOf(ctx, 'atn.forward', args2);
     // The element where the exact outputs differ most, in units of the summed tolerances.
-    const w1 = e1.want.y as Num3, w2 = e2.want.y as Num3, t1v = e1.tol.y as Num3, t2v = e2.tol.y as Num3;
+    const w1 = e1.want.y, w2 = e2.want.y, t1v = e1.tol.y, t2v = e2.tol.y;
     let best = { sep: 0, idx: [0, 0, 0] };
     w1.forEach((m, t) => m.forEach((row, b) => row.forEach((v, h) => {
       const sep = Math.abs(v - w2[t][b][h]) / (t1v[t][b][h] + t2v[t][b][h]);
@@ -410,7 +407,7 @@ const t8: Check = propertyCheck<StepShiftInput>({
     const r1 = await checked(s, 'atn.forward', args1, e1.want, 'first');
     const r2 = await checked(s, 'atn.forward', args2, e2.want, 'second');
     const [t, b, h] = best.idx;
-    const g1 = (r1.y as Num3)[t][b][h], g2 = (r2.y as Num3)[t][b][h];
+    const g1 = r1.y[t][b][h], g2 = r2.y[t][b][h];
     const tol = t1v[t][b][h] + t2v[t][b][h];
     const diff = Math.abs(g1 - g2);
     const ok = diff > tol;
