@@ -278,9 +278,9 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
 
   it('ATN-5.1 T1 on the impl: atn.forward with k = 1 equals ln.forward step by step', async () => {
     await assertProperty(
-      fc.asyncProperty(hard({ ...LIM, maxK: 1 }), async (c0) => {
-        const c = { ...c0, k: 1 };
-        if (c.eps === 0 && c.a[0][0].length < 2) return;
+      // k = 1, and (inside the arbitrary) no eps = 0 with H = 1: a one-entry window is degenerate (the generators
+      // already force H >= 2 with eps = 0).
+      fc.asyncProperty(hard({ ...LIM, maxK: 1 }).map((c0) => ({ ...c0, k: 1 })).filter((c) => !(c.eps === 0 && c.a[0][0].length < 2)), async (c) => {
         const exp = ref.expect('atn.forward', args(c));
         const y = (await call<{ y: number[][][] }>(target, 'atn.forward', args(c))).y;
         for (let t = 0; t < c.a.length; t++) {

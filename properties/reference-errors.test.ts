@@ -1,6 +1,6 @@
 /**
  * Every bad input gets its error code, clause and argument from the reference target (ATN-6, ATN-8.3, ATN-8.5), and
- * expect() throws the same error (reference/index.ts contract).
+ * expect() throws the same error (reference/contract.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../protocol/types';

@@ -45,27 +45,6 @@ def window_z(win, eps):
     return z[:, (n - 1) * H:]
 
 
-class ATNStep(nn.Module):
-    """Stateful step-wise ATN: call once per time step; reset() between sequences (ATN-1.7)."""
-
-    def __init__(self, features, k, eps=1e-5):
-        super().__init__()
-        if k < 1:
-            raise ValueError("k must be >= 1")
-        self.features, self.k, self.eps = features, k, float(eps)
-        self.gain = nn.Parameter(torch.ones(features))
-        self.bias = nn.Parameter(torch.zeros(features))
-        self._hist = []
-
-    def reset(self):
-        self._hist = []
-
-    def forward(self, a_t):
-        win = torch.stack(self._hist + [a_t])
-        self._hist = (self._hist + [a_t])[max(0, len(self._hist) + 2 - self.k):] if self.k > 1 else []
-        return self.gain * window_z(win, self.eps) + self.bias
-
-
 class ATN(nn.Module):
     """ATN over a whole sequence a[T][B][H] (time-major, ATN-1.1)."""
 
@@ -81,6 +60,22 @@ class ATN(nn.Module):
         T = a.shape[0]
         ys = [window_z(a[max(0, t - self.k + 1): t + 1], self.eps) for t in range(T)]
         return self.gain * torch.stack(ys) + self.bias
+
+
+class ATNStep(ATN):
+    """Stateful step-wise ATN: call once per time step; reset() between sequences (ATN-1.7). Same parameters as ATN."""
+
+    def __init__(self, features, k, eps=1e-5):
+        super().__init__(features, k, eps)
+        self._hist = []
+
+    def reset(self):
+        self._hist = []
+
+    def forward(self, a_t):
+        win = torch.stack(self._hist + [a_t])
+        self._hist = (self._hist + [a_t])[max(0, len(self._hist) + 2 - self.k):] if self.k > 1 else []
+        return self.gain * window_z(win, self.eps) + self.bias
 
 
 class ATNLSTM(nn.Module):

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { pool, rounder } from './numbers';
-import { kModes, size } from './shapes';
+import { kModes, size, type KMode } from './shapes';
 import type { LstmCase, LstmParamsCase } from './types';
 
 export interface LstmLimits {
@@ -35,7 +35,7 @@ const lstmModes: fc.Arbitrary<LstmMode> = fc.oneof(
 );
 
 /** k for a long sequence: k << T, k close to T, or k > T. */
-function longK(T: number, kMode: 'one' | 'within' | 'beyond', kPick: number): number {
+function longK(T: number, kMode: KMode, kPick: number): number {
   if (kMode === 'beyond') return T + 1 + (kPick % 3);
   return kMode === 'one' ? 1 + (kPick % 3) : Math.max(1, T - (kPick % 3));
 }
