@@ -5,6 +5,7 @@
  */
 import type { OpName, Request } from '../protocol/types';
 import { lcgUint32 } from '../util/prng';
+import { build3 } from '../util/tree';
 
 type Args = Record<string, unknown>;
 
@@ -15,7 +16,7 @@ function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
 }
 
 function ten3(T: number, B: number, H: number, vals: number[]): number[][][] {
-  return Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, i) => vals[(t * B + b) * H + i])));
+  return build3(T, B, H, (_t, _b, _h, i) => vals[i]);
 }
 
 function mat(R: number, C: number, vals: number[]): number[][] {
