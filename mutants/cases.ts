@@ -6,6 +6,7 @@
 import type { Args } from '../protocol/ops';
 import type { OpName, Request } from '../protocol/types';
 import { lcgUint32 } from '../util/prng';
+import { build3 } from '../util/tree';
 
 /** Deterministic values on a coarse grid (exact in float32), so the cases read the same on every machine. */
 function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
@@ -14,7 +15,7 @@ function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
 }
 
 function ten3(T: number, B: number, H: number, vals: number[]): number[][][] {
-  return Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, i) => vals[(t * B + b) * H + i])));
+  return build3(T, B, H, (_t, _b, _h, i) => vals[i]);
 }
 
 function mat(R: number, C: number, vals: number[]): number[][] {

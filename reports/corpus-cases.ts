@@ -5,6 +5,7 @@
  */
 import type { ClauseId } from '../spec/clauses';
 import { lcgUnit as lcg } from '../util/prng';
+import { build3 } from '../util/tree';
 
 export type VectorFlag =
   | 'warm-up' | 'k>T' | 'k=1' | 'B=1' | 'H=1' | 'T=1' | 'large-magnitude' | 'tiny-magnitude' | 'subnormal' | 'tiny-variance'
@@ -34,7 +35,7 @@ function vals(n: number, seed: number, scale = 1, offset = 0): number[] {
 /** A [T][B][H] array of deterministic values. */
 export function ten3(T: number, B: number, H: number, seed: number, scale = 1, offset = 0): number[][][] {
   const v = vals(T * B * H, seed, scale, offset);
-  return Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => v.slice((t * B + b) * H, (t * B + b + 1) * H)));
+  return build3(T, B, H, (_t, _b, _h, i) => v[i]);
 }
 
 function mat(R: number, C: number, seed: number, scale = 1, offset = 0): number[][] {

@@ -90,3 +90,28 @@ export function dimsText(v: unknown): string {
     .map((d) => `[${d}]`)
     .join('');
 }
+
+/** A [T][B][H] array from f(t, b, h, i), i = (t*B + b)*H + h its place in time-major order. */
+export function build3(T: number, B: number, H: number, f: (t: number, b: number, h: number, i: number) => number): number[][][] {
+  const out: number[][][] = [];
+  for (let t = 0; t < T; t++) {
+    const m: number[][] = [];
+    for (let b = 0; b < B; b++) {
+      const row: number[] = [];
+      for (let h = 0; h < H; h++) row.push(f(t, b, h, (t * B + b) * H + h));
+      m.push(row);
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+/** A [T][B][H] array mapped elementwise, with the element's place. */
+export function map3(a: number[][][], f: (v: number, t: number, b: number, h: number) => number): number[][][] {
+  return a.map((m, t) => m.map((row, b) => row.map((v, h) => f(v, t, b, h))));
+}
+
+/** A [T][B][H] array's entries in time-major order. */
+export function flat3(a: number[][][]): number[] {
+  return a.flat(2);
+}

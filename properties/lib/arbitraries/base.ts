@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { nonConstantSteps, pool, rounder, unit } from './numbers';
 import { dims, type Dims, type Limits } from './shapes';
-import { map3 } from './tree';
+import { map3 } from '../../../util/tree';
 import type { Affine, AtnCase, Num3 } from './types';
 
 /** eps values a spec reader would try; 0 among them (with non-degenerate windows, see nonConstantSteps). */

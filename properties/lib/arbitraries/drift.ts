@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { finish, pick, rawAtn, withH, withRoomForH2 } from './base';
 import { SMALL, type Limits } from './shapes';
-import { build3 } from './tree';
+import { build3 } from '../../../util/tree';
 import type { AtnCase } from './types';
 
 export interface DriftConstraints {

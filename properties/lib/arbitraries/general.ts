@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { epsGeneral, finish, pick, rawAtn, withH, withRoomForH2 } from './base';
 import { ATN_LONG, SMALL, type Limits } from './shapes';
-import { build3 } from './tree';
+import { build3 } from '../../../util/tree';
 import type { AtnCase } from './types';
 
 export interface GeneralConstraints {

@@ -4,7 +4,7 @@ import type { CampaignDtype } from '../types';
 import { affine, withH, withRoomForH2 } from './base';
 import { rounder } from './numbers';
 import { dims, SMALL, type Limits } from './shapes';
-import { build3 } from './tree';
+import { build3 } from '../../../util/tree';
 import type { AtnCase } from './types';
 
 export interface GridCase extends AtnCase {

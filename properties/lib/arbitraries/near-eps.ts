@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { finish, rawAtn } from './base';
 import { SMALL, type Limits } from './shapes';
-import { build3 } from './tree';
+import { build3 } from '../../../util/tree';
 import type { AtnCase } from './types';
 
 export interface NearEpsConstraints {

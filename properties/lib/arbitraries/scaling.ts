@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { clampExponent, scalesExactly } from './numbers';
-import { flat3 } from './tree';
+import { flat3 } from '../../../util/tree';
 import type { AtnCase, LstmCase } from './types';
 
 export interface ScalingConstraints {

@@ -4,7 +4,7 @@ import type { CampaignDtype } from '../types';
 import { LSTM_LONG, LSTM_SMALL, type LstmLimits } from './lstm';
 import { pool, rounder } from './numbers';
 import { SMALL, type Limits } from './shapes';
-import { build3 } from './tree';
+import { build3 } from '../../../util/tree';
 import type { AtnCase, AtnVjpCase, LstmCase, LstmVjpCase } from './types';
 
 /** The smallest sqrt(var_t + eps) over the windows of a case (in doubles: a generator's estimate). */
