@@ -138,6 +138,12 @@ describe('--ftz (ATN-9.6)', () => {
     expect(withFtz.checks[1].status).toBe('pass');
     expect(headlineLines(withFtz)[0]).toMatch(/--ftz/);
   }, 60_000);
+
+  it('a broken envelope (op not a string, args null) is in no regime: errors.envelope passes on the base with --ftz', async () => {
+    // The regime predicate was once asked about args null, and the check ended in a harness error under --ftz.
+    const r = await runCampaign({ target: createBaseTarget(), targetSpec: 'base', dtype: 'float32', seed: SEED, runs: 30, ftz: true, checks: checks('errors.envelope') });
+    expect(r.checks[0], r.checks[0].reason).toMatchObject({ id: 'errors.envelope', status: 'pass' });
+  }, 60_000);
 });
 
 describe('coverage and clauses (ATN-9.8, ATN-9.9)', () => {
