@@ -96,7 +96,8 @@ function atnParams(p: AtnArgs, opts: CheckOptions): AtnParams {
   const round = p.dtype === 'float32' ? Math.fround : (x: number) => x;
   if ((opts.k?.min !== undefined && p.k < opts.k.min) || (opts.k?.max !== undefined && p.k > opts.k.max))
     throw capabilityError('k', `these functions serve k in [${opts.k?.min ?? 1}, ${opts.k?.max ?? 'inf'}] only, got ${p.k}`);
-  if (opts.eps && !opts.eps.some((e) => round(e) === round(eps))) throw capabilityError('eps', `these functions serve eps ${opts.eps.join(', ')} only, got ${eps}`);
+  if (opts.eps && !opts.eps.some((e) => round(e) === round(eps)))
+    throw capabilityError('eps', `these functions serve eps ${opts.eps.join(', ')} only, got ${eps}`);
   return { k: p.k, eps, gain: p.gain.map(num), bias: p.bias.map(num), dtype: p.dtype as CampaignDtype };
 }
 
@@ -106,7 +107,7 @@ export function targetFromFunctions(fns: AtnFunctions, opts: CheckOptions = {}):
   const parse = { dtypes };
   const handlers: Record<string, OpHandler> = {};
   const a3 = (p: AtnArgs) => nums(p.a) as number[][][];
-  const degenerate = (p: AtnArgs, what: string) => checkDegenerate((a3(p).flat(2)), p.T, p.B, p.H, p.k, num(p.eps), what);
+  const degenerate = (p: AtnArgs, what: string) => checkDegenerate(a3(p).flat(2), p.T, p.B, p.H, p.k, num(p.eps), what);
   if (fns.forward) {
     const f = fns.forward;
     handlers['atn.forward'] = async (args) => {

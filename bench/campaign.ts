@@ -75,6 +75,8 @@ export async function benchCampaign(runs: number, seed: number, backend?: string
   log(`bench: campaign on impl, ${runs} runs per property, seed ${seed}: ATN_ORACLE=exact, then the default oracle`);
   const ex = await once('exact', runs, seed, backend);
   const au = await once('auto', runs, seed, backend);
-  const same = ex.result.checks.length === au.result.checks.length && ex.result.checks.every((c, i) => c.id === au.result.checks[i].id && c.status === au.result.checks[i].status);
+  const same =
+    ex.result.checks.length === au.result.checks.length &&
+    ex.result.checks.every((c, i) => c.id === au.result.checks[i].id && c.status === au.result.checks[i].status);
   return { runs, seed, exact: ex.speed, auto: au.speed, speedup: Math.round((ex.speed.wall_ms / au.speed.wall_ms) * 100) / 100, same_verdicts: same };
 }

@@ -61,8 +61,18 @@ export function targetLines(r: BenchResult): TargetLine[] {
   for (const [k, v] of Object.entries(r.op.atn_over_torch_ln ?? {}))
     lines.push({ name: `op atn/torch LN k=${k}`, value: v, target: `<= ${TARGETS.op_atn_over_torch_ln}`, met: v <= TARGETS.op_atn_over_torch_ln });
   lines.push({ name: 'op k128/k4', value: r.op.k128_over_k4, target: `<= ${TARGETS.op_k128_over_k4}`, met: r.op.k128_over_k4 <= TARGETS.op_k128_over_k4 });
-  lines.push({ name: 'lstm atn/ln step', value: r.lstm.atn_over_ln, target: `<= ${TARGETS.lstm_atn_over_ln}`, met: r.lstm.atn_over_ln <= TARGETS.lstm_atn_over_ln });
-  lines.push({ name: 'lstm atn tokens/s', value: r.lstm.atn_tokens_per_s, target: `>= ${TARGETS.lstm_atn_tokens_per_s}`, met: r.lstm.atn_tokens_per_s >= TARGETS.lstm_atn_tokens_per_s });
+  lines.push({
+    name: 'lstm atn/ln step',
+    value: r.lstm.atn_over_ln,
+    target: `<= ${TARGETS.lstm_atn_over_ln}`,
+    met: r.lstm.atn_over_ln <= TARGETS.lstm_atn_over_ln,
+  });
+  lines.push({
+    name: 'lstm atn tokens/s',
+    value: r.lstm.atn_tokens_per_s,
+    target: `>= ${TARGETS.lstm_atn_tokens_per_s}`,
+    met: r.lstm.atn_tokens_per_s >= TARGETS.lstm_atn_tokens_per_s,
+  });
   return lines;
 }
 
@@ -79,7 +89,10 @@ export async function runBench(backend: string, opts: BenchOptions = {}): Promis
   const reference_vjp = { cold_ms: round(v.coldMs), warm_ms: round(v.warmMs), expect_ms: round(v.expectMs) };
   const campaignRuns = opts.campaignRuns ?? (opts.quick ? 10 : 50);
   const campaign = campaignRuns > 0 ? await benchCampaign(campaignRuns, opts.seed ?? 1, backend, log) : undefined;
-  return { result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}) }, context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length } };
+  return {
+    result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}) },
+    context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length },
+  };
 }
 
 export function formatTable(r: BenchResult, ctx?: BenchContext): string {
@@ -87,7 +100,14 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   rows.push([`op [${r.op.shape}] LN fwd+bwd ms`, String(r.op.ln_ms), '', '']);
   for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms (${r.op.paths.atn})`, String(v), '', '']);
   rows.push([`op tfjs LN (tf.moments + autodiff) fwd+bwd ms`, String(r.op.tfjs_ln_ms), '', '']);
-  rows.push(['torch' in r.op.torch_ln ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread)` : `op torch nn.LayerNorm: torch absent (${r.op.torch_ln.absent})`, 'ms' in r.op.torch_ln ? String(r.op.torch_ln.ms) : '-', '', '']);
+  rows.push([
+    'torch' in r.op.torch_ln
+      ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread)`
+      : `op torch nn.LayerNorm: torch absent (${r.op.torch_ln.absent})`,
+    'ms' in r.op.torch_ln ? String(r.op.torch_ln.ms) : '-',
+    '',
+    '',
+  ]);
   for (const [k, v] of Object.entries(r.op.atn_over_tfjs_ln)) rows.push([`op atn/tfjs LN k=${k}`, String(v), '', '']);
   rows.push([`lstm LN-LSTM train step ms`, String(r.lstm.ln_step_ms), '', '']);
   rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms (${r.lstm.paths.atn})`, String(r.lstm.atn_step_ms), '', '']);
@@ -112,7 +132,11 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   }
   for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  const fmt = (row: string[]) => row.map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const fmt = (row: string[]) =>
+    row
+      .map((c, i) => (i === 1 ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   const load = ctx ? `; load average ${ctx.loadavg.map((x) => x.toFixed(1)).join(' ')} on ${ctx.cpus} CPUs (wall times grow with load; CPU times less so)` : '';
   return [`backend ${r.backend} (tfjs ${tf.version.tfjs})${load}`, fmt(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
 }

@@ -51,7 +51,9 @@ function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D, path?: 'host' | '
 /** LN-LSTM (k = 1) and ATN-LSTM (k = s.k) training steps, timed interleaved (timing.ts). */
 export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number): Promise<LstmBenchResult & { cpu: LstmCpu }> {
   const x = tf.randomNormal([s.T, s.B, s.I], 0, 1, 'float32', 2) as tf.Tensor3D;
-  const ln = trainer(s, 1, x), at = trainer(s, s.k, x), op = trainer(s, s.k, x, 'device');
+  const ln = trainer(s, 1, x),
+    at = trainer(s, s.k, x),
+    op = trainer(s, s.k, x, 'device');
   try {
     const [l, a] = await timeInterleaved([ln.step, at.step], warmup, runs);
     // the op-by-op baseline is slow on the CPU (hundreds of small kernels per step): a few runs of it suffice

@@ -44,7 +44,13 @@ function tfjsLayerNorm(x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, eps: numb
 }
 
 /** One forward + backward (the VJP for a random dy) of `f` in a, gain, bias. */
-function fwdBwd(f: (a: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor3D, a: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, dy: tf.Tensor3D): () => tf.Tensor[] {
+function fwdBwd(
+  f: (a: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor3D,
+  a: tf.Tensor3D,
+  g: tf.Tensor1D,
+  b: tf.Tensor1D,
+  dy: tf.Tensor3D,
+): () => tf.Tensor[] {
   const vg = tf.valueAndGrads((x: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => f(x as tf.Tensor3D, gg as tf.Tensor1D, bb as tf.Tensor1D));
   return () => {
     const { value, grads } = vg([a, g, b], dy);
@@ -67,7 +73,9 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
     const lnMs = lnT.wall;
     const atnMs = atnT.map((t) => t.wall);
     const torch_ln = torchLayerNorm(shape, Math.max(warmup, 2), Math.max(runs, 5));
-    const atn_ms: Record<string, number> = {}, atn_over_ln: Record<string, number> = {}, atn_over_tfjs_ln: Record<string, number> = {};
+    const atn_ms: Record<string, number> = {},
+      atn_over_ln: Record<string, number> = {},
+      atn_over_tfjs_ln: Record<string, number> = {};
     const atn_over_torch_ln: Record<string, number> = {};
     OP_KS.forEach((k, i) => {
       atn_ms[k] = round(atnMs[i]);

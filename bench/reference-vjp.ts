@@ -7,7 +7,10 @@ import { createReference } from '../reference/reference';
 import { mulberry32 } from '../util/prng';
 
 export async function timeAtnVjp(precision = 64, repeats = 5): Promise<{ coldMs: number; warmMs: number; expectMs: number }> {
-  const T = 8, B = 2, H = 16, k = 4;
+  const T = 8,
+    B = 2,
+    H = 16,
+    k = 4;
   const next = mulberry32(1);
   const rnd = () => next() * 2 - 1;
   const ten = () => Array.from({ length: T }, () => Array.from({ length: B }, () => Array.from({ length: H }, rnd)));

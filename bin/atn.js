@@ -12,8 +12,16 @@ try {
   throw e;
 }
 // A reader that closes early (`atn report --json | head`) is not an error of ours.
-process.stdout.on('error', (e) => { if (e && e.code === 'EPIPE') process.exit(process.exitCode || 0); else throw e; });
+process.stdout.on('error', (e) => {
+  if (e && e.code === 'EPIPE') process.exit(process.exitCode || 0);
+  else throw e;
+});
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.stderr.write(`atn: ${e && e.stack ? e.stack : e}\n`); process.exitCode = 2; },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`atn: ${e && e.stack ? e.stack : e}\n`);
+    process.exitCode = 2;
+  },
 );

@@ -60,7 +60,10 @@ export async function startTarget(command: string, spec: TargetSpec): Promise<Ta
     return yieldingTarget(await resolveTarget(spec));
   } catch (e) {
     if (e instanceof TargetSpecError) throw new UsageError(e.message);
-    const why = e instanceof PortStartError ? e.message : `could not start target ${targetSpecString(spec.target, spec.port)}: ${e instanceof Error ? e.message : String(e)}`;
+    const why =
+      e instanceof PortStartError
+        ? e.message
+        : `could not start target ${targetSpecString(spec.target, spec.port)}: ${e instanceof Error ? e.message : String(e)}`;
     process.stderr.write(termText(`atn ${command}: ${why}`) + '\n');
     return undefined;
   }

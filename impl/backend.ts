@@ -12,7 +12,10 @@ export const BACKENDS = ['wasm', 'cpu', 'webgpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export class BackendError extends Error {
-  constructor(readonly backend: string, message: string) {
+  constructor(
+    readonly backend: string,
+    message: string,
+  ) {
     super(`backend ${backend}: ${message}`);
     this.name = 'BackendError';
   }
@@ -61,7 +64,9 @@ function installWebgpu(): void {
       if (a) return a;
       if (process.env.EGL_PLATFORM === undefined) process.env.EGL_PLATFORM = 'surfaceless';
       software ??= create(['backend=opengles']);
-      const s = (await software.requestAdapter({ ...opts, featureLevel: 'compatibility' }).catch(() => null)) as { info?: { description?: string; device?: string } } | null;
+      const s = (await software.requestAdapter({ ...opts, featureLevel: 'compatibility' }).catch(() => null)) as {
+        info?: { description?: string; device?: string };
+      } | null;
       if (s) webgpuAdapterDescription = `software: ${s.info?.description ?? ''} ${s.info?.device ?? ''}`.trim();
       return s;
     },
@@ -120,8 +125,7 @@ export function requestedBackend(name?: string): string {
  */
 export async function initBackend(name?: string): Promise<string> {
   const want = requestedBackend(name);
-  if (!(BACKENDS as readonly string[]).includes(want))
-    throw new BackendError(want, `unknown backend; use one of ${BACKENDS.join(', ')}`);
+  if (!(BACKENDS as readonly string[]).includes(want)) throw new BackendError(want, `unknown backend; use one of ${BACKENDS.join(', ')}`);
   if (tf.getBackend() === want && tf.findBackend(want)) return want;
   try {
     if (want === 'wasm') registerWasm();

@@ -97,10 +97,17 @@ export function lstmLayer(
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [tx, th0, tc0, wxh, whh, bx, bh, gx, ox, gh, oh, gc, oc] = args as tf.Tensor[];
     const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
-    const wxhData = Float32Array.from(read(wxh)), whhData = Float32Array.from(read(whh));
+    const wxhData = Float32Array.from(read(wxh)),
+      whhData = Float32Array.from(read(whh));
     const v = {
-      b_x: f64(read(bx)), b_h: f64(read(bh)),
-      gx: f64(read(gx)), ox: f64(read(ox)), gh: f64(read(gh)), oh: f64(read(oh)), gc: f64(read(gc)), oc: f64(read(oc)),
+      b_x: f64(read(bx)),
+      b_h: f64(read(bh)),
+      gx: f64(read(gx)),
+      ox: f64(read(ox)),
+      gh: f64(read(gh)),
+      oh: f64(read(oh)),
+      gc: f64(read(gc)),
+      oc: f64(read(oc)),
     };
     const fwdOps: CoreOps = {
       xW: (a, rows) => product(a, rows, I, wxh as tf.Tensor2D, G),
@@ -139,9 +146,19 @@ export function lstmLayer(
           const g = coreBackward(tape, ops, dyData.subarray(0, n), dyData.subarray(n));
           const t1 = (a: ArrayLike<number>) => tf.tensor1d(Float32Array.from(a));
           return [
-            tf.tensor3d(g.x, [T, B, I]), tf.tensor2d(g.h0, [B, H]), tf.tensor2d(Float32Array.from(g.c0), [B, H]),
-            tf.tensor2d(g.w_xh, [I, G]), tf.tensor2d(g.w_hh, [H, G]), t1(g.b_x), t1(g.b_h),
-            t1(g.gx), t1(g.ox), t1(g.gh), t1(g.oh), t1(g.gc), t1(g.oc),
+            tf.tensor3d(g.x, [T, B, I]),
+            tf.tensor2d(g.h0, [B, H]),
+            tf.tensor2d(Float32Array.from(g.c0), [B, H]),
+            tf.tensor2d(g.w_xh, [I, G]),
+            tf.tensor2d(g.w_hh, [H, G]),
+            t1(g.b_x),
+            t1(g.b_h),
+            t1(g.gx),
+            t1(g.ox),
+            t1(g.gh),
+            t1(g.oh),
+            t1(g.gc),
+            t1(g.oc),
           ];
         } finally {
           whhT.dispose();
@@ -195,7 +212,8 @@ export class AtnLstm {
 
   /** h, c for x [T][B][I]; h0, c0 default to zeros. */
   apply(x: tf.Tensor3D, h0?: tf.Tensor2D, c0?: tf.Tensor2D): { h: tf.Tensor3D; c: tf.Tensor3D } {
-    const B = x.shape[1], H = this.hiddenSize;
+    const B = x.shape[1],
+      H = this.hiddenSize;
     return tf.tidy(() => lstmLayer(x, h0 ?? tf.zeros([B, H]), c0 ?? tf.zeros([B, H]), this.params, this.opts));
   }
 
@@ -285,12 +303,22 @@ export async function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path'
     let hk: tf.Tensor3D | undefined, ck: tf.Tensor3D | undefined;
     const f = (...t: tf.Tensor[]) => {
       const [tx, th0, tc0, wxh, whh, bx, bh, gx, ox, gh, oh, gc, oc] = t;
-      const r = lstmLayer(tx as tf.Tensor3D, th0 as tf.Tensor2D, tc0 as tf.Tensor2D, {
-        w_xh: wxh as tf.Tensor2D, w_hh: whh as tf.Tensor2D, b_x: bx as tf.Tensor1D, b_h: bh as tf.Tensor1D,
-        atn_x: { gain: gx as tf.Tensor1D, bias: ox as tf.Tensor1D },
-        atn_h: { gain: gh as tf.Tensor1D, bias: oh as tf.Tensor1D },
-        atn_c: { gain: gc as tf.Tensor1D, bias: oc as tf.Tensor1D },
-      }, { k: args.k, eps, path }, taps);
+      const r = lstmLayer(
+        tx as tf.Tensor3D,
+        th0 as tf.Tensor2D,
+        tc0 as tf.Tensor2D,
+        {
+          w_xh: wxh as tf.Tensor2D,
+          w_hh: whh as tf.Tensor2D,
+          b_x: bx as tf.Tensor1D,
+          b_h: bh as tf.Tensor1D,
+          atn_x: { gain: gx as tf.Tensor1D, bias: ox as tf.Tensor1D },
+          atn_h: { gain: gh as tf.Tensor1D, bias: oh as tf.Tensor1D },
+          atn_c: { gain: gc as tf.Tensor1D, bias: oc as tf.Tensor1D },
+        },
+        { k: args.k, eps, path },
+        taps,
+      );
       hk = tf.keep(r.h);
       ck = tf.keep(r.c);
       return r.h;
@@ -303,8 +331,16 @@ export async function lstmVjpArrays(args: LstmVjpArgs, path?: LstmOptions['path'
   const g = out.more;
   const a1 = (i: number) => g[i] as Vec;
   const grads: LstmGrads = {
-    x: g[0] as Ten3, h0: g[1] as Mat, c0: g[2] as Mat, w_xh: g[3] as Mat, w_hh: g[4] as Mat, b_x: a1(5), b_h: a1(6),
-    atn_x: { gain: a1(7), bias: a1(8) }, atn_h: { gain: a1(9), bias: a1(10) }, atn_c: { gain: a1(11), bias: a1(12) },
+    x: g[0] as Ten3,
+    h0: g[1] as Mat,
+    c0: g[2] as Mat,
+    w_xh: g[3] as Mat,
+    w_hh: g[4] as Mat,
+    b_x: a1(5),
+    b_h: a1(6),
+    atn_x: { gain: a1(7), bias: a1(8) },
+    atn_h: { gain: a1(9), bias: a1(10) },
+    atn_c: { gain: a1(11), bias: a1(12) },
   };
   return { h: out.h, c: out.c, grads };
 }

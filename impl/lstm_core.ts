@@ -117,7 +117,8 @@ export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float3
   const { b_x, b_h, gx, ox, gh, oh, gc, oc } = v;
   // a^x for every step in one product (ATN-3.1); ATN_x's step statistics for the whole sequence (ATN-3.2).
   const ax = ops.xW(x, TB);
-  const meanX = new Float64Array(TB), m2X = new Float64Array(TB);
+  const meanX = new Float64Array(TB),
+    m2X = new Float64Array(TB);
   for (let r = 0; r < TB; r++) {
     const o = r * G;
     let s = 0;
@@ -134,11 +135,25 @@ export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float3
 
   const hAll = new Float32Array((T + 1) * B * H);
   hAll.set(h0, 0);
-  const zx = take(TB * G), zh = take(TB * G);
-  const C = take(TB * H), zc = take(TB * H), F = take(TB * H), Ig = take(TB * H), O = take(TB * H), Gg = take(TB * H), TC = take(TB * H);
-  const mux = new Float64Array(TB), sx = new Float64Array(TB);
-  const meanH = new Float64Array(TB), m2H = new Float64Array(TB), muh = new Float64Array(TB), sh = new Float64Array(TB);
-  const meanC = new Float64Array(TB), m2C = new Float64Array(TB), muc = new Float64Array(TB), sc = new Float64Array(TB);
+  const zx = take(TB * G),
+    zh = take(TB * G);
+  const C = take(TB * H),
+    zc = take(TB * H),
+    F = take(TB * H),
+    Ig = take(TB * H),
+    O = take(TB * H),
+    Gg = take(TB * H),
+    TC = take(TB * H);
+  const mux = new Float64Array(TB),
+    sx = new Float64Array(TB);
+  const meanH = new Float64Array(TB),
+    m2H = new Float64Array(TB),
+    muh = new Float64Array(TB),
+    sh = new Float64Array(TB);
+  const meanC = new Float64Array(TB),
+    m2C = new Float64Array(TB),
+    muc = new Float64Array(TB),
+    sc = new Float64Array(TB);
 
   for (let t = 0; t < T; t++) {
     windowAt(t, B, G, k, eps, meanX, m2X, mux, sx, 'ATN_x');
@@ -151,13 +166,19 @@ export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float3
     // Normalize both preactivations, gates and cell (ATN-3.3, ATN-3.4).
     for (let b = 0; b < B; b++) {
       const tb = t * B + b;
-      const mx = mux[tb], rx = 1 / sx[tb], mh = muh[tb], rh = 1 / sh[tb];
+      const mx = mux[tb],
+        rx = 1 / sx[tb],
+        mh = muh[tb],
+        rh = 1 / sh[tb];
       const o = zo + b * G;
       const q = tb * H;
       const cp = t === 0 ? b * H : q - B * H;
       const cPrev = t === 0 ? c0 : C;
       for (let j = 0; j < H; j++) {
-        let p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+        let p0 = 0,
+          p1 = 0,
+          p2 = 0,
+          p3 = 0;
         for (let gate = 0; gate < 4; gate++) {
           const e = gate * H + j;
           const zxe = (ax[o + e] + b_x[e] - mx) * rx;
@@ -170,7 +191,10 @@ export function coreForward(d: CoreDims, v: CoreVectors, ops: CoreOps, x: Float3
           else if (gate === 2) p2 = p;
           else p3 = p;
         }
-        const f = sigmoid(p0), i = sigmoid(p1), og = sigmoid(p2), g = tanh(p3);
+        const f = sigmoid(p0),
+          i = sigmoid(p1),
+          og = sigmoid(p2),
+          g = tanh(p3);
         F[q + j] = f;
         Ig[q + j] = i;
         O[q + j] = og;
@@ -213,15 +237,26 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
   const TB = T * B;
   const { gx, gh, gc } = tp.v;
   const { C, zx, zh, zc, F, Ig, O, Gg, TC, muh, sh, muc, sc, mux, sx, c0 } = tp;
-  const dgx = new Float64Array(G), dox = new Float64Array(G), dgh = new Float64Array(G), doh = new Float64Array(G);
-  const dgc = new Float64Array(H), doc = new Float64Array(H), b_h = new Float64Array(G), b_x = new Float64Array(G);
+  const dgx = new Float64Array(G),
+    dox = new Float64Array(G),
+    dgh = new Float64Array(G),
+    doh = new Float64Array(G);
+  const dgc = new Float64Array(H),
+    doc = new Float64Array(H),
+    b_h = new Float64Array(G),
+    b_x = new Float64Array(G);
   const dP = take(TB * G); // gradient of the gate preactivations = of ATN_x's output and of ATN_h's output
   const dA = new Float32Array(TB * G); // dL/da^h, then (after dW_hh is formed) dL/da^x
-  const alphaH = new Float64Array(TB), betaH = new Float64Array(TB);
-  const alphaX = new Float64Array(TB), betaX = new Float64Array(TB);
-  const alphaC = new Float64Array(TB), betaC = new Float64Array(TB);
-  const A = new Float64Array(B), Bs = new Float64Array(B);
-  const ghatC = new Float64Array(B * H), dO = new Float64Array(B * H);
+  const alphaH = new Float64Array(TB),
+    betaH = new Float64Array(TB);
+  const alphaX = new Float64Array(TB),
+    betaX = new Float64Array(TB);
+  const alphaC = new Float64Array(TB),
+    betaC = new Float64Array(TB);
+  const A = new Float64Array(B),
+    Bs = new Float64Array(B);
+  const ghatC = new Float64Array(B * H),
+    dO = new Float64Array(B * H);
   let dhNext: Float32Array = new Float32Array(B * H);
   const dcNext = new Float64Array(B * H);
 
@@ -230,7 +265,8 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
     const nC = Math.min(s + 1, k) * H;
     for (let b = 0; b < B; b++) {
       const q = (s * B + b) * H;
-      let sg = 0, sgz = 0;
+      let sg = 0,
+        sgz = 0;
       for (let j = 0; j < H; j++) {
         const dh = dH[q + j] + dhNext[b * H + j];
         const tc = TC[q + j];
@@ -255,32 +291,43 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
       const q = sb * H;
       const po = sb * G;
       const sv = sc[sb];
-      const a = A[b], bz = sv * Bs[b], rs = 1 / sv;
+      const a = A[b],
+        bz = sv * Bs[b],
+        rs = 1 / sv;
       for (let j = 0; j < H; j++) {
         const l = b * H + j;
         const dc = ghatC[l] * rs - a - zc[q + j] * bz + dcNext[l] + dC[q + j];
         const cp = s === 0 ? c0[l] : C[q - B * H + j];
-        const f = F[q + j], i = Ig[q + j], o = O[q + j], g = Gg[q + j];
+        const f = F[q + j],
+          i = Ig[q + j],
+          o = O[q + j],
+          g = Gg[q + j];
         dcNext[l] = dc * f;
         dP[po + j] = dc * cp * f * (1 - f);
         dP[po + H + j] = dc * g * i * (1 - i);
         dP[po + 2 * H + j] = dO[l] * o * (1 - o);
         dP[po + 3 * H + j] = dc * i * (1 - g * g);
       }
-      let sgH = 0, sgzH = 0, sgX = 0, sgzX = 0;
+      let sgH = 0,
+        sgzH = 0,
+        sgX = 0,
+        sgzX = 0;
       for (let e = 0; e < G; e++) {
         const p = dP[po + e];
-        const zhe = zh[po + e], zxe = zx[po + e];
+        const zhe = zh[po + e],
+          zxe = zx[po + e];
         dgh[e] += p * zhe;
         dgx[e] += p * zxe;
         doh[e] += p;
-        const ph = gh[e] * p, px = gx[e] * p;
+        const ph = gh[e] * p,
+          px = gx[e] * p;
         sgH += ph;
         sgzH += ph * zhe;
         sgX += px;
         sgzX += px * zxe;
       }
-      const svh = sh[sb], svx = sx[sb];
+      const svh = sh[sb],
+        svx = sx[sb];
       alphaH[sb] = sgH / (svh * nG);
       betaH[sb] = sgzH / (svh * svh * nG);
       alphaX[sb] = sgX / (svx * nG);
@@ -291,7 +338,9 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
     for (let b = 0; b < B; b++) {
       const po = (s * B + b) * G;
       const sv = sh[s * B + b];
-      const rs = 1 / sv, a = A[b], bz = sv * Bs[b];
+      const rs = 1 / sv,
+        a = A[b],
+        bz = sv * Bs[b];
       for (let j = 0; j < G; j++) {
         const da = gh[j] * dP[po + j] * rs - a - zh[po + j] * bz;
         dA[po + j] = da;
@@ -315,7 +364,9 @@ export function coreBackward(tp: CoreTape, ops: CoreOps, dH: ArrayLike<number>, 
       const row = s * B + b;
       const po = row * G;
       const sv = sx[row];
-      const rs = 1 / sv, a = A[b], bz = sv * Bs[b];
+      const rs = 1 / sv,
+        a = A[b],
+        bz = sv * Bs[b];
       for (let j = 0; j < G; j++) {
         const da = gx[j] * dP[po + j] * rs - a - zx[po + j] * bz;
         dA[po + j] = da;

@@ -28,7 +28,14 @@ function update(zx: tf.Tensor2D, zh: tf.Tensor2D, c: tf.Tensor2D, atnC: AtnStrea
   return { h: tf.mul(tf.sigmoid(o), tf.tanh(atnC.step(cn))) as tf.Tensor2D, c: cn };
 }
 
-export function lstmGraph(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: LstmTensors, opts: LstmOptions, taps?: LstmTaps): { h: tf.Tensor3D; c: tf.Tensor3D } {
+export function lstmGraph(
+  x: tf.Tensor3D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  p: LstmTensors,
+  opts: LstmOptions,
+  taps?: LstmTaps,
+): { h: tf.Tensor3D; c: tf.Tensor3D } {
   const [T, B, I] = x.shape as [number, number, number];
   const G = 4 * (h0.shape[1] as number);
   const sh = new AtnStream({ k: opts.k, eps: opts.eps, gain: p.atn_h.gain, bias: p.atn_h.bias });
@@ -37,8 +44,11 @@ export function lstmGraph(x: tf.Tensor3D, h0: tf.Tensor2D, c0: tf.Tensor2D, p: L
     return tf.tidy(() => {
       const ax = tf.reshape(tf.add(matMul(tf.reshape(x, [T * B, I]) as tf.Tensor2D, p.w_xh), p.b_x), [T, B, G]) as tf.Tensor3D;
       const yx = atn(ax, { k: opts.k, eps: opts.eps, gain: p.atn_x.gain, bias: p.atn_x.bias, path: opts.path });
-      let h: tf.Tensor2D = h0, c: tf.Tensor2D = c0;
-      const hs: tf.Tensor2D[] = [], cs: tf.Tensor2D[] = [], ahs: tf.Tensor2D[] = [];
+      let h: tf.Tensor2D = h0,
+        c: tf.Tensor2D = c0;
+      const hs: tf.Tensor2D[] = [],
+        cs: tf.Tensor2D[] = [],
+        ahs: tf.Tensor2D[] = [];
       for (let t = 0; t < T; t++) {
         // A slice, not tf.unstack: tfjs's Unpack gradient fails for a single output (T = 1).
         const yt = tf.reshape(tf.slice(yx, [t, 0, 0], [1, B, G]), [B, G]) as tf.Tensor2D;

@@ -5,7 +5,6 @@
 
 import { mulberry32 as rng } from '../util/prng';
 
-
 function gaussian(next: () => number): number {
   const u = 1 - next();
   const v = next();
@@ -18,7 +17,8 @@ function gaussian(next: () => number): number {
  */
 export function orthogonal(rows: number, cols: number, seed = 0): Float32Array {
   const next = rng(seed);
-  const n = Math.min(rows, cols), len = Math.max(rows, cols);
+  const n = Math.min(rows, cols),
+    len = Math.max(rows, cols);
   const vecs: Float64Array[] = [];
   for (let i = 0; i < n; i++) {
     const v = new Float64Array(len);

@@ -57,8 +57,7 @@ export function windowAt(
       dq += d * d;
     }
     const v = (q + width * dq) / (n * width) + eps;
-    if (!(v > 0))
-      throw new AtnError('degenerate_window', 'ATN-6.6', `${what}: window at t=${t} (0-based), sample b=${b} has var + eps = 0 (ATN-6.6)`);
+    if (!(v > 0)) throw new AtnError('degenerate_window', 'ATN-6.6', `${what}: window at t=${t} (0-based), sample b=${b} has var + eps = 0 (ATN-6.6)`);
     mu[t * B + b] = m;
     sd[t * B + b] = Math.sqrt(v);
   }

@@ -91,7 +91,10 @@ export async function createImplTarget(opts: ImplTargetOptions = {}): Promise<Ta
       const out = await read(
         tf.tidy(() => {
           const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(x as tf.Tensor3D, { k, eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D });
-          const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(a, [T, B, H]), tf.tensor1d(f32(p.gain)), tf.tensor1d(f32(p.bias))], tf.tensor3d(f32(p.dy), [T, B, H]));
+          const { value, grads } = tf.valueAndGrads(f)(
+            [tf.tensor3d(a, [T, B, H]), tf.tensor1d(f32(p.gain)), tf.tensor1d(f32(p.bias))],
+            tf.tensor3d(f32(p.dy), [T, B, H]),
+          );
           return [value, ...grads];
         }),
       );

@@ -273,7 +273,15 @@ export function atnStep(seq: AtnSeq, t: number, gain: ArrayLike<number>, bias: A
   return atnSteps(work, t, new Float64Array(seq.W).fill(1), new Float64Array(seq.W), flags).y;
 }
 
-function atnSteps(seq: AtnSeq, t: number, gain: ArrayLike<number>, bias: ArrayLike<number>, flags: Flags, dy?: Float64Array, acc?: { da: Float64Array; dgain: Float64Array; dbias: Float64Array }): { y: Float64Array } {
+function atnSteps(
+  seq: AtnSeq,
+  t: number,
+  gain: ArrayLike<number>,
+  bias: ArrayLike<number>,
+  flags: Flags,
+  dy?: Float64Array,
+  acc?: { da: Float64Array; dgain: Float64Array; dbias: Float64Array },
+): { y: Float64Array } {
   const { W } = seq;
   const y = new Float64Array(seq.B * W);
   const swapped = flags.has('gain-bias-swapped');

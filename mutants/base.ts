@@ -66,7 +66,13 @@ export class Machine {
     try {
       if (req.op === 'hello') return { id, ok: true, result: { ...this.hello } };
       const h = this.hello.ops.includes(req.op) ? this.handlers()[req.op] : undefined;
-      if (!h) throw new AtnError('unknown_op', 'ATN-8.5', `op: unknown op ${JSON.stringify(req.op.slice(0, 60))}; this target serves ${['hello', ...this.hello.ops].join(', ')} (ATN-8.5)`, 'op');
+      if (!h)
+        throw new AtnError(
+          'unknown_op',
+          'ATN-8.5',
+          `op: unknown op ${JSON.stringify(req.op.slice(0, 60))}; this target serves ${['hello', ...this.hello.ops].join(', ')} (ATN-8.5)`,
+          'op',
+        );
       return { id, ok: true, result: h(req.args) as UncheckedResult };
     } catch (e) {
       return { id, ok: false, error: errorBody(e) };

@@ -11,7 +11,7 @@ import { build3 } from '../util/tree';
 /** Deterministic values on a coarse grid (exact in float32), so the cases read the same on every machine. */
 function grid(n: number, seed: number, scale = 1, offset = 0): number[] {
   const next = lcgUint32(seed);
-  return Array.from({ length: n }, () => offset + (((next() >>> 8) % 257) - 128) / 64 * scale);
+  return Array.from({ length: n }, () => offset + ((((next() >>> 8) % 257) - 128) / 64) * scale);
 }
 
 function ten3(T: number, B: number, H: number, vals: number[]): number[][][] {
@@ -22,9 +22,16 @@ function mat(R: number, C: number, vals: number[]): number[][] {
   return Array.from({ length: R }, (_, r) => vals.slice(r * C, (r + 1) * C));
 }
 
-const T = 4, B = 2, H = 3;
+const T = 4,
+  B = 2,
+  H = 3;
 /** Two samples of different level and spread, steps of different statistics. */
-const A = ten3(T, B, H, grid(T * B * H, 7).map((v, j) => v * (1 + ((j / H) | 0) % 3) + (j % (B * H) < H ? 2 : -1)));
+const A = ten3(
+  T,
+  B,
+  H,
+  grid(T * B * H, 7).map((v, j) => v * (1 + (((j / H) | 0) % 3)) + (j % (B * H) < H ? 2 : -1)),
+);
 const GAIN = [1.5, -0.5, 2];
 const BIAS = [0.25, 0.75, -0.5];
 const DY = ten3(T, B, H, grid(T * B * H, 11));
@@ -36,7 +43,10 @@ export function atnVjpArgs(over: Partial<Args<'atn.vjp'>> = {}): Args<'atn.vjp'>
   return { ...atnForwardArgs(), dy: DY, ...over };
 }
 
-const LT = 3, LB = 2, LI = 2, LH = 2;
+const LT = 3,
+  LB = 2,
+  LI = 2,
+  LH = 2;
 export function lstmForwardArgs(over: Partial<Args<'lstm.forward'>> = {}): Args<'lstm.forward'> {
   return {
     dtype: 'float32',

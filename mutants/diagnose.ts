@@ -29,14 +29,12 @@ export interface DiagnoseCase {
 
 type Nested = unknown;
 
-
 function sameShape(a: Nested, b: Nested): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (!Array.isArray(a)) return typeof a === 'number' && typeof b === 'number';
   const bb = b as unknown[];
   return a.length === bb.length && a.every((x, i) => sameShape(x, bb[i]));
 }
-
 
 /** Output arrays of a result by path ("y", "grads.w_xh"). */
 function outputs(r: Record<string, unknown>, prefix = ''): Map<string, Nested> {

@@ -11,7 +11,13 @@ export type { MutantInfo } from './catalogue';
 export { diagnose, BASE_ID } from './diagnose';
 export { createMachine, MUTANT_VERSION } from './machines';
 
-export const MUTANTS: MutantInfo[] = CATALOGUE.map(({ id, description, clause, separatedBy, dtypes }) => ({ id, description, clause, separatedBy, dtypes: [...dtypes] }));
+export const MUTANTS: MutantInfo[] = CATALOGUE.map(({ id, description, clause, separatedBy, dtypes }) => ({
+  id,
+  description,
+  clause,
+  separatedBy,
+  dtypes: [...dtypes],
+}));
 
 function asTarget(m: Machine): Target {
   return {

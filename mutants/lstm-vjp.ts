@@ -23,9 +23,20 @@ export interface LstmGradsF64 {
   atn_c: { gain: Float64Array; bias: Float64Array };
 }
 
-const accFor = (seq: AtnSeq): AtnAcc => ({ da: new Float64Array(seq.steps.length * seq.B * seq.W), dgain: new Float64Array(seq.W), dbias: new Float64Array(seq.W) });
+const accFor = (seq: AtnSeq): AtnAcc => ({
+  da: new Float64Array(seq.steps.length * seq.B * seq.W),
+  dgain: new Float64Array(seq.W),
+  dbias: new Float64Array(seq.W),
+});
 
-export function lstmVjp(args: LstmVjpArgs, tr: LstmTrace, hs: Float64Array[], cs: Float64Array[], flags: Flags, num: (l: number | string) => number): LstmGradsF64 {
+export function lstmVjp(
+  args: LstmVjpArgs,
+  tr: LstmTrace,
+  hs: Float64Array[],
+  cs: Float64Array[],
+  flags: Flags,
+  num: (l: number | string) => number,
+): LstmGradsF64 {
   const { T, B, I, H } = args;
   const G = 4 * H;
   const [F, In, O, Gg] = tr.cols;
@@ -54,7 +65,8 @@ export function lstmVjp(args: LstmVjpArgs, tr: LstmTrace, hs: Float64Array[], cs
   let dhNext = new Float64Array(B * H); // from a^h_{t+1} = h_t W_hh + b_h
   for (let t = T - 1; t >= 0; t--) {
     const dh = dhUp[t].map((v, j) => v + dhNext[j]);
-    const so = tr.so[t], tn = tr.tnc[t];
+    const so = tr.so[t],
+      tn = tr.tnc[t];
     const dnc = dh.map((v, j) => v * so[j] * (1 - tn[j] * tn[j]));
     const dc = new Float64Array(B * H);
     if (noCellAtn) dc.set(dnc);
@@ -68,7 +80,10 @@ export function lstmVjp(args: LstmVjpArgs, tr: LstmTrace, hs: Float64Array[], cs
     for (let b = 0; b < B; b++)
       for (let i = 0; i < H; i++) {
         const j = b * H + i;
-        const f = tr.sf[t][j], ii = tr.si[t][j], o = so[j], gg = tr.tg[t][j];
+        const f = tr.sf[t][j],
+          ii = tr.si[t][j],
+          o = so[j],
+          gg = tr.tg[t][j];
         dgates[b * G + F + i] = dc[j] * cPrev[j] * f * (1 - f);
         dgates[b * G + In + i] = dc[j] * gg * ii * (1 - ii);
         dgates[b * G + Gg + i] = dc[j] * ii * (1 - gg * gg);

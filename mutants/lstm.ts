@@ -56,16 +56,19 @@ export function lstmForward(args: LstmArgs, flags: Flags, num: (leaf: number | s
   const whh = p.w_hh.map((r) => r.map(num));
   const bx = p.b_x.map(num);
   const bh = p.b_h.map(num);
-  const gx = p.atn_x.gain.map(num), btx = p.atn_x.bias.map(num);
-  const gh = p.atn_h.gain.map(num), bth = p.atn_h.bias.map(num);
-  const gc = p.atn_c.gain.map(num), btc = p.atn_c.bias.map(num);
+  const gx = p.atn_x.gain.map(num),
+    btx = p.atn_x.bias.map(num);
+  const gh = p.atn_h.gain.map(num),
+    bth = p.atn_h.bias.map(num);
+  const gc = p.atn_c.gain.map(num),
+    btc = p.atn_c.bias.map(num);
   const shared = flags.has('lstm-shared-window');
   const chunk = flags.has('lstm-window-reset-8') ? 8 : undefined;
   const seq = (W: number, prefix: Float64Array[]): AtnSeq => ({ steps: [], prefix, B, W, k, eps, f32, chunk });
   const sx = seq(shared ? 2 * G : G, leaked?.x ?? []);
   const sh = seq(G, leaked?.h ?? []);
   const c0 = Float64Array.from(args.c0.flat().map(num));
-  const cPrefix = flags.has('lstm-c0-in-window') ? [c0] : leaked?.c ?? [];
+  const cPrefix = flags.has('lstm-c0-in-window') ? [c0] : (leaked?.c ?? []);
   const sc = seq(H, cPrefix);
   const gxh = shared ? [...gx, ...gh] : gx;
   const bxh = shared ? [...btx, ...bth] : btx;
@@ -78,7 +81,11 @@ export function lstmForward(args: LstmArgs, flags: Flags, num: (leaf: number | s
   const cols: [number, number, number, number] = flags.has('lstm-gate-order-ifog') ? [H, 0, 2 * H, 3 * H] : [0, H, 2 * H, 3 * H];
   const [F, In, O, Gg] = cols;
   const xs = args.x.map((m) => m.map((r) => r.map(num)));
-  const sf: Float64Array[] = [], si: Float64Array[] = [], so: Float64Array[] = [], tg: Float64Array[] = [], tnc: Float64Array[] = [];
+  const sf: Float64Array[] = [],
+    si: Float64Array[] = [],
+    so: Float64Array[] = [],
+    tg: Float64Array[] = [],
+    tnc: Float64Array[] = [];
   for (let t = 0; t < T; t++) {
     const ax = new Float64Array(B * G);
     const ah = new Float64Array(B * G);

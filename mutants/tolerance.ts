@@ -17,7 +17,10 @@ export const unitRoundoff = floatUnit;
 
 function seqOf(p: AtnArgs): { seq: AtnSeq; num: (l: Leaf) => number } {
   const num = p.dtype === 'float32' ? (l: Leaf) => Math.fround(Number(l)) : (l: Leaf) => Number(l);
-  return { num, seq: { steps: p.a.map((m) => Float64Array.from(m.flat(), num)), prefix: [], B: p.B, W: p.H, k: p.k, eps: num(p.eps), f32: p.dtype === 'float32' } };
+  return {
+    num,
+    seq: { steps: p.a.map((m) => Float64Array.from(m.flat(), num)), prefix: [], B: p.B, W: p.H, k: p.k, eps: num(p.eps), f32: p.dtype === 'float32' },
+  };
 }
 
 /** Window statistics per (t, b), z rows oldest first; throws the degenerate_window AtnError like the targets. */

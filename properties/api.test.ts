@@ -20,7 +20,16 @@ function atnJs(a: number[][][], { k, eps, gain, bias }: AtnParams, unbiased = fa
   );
 }
 
-const CHECKS = ['atn.forward.agrees', 'errors.k', 'errors.eps', 'errors.shape', 'errors.degenerate-window', 'T4.shift-invariance', 'T7.prefix', 'T8.per-step-shift'];
+const CHECKS = [
+  'atn.forward.agrees',
+  'errors.k',
+  'errors.eps',
+  'errors.shape',
+  'errors.degenerate-window',
+  'T4.shift-invariance',
+  'T7.prefix',
+  'T8.per-step-shift',
+];
 
 describe('checkAtn', () => {
   it('a correct plain-JS forward passes the selected checks; it only ever sees valid arguments', async () => {
@@ -29,7 +38,14 @@ describe('checkAtn', () => {
       {
         forward: (a, p) => {
           const H = a[0][0].length;
-          const valid = Number.isInteger(p.k) && p.k >= 1 && p.eps >= 0 && Number.isFinite(p.eps) && p.gain.length === H && p.bias.length === H && a.every((m) => m.length === a[0].length && m.every((r) => r.length === H && r.every(Number.isFinite)));
+          const valid =
+            Number.isInteger(p.k) &&
+            p.k >= 1 &&
+            p.eps >= 0 &&
+            Number.isFinite(p.eps) &&
+            p.gain.length === H &&
+            p.bias.length === H &&
+            a.every((m) => m.length === a[0].length && m.every((r) => r.length === H && r.every(Number.isFinite)));
           if (!valid) seen.push(JSON.stringify({ a, p }).slice(0, 200));
           return atnJs(a, p);
         },
@@ -50,7 +66,10 @@ describe('checkAtn', () => {
 
   it('declared capabilities (eps fixed) are honoured: the function never sees another eps', async () => {
     const eps: number[] = [];
-    const result = await checkAtn({ forward: (a, p) => (eps.push(p.eps), atnJs(a, p)) }, { dtype: 'float32', runs: 10, eps: [1e-5], only: ['atn.forward.agrees', 'T2.scaling'], diagnose: false });
+    const result = await checkAtn(
+      { forward: (a, p) => (eps.push(p.eps), atnJs(a, p)) },
+      { dtype: 'float32', runs: 10, eps: [1e-5], only: ['atn.forward.agrees', 'T2.scaling'], diagnose: false },
+    );
     expect(new Set(eps)).toEqual(new Set([Math.fround(1e-5)]));
     expect(result.checks.find((c) => c.id === 'T2.scaling')?.status).toBe('skip');
   }, 120_000);

@@ -61,7 +61,9 @@ describe('backends', () => {
 
   it('ATN-7.5 cpu and wasm agree with each other and with the reference (atn.vjp)', async () => {
     await assertProperty(
-      fc.asyncProperty(withDy('float32', cases(ALL.filter((r) => r !== 'subnormal')), LIM), async (c) => onBackends(['wasm', 'cpu'], 'atn.vjp', args(c), c.regime)),
+      fc.asyncProperty(withDy('float32', cases(ALL.filter((r) => r !== 'subnormal')), LIM), async (c) =>
+        onBackends(['wasm', 'cpu'], 'atn.vjp', args(c), c.regime),
+      ),
       { numRuns: 24, checkId: 'backends.cpu-wasm.vjp' },
     );
   });

@@ -1,18 +1,7 @@
 /** The campaign's building blocks: the comparison rule, seeds and replay, and what the generators promise. */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  atnCase,
-  clampExponent,
-  dims,
-  flat3,
-  gridAtnCase,
-  lstmCase,
-  REGIMES,
-  scalesExactly,
-  SMALL,
-  type AtnCase,
-} from './lib/arbitraries';
+import { atnCase, clampExponent, dims, flat3, gridAtnCase, lstmCase, REGIMES, scalesExactly, SMALL, type AtnCase } from './lib/arbitraries';
 import { compare, compareOutputs, maxRatio } from './lib/compare';
 import { DEFAULT_SEED, fcParams, replayLine, seedFromEnv } from './lib/seed';
 
@@ -40,7 +29,15 @@ describe('compare (the ATN-7.1 rule)', () => {
   });
 
   it('ATN-8.5 the structure must be exact: a squeezed dimension, a missing or extra key, a string leaf fail with a clear detail', () => {
-    const squeezed = compare({ y: [[1, 2], [3, Infinity]] }, exp);
+    const squeezed = compare(
+      {
+        y: [
+          [1, 2],
+          [3, Infinity],
+        ],
+      },
+      exp,
+    );
     expect(squeezed.ok).toBe(false);
     expect(squeezed.worst.ratio).toBe(Infinity);
     expect(squeezed.detail).toBe('y: 2-dimensional, expected 3-dimensional (a dimension is missing, e.g. squeezed)');
@@ -132,7 +129,8 @@ describe('generators', () => {
           expect(c.a[0][0].length).toBeGreaterThanOrEqual(2);
           for (const m of c.a) for (const row of m) expect(new Set(row).size).toBeGreaterThan(1);
         }
-    for (const c of sample(gridAtnCase('float32'), 60).filter((c) => c.eps === 0)) for (const m of c.a) for (const row of m) expect(new Set(row).size).toBeGreaterThan(1);
+    for (const c of sample(gridAtnCase('float32'), 60).filter((c) => c.eps === 0))
+      for (const m of c.a) for (const row of m) expect(new Set(row).size).toBeGreaterThan(1);
   });
 
   it('ATN-7.2 the hard regimes are what they claim: |mean|/std >= 1e3, var near eps, magnitudes drifting over decades, 1e-30..1e30 scales', () => {

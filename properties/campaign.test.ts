@@ -55,7 +55,14 @@ describe('the campaign against the reference target', () => {
 describe('the campaign against broken targets', () => {
   it('ATN-1.4 a target that drops eps fails atn.forward.near-eps with a shrunk counterexample', async () => {
     const target = rewriting((req) => (req.op === 'atn.forward' ? { ...req, args: { ...req.args, eps: 0 } } : req));
-    const r = await runCampaign({ target, targetSpec: 'eps-dropped', dtype: 'float32', runs: RUNS, reference, checks: only('atn.forward.near-eps', 'T2.scaling') });
+    const r = await runCampaign({
+      target,
+      targetSpec: 'eps-dropped',
+      dtype: 'float32',
+      runs: RUNS,
+      reference,
+      checks: only('atn.forward.near-eps', 'T2.scaling'),
+    });
     const [near] = r.checks;
     expect(near.status).toBe('fail');
     expect(near.reason).toMatch(/^replay: ATN_SEED=-?\d+ ATN_PATH=\S+ ATN_CHECK=atn\.forward\.near-eps$/);
@@ -72,7 +79,14 @@ describe('the campaign against broken targets', () => {
 
   it('ATN-5.8 a target that ignores k fails T8 on the known counterexample, and agreement, but not T6', async () => {
     const target = rewriting((req) => (req.op === 'atn.forward' ? { ...req, args: { ...req.args, k: 1 } } : req));
-    const r = await runCampaign({ target, targetSpec: 'k-ignored', dtype: 'float64', runs: RUNS, reference, checks: only('T8.per-step-shift', 'atn.forward.agrees', 'T6.locality') });
+    const r = await runCampaign({
+      target,
+      targetSpec: 'k-ignored',
+      dtype: 'float64',
+      runs: RUNS,
+      reference,
+      checks: only('T8.per-step-shift', 'atn.forward.agrees', 'T6.locality'),
+    });
     const byId = Object.fromEntries(r.checks.map((c) => [c.id, c]));
     expect(byId['T8.per-step-shift'].status).toBe('fail');
     expect(byId['T8.per-step-shift'].counterexample?.detail).toMatch(/behaves as if k = 1/);
@@ -116,7 +130,8 @@ describe('the campaign against broken targets', () => {
         const eps = num(p.eps);
         const y = p.a.map((m) => m.map((row) => row.map(() => 0)));
         for (let b = 0; b < p.B; b++) {
-          const s1 = [0], s2 = [0];
+          const s1 = [0],
+            s2 = [0];
           for (let t = 0; t < p.T; t++) {
             const row = p.a[t][b].map(num);
             s1.push(s1[t] + row.reduce((x, v) => x + v, 0));
@@ -161,7 +176,10 @@ describe('the campaign against broken targets', () => {
 
 describe('campaign mechanics', () => {
   it('ATN-8.7 a target without hello, or a stopped campaign, is reported as such', async () => {
-    const dead: Target = { handle: async (req) => ({ id: req.id, ok: false, error: { code: 'internal', clause: 'ATN-8.6', message: 'down' } }), close: async () => {} };
+    const dead: Target = {
+      handle: async (req) => ({ id: req.id, ok: false, error: { code: 'internal', clause: 'ATN-8.6', message: 'down' } }),
+      close: async () => {},
+    };
     const r = await runCampaign({ target: dead, targetSpec: 'dead', dtype: 'float64', runs: 1, reference });
     expect(r.checks).toHaveLength(1);
     expect(r.checks[0]).toMatchObject({ id: 'protocol.hello', status: 'fail' });
@@ -199,7 +217,14 @@ describe('campaign mechanics', () => {
       },
       close: () => inner.close(),
     };
-    const r = await runCampaign({ target, targetSpec: 'partial', dtype: 'float32', runs: 2, reference, checks: only('atn.vjp.agrees', 'lstm.forward.agrees', 'errors.lstm-shapes', 'T7.prefix') });
+    const r = await runCampaign({
+      target,
+      targetSpec: 'partial',
+      dtype: 'float32',
+      runs: 2,
+      reference,
+      checks: only('atn.vjp.agrees', 'lstm.forward.agrees', 'errors.lstm-shapes', 'T7.prefix'),
+    });
     expect(r.checks.map((c) => c.status)).toEqual(['skip', 'skip', 'skip', 'pass']);
     expect(r.checks[0].reason).toMatch(/does not list atn\.vjp/);
     const r64 = await runCampaign({ target, targetSpec: 'partial', dtype: 'float64', runs: 2, reference, checks: only('T7.prefix') });

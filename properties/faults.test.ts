@@ -59,11 +59,18 @@ function position(seed: number, index: number, count: number): number {
 }
 
 describe('a fault inside every check', () => {
-  it('ATN-8.11 crash, stall, garbage or a double answer at a seeded request of each check: a complete report, each lost answer failed as the port\'s, nothing lost', async () => {
+  it("ATN-8.11 crash, stall, garbage or a double answer at a seeded request of each check: a complete report, each lost answer failed as the port's, nothing lost", async () => {
     // 1. Clean run, in process: how many requests each check sends, and its verdict.
     const counts = new Map<string, number>();
     const clean = perCheck(createReference().target(), (check, i, req) => (counts.set(check, i), req));
-    const base = { targetSpec: 'reference behind flaky_proxy', dtype: 'float64' as const, seed: SEED, runs: 1, checks: CHECKS.filter((c) => SELECTION.includes(c.id)), shrinkMs: 300 };
+    const base = {
+      targetSpec: 'reference behind flaky_proxy',
+      dtype: 'float64' as const,
+      seed: SEED,
+      runs: 1,
+      checks: CHECKS.filter((c) => SELECTION.includes(c.id)),
+      shrinkMs: 300,
+    };
     const cleanResult = await runCampaign({ ...base, target: clean.target, onProgress: clean.onProgress });
     const cleanStatus = new Map(cleanResult.checks.map((c) => [c.id, c.status]));
 
@@ -104,19 +111,28 @@ describe('a fault inside every check', () => {
       const c = byId.get(check)!;
       const mine = read.faults.filter((f) => f.request?.id === p.id);
       if (p.kind === 'crash' || p.kind === 'stall') {
-        expect(mine.map((f) => f.kind), what).toContain(p.kind === 'crash' ? 'crash' : 'timeout');
+        expect(
+          mine.map((f) => f.kind),
+          what,
+        ).toContain(p.kind === 'crash' ? 'crash' : 'timeout');
         expect(c.status, what).toBe('fail');
         const text = `${c.reason ?? ''} ${c.counterexample?.detail ?? ''} ${c.counterexample?.first?.detail ?? ''}`;
         // graded as the lost answer, or (a fault that does not repeat) as a failure that passed when re-run: never a pass
         expect(text, what).toMatch(/no answer from the target|failed during the search but passed when re-run/);
       } else if (p.kind === 'garbage') {
-        expect(mine.map((f) => f.kind), what).toContain('garbage');
+        expect(
+          mine.map((f) => f.kind),
+          what,
+        ).toContain('garbage');
         expect(c.status, what).toBe(cleanStatus.get(check));
       } else {
         // the second copy is read while no request is on the wire (or as the next request's answer): a wrong-id fault
         const answered = typeof p.id === 'string' || typeof p.id === 'number' ? p.id : null; // a broken id is answered null
         const shown = JSON.stringify(`"id":${JSON.stringify(answered)}`).slice(1, -1); // the fault quotes the line as a JSON string
-        expect(read.faults.some((f) => f.kind === 'wrong-id' && f.message.includes(shown)), what).toBe(true);
+        expect(
+          read.faults.some((f) => f.kind === 'wrong-id' && f.message.includes(shown)),
+          what,
+        ).toBe(true);
         expect(c.status, what).toBe(cleanStatus.get(check));
       }
     }

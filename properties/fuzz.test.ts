@@ -22,7 +22,6 @@ const RSS_LIMIT_MIB = 1536;
 
 const CODES = ['parse_error', 'bad_request', 'unknown_op', 'unsupported_dtype', 'bad_argument', 'degenerate_window', 'too_large', 'internal'];
 
-
 /** One fuzz line and the error codes it may be answered with ('ok' = a result). */
 interface FuzzLine {
   bytes: Buffer;
@@ -44,7 +43,9 @@ function makeCorpus(seed: number, n: number): FuzzLine[] {
   const line = (v: unknown, accept: string[], kind: string): FuzzLine => ({ bytes: Buffer.from(JSON.stringify(v)), accept, kind });
   const raw = (s: string | Buffer, accept: string[], kind: string): FuzzLine => ({ bytes: Buffer.isBuffer(s) ? s : Buffer.from(s), accept, kind });
   const validAtn = (): Record<string, unknown> => {
-    const T = int(1, 3), B = int(1, 2), H = int(1, 3);
+    const T = int(1, 3),
+      B = int(1, 2),
+      H = int(1, 3);
     const a: Record<string, unknown> = { dtype: pick(['float32', 'float64']), k: int(1, 4), eps: pick([0, 1e-5, 0.1]), a: ten(T, B, H) };
     if (r() < 0.3) a.gain = ten(1, 1, H)[0][0];
     if (r() < 0.3) a.bias = ten(1, 1, H)[0][0];
@@ -54,56 +55,256 @@ function makeCorpus(seed: number, n: number): FuzzLine[] {
   const generators: Array<[number, () => FuzzLine]> = [
     // valid, small: the server must still compute between the hostile lines
     [8, () => line({ id: id(), op: 'atn.forward', args: validAtn() }, ['ok', 'degenerate_window', 'unsupported_dtype'], 'valid')],
-    [2, () => {
-      const a = validAtn();
-      const x = a.a as number[][][];
-      return line({ id: id(), op: 'atn.vjp', args: { ...a, dy: ten(x.length, x[0].length, x[0][0].length) } }, ['ok', 'degenerate_window', 'unsupported_dtype'], 'valid');
-    }],
-    [2, () => line({ id: id(), op: 'ln.forward', args: { dtype: pick(['float32', 'float64']), eps: 1e-5, x: ten(1, int(1, 2), int(2, 3))[0] } }, ['ok', 'degenerate_window', 'unsupported_dtype'], 'valid')],
-    [0.3, () => line({ id: id(), op: pick(['lstm.forward', 'lstm.vjp']), args: { dtype: 'float32', k: 2, eps: 1e-3, x: ten(2, 1, 1), h0: [[0.1]], c0: [[0.2]], dh: ten(2, 1, 1), params: { w_xh: ten(1, 1, 4)[0], w_hh: ten(1, 1, 4)[0] } } }, ['ok', 'degenerate_window', 'unknown_op'], 'valid')],
+    [
+      2,
+      () => {
+        const a = validAtn();
+        const x = a.a as number[][][];
+        return line(
+          { id: id(), op: 'atn.vjp', args: { ...a, dy: ten(x.length, x[0].length, x[0][0].length) } },
+          ['ok', 'degenerate_window', 'unsupported_dtype'],
+          'valid',
+        );
+      },
+    ],
+    [
+      2,
+      () =>
+        line(
+          { id: id(), op: 'ln.forward', args: { dtype: pick(['float32', 'float64']), eps: 1e-5, x: ten(1, int(1, 2), int(2, 3))[0] } },
+          ['ok', 'degenerate_window', 'unsupported_dtype'],
+          'valid',
+        ),
+    ],
+    [
+      0.3,
+      () =>
+        line(
+          {
+            id: id(),
+            op: pick(['lstm.forward', 'lstm.vjp']),
+            args: {
+              dtype: 'float32',
+              k: 2,
+              eps: 1e-3,
+              x: ten(2, 1, 1),
+              h0: [[0.1]],
+              c0: [[0.2]],
+              dh: ten(2, 1, 1),
+              params: { w_xh: ten(1, 1, 4)[0], w_hh: ten(1, 1, 4)[0] },
+            },
+          },
+          ['ok', 'degenerate_window', 'unknown_op'],
+          'valid',
+        ),
+    ],
     [1, () => line({ id: id(), op: 'hello' }, ['ok'], 'valid')],
     // malformed JSON
-    [6, () => {
-      const s = JSON.stringify({ id: id(), op: 'atn.forward', args: validAtn() });
-      return raw(s.slice(0, int(1, s.length - 1)), ['parse_error'], 'truncated');
-    }],
-    [4, () => raw(pick(['{', '}', '[1,2', '{"id":1,"op":"hello",}', "{'id':1}", '{"id":1 "op":"hello"}', 'NaN', 'undefined', '{"id":1,"op":"atn.forward","args":{"k":NaN}}', 'nul', 'tru', '"unterminated', '{"id":01}', '\u0000', '[]]', '{"a":1}{"b":2}', '1 2']), ['parse_error'], 'malformed')],
-    [4, () => {
-      const bytes = Buffer.alloc(int(1, 200));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = int(0, 255);
-      for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) bytes[i] = 0x7b;
-      if (bytes.toString('utf8').trim() === '') bytes[0] = 0x7b; // a blank line gets no answer by design
-      // a few random byte strings happen to be JSON ("7", "-1"): then a non-object
-      return raw(bytes, ['parse_error', 'bad_request'], 'bytes');
-    }],
+    [
+      6,
+      () => {
+        const s = JSON.stringify({ id: id(), op: 'atn.forward', args: validAtn() });
+        return raw(s.slice(0, int(1, s.length - 1)), ['parse_error'], 'truncated');
+      },
+    ],
+    [
+      4,
+      () =>
+        raw(
+          pick([
+            '{',
+            '}',
+            '[1,2',
+            '{"id":1,"op":"hello",}',
+            "{'id':1}",
+            '{"id":1 "op":"hello"}',
+            'NaN',
+            'undefined',
+            '{"id":1,"op":"atn.forward","args":{"k":NaN}}',
+            'nul',
+            'tru',
+            '"unterminated',
+            '{"id":01}',
+            '\u0000',
+            '[]]',
+            '{"a":1}{"b":2}',
+            '1 2',
+          ]),
+          ['parse_error'],
+          'malformed',
+        ),
+    ],
+    [
+      4,
+      () => {
+        const bytes = Buffer.alloc(int(1, 200));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = int(0, 255);
+        for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) bytes[i] = 0x7b;
+        if (bytes.toString('utf8').trim() === '') bytes[0] = 0x7b; // a blank line gets no answer by design
+        // a few random byte strings happen to be JSON ("7", "-1"): then a non-object
+        return raw(bytes, ['parse_error', 'bad_request'], 'bytes');
+      },
+    ],
     // JSON but not an envelope
     [3, () => line(pick([1, -0.5, 'hello', [], [1, 2], null, true, false, [{ id: 1, op: 'hello' }]]), ['bad_request'], 'not-object')],
-    [5, () => line(pick([{ op: 'hello' }, { id: true, op: 'hello' }, { id: null, op: 'hello' }, { id: [1], op: 'hello' }, { id: { a: 1 }, op: 'hello' }]), ['bad_request'], 'bad-id')],
-    [4, () => line(pick([{ id: id() }, { id: id(), op: 7 }, { id: id(), op: null }, { id: id(), op: ['atn.forward'] }, { id: id(), op: 'atn.forward', args: [] }, { id: id(), op: 'atn.forward', args: 'x' }, { id: id(), op: 'atn.forward', args: null }]), ['bad_request'], 'envelope')],
-    [4, () => line({ id: id(), op: pick(['atn', 'ATN.FORWARD', 'atn.backward', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', ' atn.forward', 'atn.forward\u0000', '\u{1F600}', 'x'.repeat(int(100, 5000))]), args: {} }, ['unknown_op'], 'unknown-op')],
+    [
+      5,
+      () =>
+        line(
+          pick([{ op: 'hello' }, { id: true, op: 'hello' }, { id: null, op: 'hello' }, { id: [1], op: 'hello' }, { id: { a: 1 }, op: 'hello' }]),
+          ['bad_request'],
+          'bad-id',
+        ),
+    ],
+    [
+      4,
+      () =>
+        line(
+          pick([
+            { id: id() },
+            { id: id(), op: 7 },
+            { id: id(), op: null },
+            { id: id(), op: ['atn.forward'] },
+            { id: id(), op: 'atn.forward', args: [] },
+            { id: id(), op: 'atn.forward', args: 'x' },
+            { id: id(), op: 'atn.forward', args: null },
+          ]),
+          ['bad_request'],
+          'envelope',
+        ),
+    ],
+    [
+      4,
+      () =>
+        line(
+          {
+            id: id(),
+            op: pick([
+              'atn',
+              'ATN.FORWARD',
+              'atn.backward',
+              '__proto__',
+              'constructor',
+              'toString',
+              'hasOwnProperty',
+              '',
+              ' atn.forward',
+              'atn.forward\u0000',
+              '\u{1F600}',
+              'x'.repeat(int(100, 5000)),
+            ]),
+            args: {},
+          },
+          ['unknown_op'],
+          'unknown-op',
+        ),
+    ],
     // argument errors
-    [10, () => {
-      const a = validAtn();
-      const which = int(0, 12);
-      switch (which) {
-        case 0: a.k = pick([0, -1, 1.5, '2', true, null, [2], { k: 2 }, 'NaN', 'Infinity', -0.0001]); break;
-        case 1: a.k = pick([2 ** 21, 1e300, 2 ** 53]); break;
-        case 2: a.eps = pick([-1e-9, -1, 'NaN', 'Infinity', '-Infinity', null, '1e-5', [1e-5], true, {}]); break;
-        case 3: delete a.eps; break;
-        case 4: a.dtype = pick(['float16', 'FLOAT32', 'decimal', 'int32', 1, null, '', ['float32']]); if (a.dtype === 'decimal') a.a = 'x'; break;
-        case 5: delete a.dtype; break;
-        case 6: delete a.a; break;
-        case 7: a.a = pick([[], [[]], [[[]]], [[[1, 2]], [[3]]], [[[1, 2]], []], [[[1]], [[1], [2]]], 5, 'a', null, {}, [1, 2], [[1, 2]], [[[1, 'NaN']]], [[['Infinity']]], [[[null]]], [[[true]]], [[[[1]]]], [[[{}]]], [[['1.5']]]]); break;
-        case 8: a.gain = pick([[], [1, 2, 3, 4, 5], 'x', null, [[1]], ['NaN'], {}]); break;
-        case 9: a.bias = pick([[], [1, 2, 3, 4, 5], 7, [null], [true]]); break;
-        case 10: return line({ id: id(), op: 'atn.vjp', args: { ...a, dy: pick([undefined, [], ten(5, 1, 1), 'dy', [[['NaN']]]]) } }, ARG_ERR, 'arg-error');
-        case 11: return line({ id: id(), op: 'ln.forward', args: { dtype: 'float64', eps: pick([-1, 'x', undefined]), x: pick([[], [[1, 2], [3]], [[1, 2]], 'x']) } }, ARG_ERR, 'arg-error');
-        default: return line({ id: id(), op: pick(['lstm.forward', 'lstm.vjp']), args: { dtype: 'float64', k: 1, eps: 1e-3, x: ten(1, 1, 2), h0: pick([[[0]], [[0, 0]], [], undefined]), c0: [[0]], params: pick([{}, null, { w_xh: [[1, 2, 3, 4]] }, { w_xh: ten(1, 2, 4)[0], w_hh: [[1, 2, 3]] }, 'p']) } }, [...ARG_ERR, 'unknown_op'], 'arg-error');
-      }
-      return line({ id: id(), op: pick(['atn.forward', 'atn.vjp']), args: a }, ARG_ERR, 'arg-error');
-    }],
-    [0.5, () => line({ id: id(), op: 'atn.forward', args: { ...validAtn(), __proto__: { polluted: true }, constructor: 1 } }, ['ok', 'degenerate_window', 'unsupported_dtype'], 'valid')],
-    [0.5, () => raw(`{"id":${++seq},"op":"atn.forward","args":{"dtype":"float64","k":1,"eps":0,"a":${'['.repeat(int(50, 5000))}1${']'.repeat(int(0, 5000))}}}`, ['parse_error', 'bad_argument'], 'deep')],
+    [
+      10,
+      () => {
+        const a = validAtn();
+        const which = int(0, 12);
+        switch (which) {
+          case 0:
+            a.k = pick([0, -1, 1.5, '2', true, null, [2], { k: 2 }, 'NaN', 'Infinity', -0.0001]);
+            break;
+          case 1:
+            a.k = pick([2 ** 21, 1e300, 2 ** 53]);
+            break;
+          case 2:
+            a.eps = pick([-1e-9, -1, 'NaN', 'Infinity', '-Infinity', null, '1e-5', [1e-5], true, {}]);
+            break;
+          case 3:
+            delete a.eps;
+            break;
+          case 4:
+            a.dtype = pick(['float16', 'FLOAT32', 'decimal', 'int32', 1, null, '', ['float32']]);
+            if (a.dtype === 'decimal') a.a = 'x';
+            break;
+          case 5:
+            delete a.dtype;
+            break;
+          case 6:
+            delete a.a;
+            break;
+          case 7:
+            a.a = pick([
+              [],
+              [[]],
+              [[[]]],
+              [[[1, 2]], [[3]]],
+              [[[1, 2]], []],
+              [[[1]], [[1], [2]]],
+              5,
+              'a',
+              null,
+              {},
+              [1, 2],
+              [[1, 2]],
+              [[[1, 'NaN']]],
+              [[['Infinity']]],
+              [[[null]]],
+              [[[true]]],
+              [[[[1]]]],
+              [[[{}]]],
+              [[['1.5']]],
+            ]);
+            break;
+          case 8:
+            a.gain = pick([[], [1, 2, 3, 4, 5], 'x', null, [[1]], ['NaN'], {}]);
+            break;
+          case 9:
+            a.bias = pick([[], [1, 2, 3, 4, 5], 7, [null], [true]]);
+            break;
+          case 10:
+            return line({ id: id(), op: 'atn.vjp', args: { ...a, dy: pick([undefined, [], ten(5, 1, 1), 'dy', [[['NaN']]]]) } }, ARG_ERR, 'arg-error');
+          case 11:
+            return line(
+              { id: id(), op: 'ln.forward', args: { dtype: 'float64', eps: pick([-1, 'x', undefined]), x: pick([[], [[1, 2], [3]], [[1, 2]], 'x']) } },
+              ARG_ERR,
+              'arg-error',
+            );
+          default:
+            return line(
+              {
+                id: id(),
+                op: pick(['lstm.forward', 'lstm.vjp']),
+                args: {
+                  dtype: 'float64',
+                  k: 1,
+                  eps: 1e-3,
+                  x: ten(1, 1, 2),
+                  h0: pick([[[0]], [[0, 0]], [], undefined]),
+                  c0: [[0]],
+                  params: pick([{}, null, { w_xh: [[1, 2, 3, 4]] }, { w_xh: ten(1, 2, 4)[0], w_hh: [[1, 2, 3]] }, 'p']),
+                },
+              },
+              [...ARG_ERR, 'unknown_op'],
+              'arg-error',
+            );
+        }
+        return line({ id: id(), op: pick(['atn.forward', 'atn.vjp']), args: a }, ARG_ERR, 'arg-error');
+      },
+    ],
+    [
+      0.5,
+      () =>
+        line(
+          { id: id(), op: 'atn.forward', args: { ...validAtn(), __proto__: { polluted: true }, constructor: 1 } },
+          ['ok', 'degenerate_window', 'unsupported_dtype'],
+          'valid',
+        ),
+    ],
+    [
+      0.5,
+      () =>
+        raw(
+          `{"id":${++seq},"op":"atn.forward","args":{"dtype":"float64","k":1,"eps":0,"a":${'['.repeat(int(50, 5000))}1${']'.repeat(int(0, 5000))}}}`,
+          ['parse_error', 'bad_argument'],
+          'deep',
+        ),
+    ],
   ];
   const total = generators.reduce((s, [w]) => s + w, 0);
   const out: FuzzLine[] = [line({ id: 'first', op: 'hello' }, ['ok'], 'valid')];
@@ -111,11 +312,23 @@ function makeCorpus(seed: number, n: number): FuzzLine[] {
   const big = LIMITS.maxElements + 1;
   out.push(raw(`{"id":"big-a","op":"atn.forward","args":{"dtype":"float32","k":1,"eps":0,"a":[[[${'0,'.repeat(big - 1)}0]]]}}`, ['too_large'], 'huge'));
   out.push(raw(`{"id":"big-t","op":"atn.forward","args":{"dtype":"float32","k":2,"eps":0,"a":[${'[[1]],'.repeat(big - 1)}[[2]]]}}`, ['too_large'], 'huge'));
-  out.push(raw(`{"id":"big-dy","op":"atn.vjp","args":{"dtype":"float32","k":1,"eps":1,"a":[[[1,2]]],"dy":[[[${'0,'.repeat(big)}0]]]}}`, ['too_large', 'bad_argument'], 'huge'));
+  out.push(
+    raw(
+      `{"id":"big-dy","op":"atn.vjp","args":{"dtype":"float32","k":1,"eps":1,"a":[[[1,2]]],"dy":[[[${'0,'.repeat(big)}0]]]}}`,
+      ['too_large', 'bad_argument'],
+      'huge',
+    ),
+  );
   out.push(raw(`{"id":"big-k","op":"atn.forward","args":{"dtype":"float32","k":${LIMITS.maxK + 1},"eps":0,"a":[[[1,2]]]}}`, ['too_large'], 'huge'));
   out.push(raw(`{"id":"long-op","op":"${'x'.repeat(8 << 20)}","args":{}}`, ['unknown_op'], 'long'));
   // a line over the 64 MiB limit: answered with id null, never held whole
-  out.push(raw(Buffer.concat([Buffer.from('{"id":"too-long","op":"hello","pad":"'), Buffer.alloc(LIMITS.maxLineBytes + 16, 0x61), Buffer.from('"}')]), ['too_large'], 'too-long'));
+  out.push(
+    raw(
+      Buffer.concat([Buffer.from('{"id":"too-long","op":"hello","pad":"'), Buffer.alloc(LIMITS.maxLineBytes + 16, 0x61), Buffer.from('"}')]),
+      ['too_large'],
+      'too-long',
+    ),
+  );
   while (out.length < n) {
     let x = r() * total;
     let g = generators[0][1];
@@ -261,7 +474,9 @@ describe('protocol fuzzing of atn serve', () => {
 
   it(`ATN-8.1 --target reference: ${LINES} hostile lines, one response each with the request's id, no early exit, bounded memory`, async () => {
     const run = await fuzz(process.execPath, [CLI, 'serve', '--target', 'reference'], corpus);
-    console.log(`fuzz reference: ${corpus.length} lines (${(corpus.reduce((s, l) => s + l.bytes.length, 0) / 2 ** 20).toFixed(0)} MiB) in ${run.ms} ms, max RSS ${run.maxRssMiB.toFixed(0)} MiB`);
+    console.log(
+      `fuzz reference: ${corpus.length} lines (${(corpus.reduce((s, l) => s + l.bytes.length, 0) / 2 ** 20).toFixed(0)} MiB) in ${run.ms} ms, max RSS ${run.maxRssMiB.toFixed(0)} MiB`,
+    );
     checkRun(corpus, run, ['float32', 'float64', 'decimal']);
   }, 300_000);
 
@@ -280,12 +495,16 @@ describe('protocol fuzzing of atn serve', () => {
       return false;
     }
   })();
-  it.skipIf(!hasPython)('ATN-8.6 the Python port (ports/python/atn_server.py) survives 4000 of the lines, most huge ones included (runs when python3 exists)', async () => {
-    const mid = Math.floor(corpus.length / 2);
-    // the million-step line is left out: plain Python needs ~6 s to walk it (it is refused, like the others)
-    const part = corpus.slice(mid - 2000, mid + 2000).filter((l) => !l.bytes.subarray(0, 20).toString().includes('"big-t"'));
-    const run = await fuzz('python3', [path.join(ROOT, 'ports/python/atn_server.py')], part);
-    console.log(`fuzz python: ${part.length} lines in ${run.ms} ms, max RSS ${run.maxRssMiB.toFixed(0)} MiB`);
-    checkRun(part, run, ['float32', 'float64']);
-  }, 300_000);
+  it.skipIf(!hasPython)(
+    'ATN-8.6 the Python port (ports/python/atn_server.py) survives 4000 of the lines, most huge ones included (runs when python3 exists)',
+    async () => {
+      const mid = Math.floor(corpus.length / 2);
+      // the million-step line is left out: plain Python needs ~6 s to walk it (it is refused, like the others)
+      const part = corpus.slice(mid - 2000, mid + 2000).filter((l) => !l.bytes.subarray(0, 20).toString().includes('"big-t"'));
+      const run = await fuzz('python3', [path.join(ROOT, 'ports/python/atn_server.py')], part);
+      console.log(`fuzz python: ${part.length} lines in ${run.ms} ms, max RSS ${run.maxRssMiB.toFixed(0)} MiB`);
+      checkRun(part, run, ['float32', 'float64']);
+    },
+    300_000,
+  );
 });

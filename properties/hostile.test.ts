@@ -31,7 +31,15 @@ async function hostile(mode: string, ids: string[], timeoutMs = 5000): Promise<{
   const t0 = Date.now();
   const port = await spawnPort(`node ports/fakes/hostile_proxy.js ${mode} -- ${INNER}`, { cwd: ROOT, timeoutMs, graceMs: 500 });
   try {
-    const result = await runCampaign({ target: port, targetSpec: `port: hostile ${mode}`, dtype: 'float64', seed: SEED, runs: 2, checks: checks(...ids), shrinkMs: 300 });
+    const result = await runCampaign({
+      target: port,
+      targetSpec: `port: hostile ${mode}`,
+      dtype: 'float64',
+      seed: SEED,
+      runs: 2,
+      checks: checks(...ids),
+      shrinkMs: 300,
+    });
     const dir = mkdtempSync(join(tmpdir(), `atn-hostile-${mode}-`));
     await writeReport(result, dir);
     return { result, read: readReport(join(dir, 'report.json')), dir, ms: Date.now() - t0 };
@@ -73,7 +81,9 @@ describe('hostile ports: reports that survive any answer', () => {
 
   it('ATN-8.10 results of 2,000,000 numbers: the report keeps a bounded sample, the shapes and a digest', async () => {
     const { read, dir } = await hostile('huge', ['protocol.hello', 'atn.forward.agrees']);
-    const res = read.checks.find((x) => x.id === 'atn.forward.agrees')!.counterexample!.responses![0] as { recorded?: { leaves: number; shapes: Record<string, string> } };
+    const res = read.checks.find((x) => x.id === 'atn.forward.agrees')!.counterexample!.responses![0] as {
+      recorded?: { leaves: number; shapes: Record<string, string> };
+    };
     expect(res.recorded?.leaves).toBeGreaterThanOrEqual(2_000_000);
     expect(res.recorded?.shapes['result.y']).toBe('[2000000]');
     expect(readFileSync(join(dir, 'report.json'), 'utf8').length).toBeLessThan(2_000_000);
@@ -130,7 +140,11 @@ describe('hostile ports and lines: encodings and sizes (ATN-8.1, ATN-6.11)', () 
     it(`ATN-8.1 ${name}: a BOM is ignored, invalid UTF-8 gets parse_error, serving goes on`, () => {
       const r = spawnSync(cmd, args, { cwd: ROOT, input: LINES, timeout: 30_000 });
       if (r.error && cmd === 'python3') return void console.warn(`hostile.test.ts: ${name} skipped: ${r.error.message}`);
-      const out = r.stdout.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const out = r.stdout
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(out).toHaveLength(3);
       expect(out[0]).toMatchObject({ id: 'bom', ok: true });
       expect(out[1]).toMatchObject({ id: null, ok: false, error: { code: 'parse_error', clause: 'ATN-8.1' } });
@@ -139,14 +153,24 @@ describe('hostile ports and lines: encodings and sizes (ATN-8.1, ATN-6.11)', () 
     }, 60_000);
 
   it('ATN-6.11 serve --target impl: an lstm.forward of T = 600,000, H = 32 (valid under ATN-6.9) is too_large at once, and the next line is answered', () => {
-    const T = 600_000, H = 32;
+    const T = 600_000,
+      H = 32;
     const m = (r: number, c: number) => JSON.stringify(Array.from({ length: r }, () => new Array(c).fill(0.1)));
     const big = `{"id":"long","op":"lstm.forward","args":{"dtype":"float32","k":4,"eps":1e-5,"x":${JSON.stringify(Array.from({ length: T }, (_, t) => [[(t % 7) / 7]]))},"h0":${m(1, H)},"c0":${m(1, H)},"params":{"w_xh":${m(1, 4 * H)},"w_hh":${m(H, 4 * H)}}}}`;
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'impl'], { cwd: ROOT, input: `${big}\n{"id":"next","op":"hello"}\n`, timeout: 120_000, maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'impl'], {
+      cwd: ROOT,
+      input: `${big}\n{"id":"next","op":"hello"}\n`,
+      timeout: 120_000,
+      maxBuffer: 1 << 20,
+    });
     const ms = Date.now() - t0;
     expect(r.status, r.stderr.toString()).toBe(0);
-    const out = r.stdout.toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out[0]).toMatchObject({ id: 'long', ok: false, error: { code: 'too_large', clause: 'ATN-6.11', arg: 'x' } });
     expect(out[1]).toMatchObject({ id: 'next', ok: true });
     expect(ms).toBeLessThan(60_000); // the refusal costs the parse of a 2.4 MB line; answering would cost minutes
@@ -154,7 +178,10 @@ describe('hostile ports and lines: encodings and sizes (ATN-8.1, ATN-6.11)', () 
 
   it('ATN-6.11 the reference at 2^20 numbers (valid under ATN-6.9, 66 s of exact work before): too_large at once', () => {
     const n = 1 << 20;
-    const line = `{"id":"wide","op":"atn.forward","args":{"dtype":"float64","k":1,"eps":1e-5,"a":[[${Array.from({ length: n }, (_, i) => (i % 13) / 13).join(',')}]]}}\n`.replace('"a":[[', '"a":[[[').replace(']]}}', ']]]}}');
+    const line =
+      `{"id":"wide","op":"atn.forward","args":{"dtype":"float64","k":1,"eps":1e-5,"a":[[${Array.from({ length: n }, (_, i) => (i % 13) / 13).join(',')}]]}}\n`
+        .replace('"a":[[', '"a":[[[')
+        .replace(']]}}', ']]]}}');
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), 'serve', '--target', 'reference'], { cwd: ROOT, input: line, timeout: 60_000 });
     const out = JSON.parse(r.stdout.toString('utf8').trim());
@@ -180,7 +207,11 @@ describe('hostile ports: could not run, said once and at once', () => {
 
 describe('hostile ports: no hang, nothing left behind', () => {
   it('ATN-8.11 a port that closes its stdout but keeps running: ended at once each time, the campaign stops in seconds', async () => {
-    const { read, ms } = await hostile('close-stdout', CHECKS.map((c) => c.id), 60_000);
+    const { read, ms } = await hostile(
+      'close-stdout',
+      CHECKS.map((c) => c.id),
+      60_000,
+    );
     expect(verdict(read)).toBe('COULD NOT RUN');
     expect(read.stopped).toMatch(/no (usable )?answer/);
     expect(read.faults.some((f) => /closed its stdout but kept running/.test(f.message))).toBe(true);
@@ -189,7 +220,11 @@ describe('hostile ports: no hang, nothing left behind', () => {
   }, 90_000);
 
   it('ATN-8.11 a port that never ends its lines: at most three timeouts, then could not run, saying why', async () => {
-    const { read, ms } = await hostile('no-newline', CHECKS.map((c) => c.id), 1500);
+    const { read, ms } = await hostile(
+      'no-newline',
+      CHECKS.map((c) => c.id),
+      1500,
+    );
     expect(verdict(read)).toBe('COULD NOT RUN');
     expect(read.faults.filter((f) => f.kind === 'timeout').length).toBeLessThanOrEqual(3);
     expect(read.stopped).toMatch(/bytes but no newline/);
@@ -224,7 +259,12 @@ describe('hostile ports: no hang, nothing left behind', () => {
 /** The built CLI, as a user runs it. */
 function atn(args: string[], timeout = 60_000): { code: number | null; out: string; err: string; ms: number } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout, env: { ...process.env, ATN_PORT_TIMEOUT_MS: '5000' } });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'atn.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, ATN_PORT_TIMEOUT_MS: '5000' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
 }
 

@@ -51,7 +51,21 @@ function fitsFloat32(v: unknown): boolean {
 const CORNERS: AtnCase[] = [
   { k: 1, eps: 1e-5, a: [[[0.5, -1.25, 3]]], regime: 'T=1,B=1' },
   { k: 3, eps: Math.fround(1e-3), a: [[[2]], [[-1]], [[7]]], regime: 'H=1' },
-  { k: 9, eps: 0, a: [[[1, 2], [3, 5]], [[-1, 0], [4, 4.5]]], regime: 'k>T' },
+  {
+    k: 9,
+    eps: 0,
+    a: [
+      [
+        [1, 2],
+        [3, 5],
+      ],
+      [
+        [-1, 0],
+        [4, 4.5],
+      ],
+    ],
+    regime: 'k>T',
+  },
   { k: 2, eps: 0, a: [[[1e30, -1e30, 2e30]], [[1e-30, 3e-30, -2e-30]], [[1e30, 1e30, 3e30]]].map((m) => m.map((r) => r.map(Math.fround))), regime: 'drift' },
   { k: 2, eps: 0, a: [[[2 ** -149, 3 * 2 ** -149, 0]], [[-(2 ** -140), 2 ** -149, 5 * 2 ** -149]]], regime: 'subnormal' },
   { k: 4, eps: Math.fround(1e-5), a: [[[1000.25, 1000.5, 1000.75]], [[1000, 1000.5, 1001]]], regime: 'large-mean' },
@@ -190,7 +204,7 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('ATN-4.2 AtnStream trains under tf.variableGrads: dgain and dbias equal the sequence op\'s', () => {
+  it("ATN-4.2 AtnStream trains under tf.variableGrads: dgain and dbias equal the sequence op's", () => {
     const [T, B, H, k] = [5, 2, 6, 3];
     const a = tf.randomNormal([T, B, H], 0, 1, 'float32', 7) as tf.Tensor3D;
     const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 8);
@@ -225,7 +239,8 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
         fc.pre(stepSpread(c.a, c.k) < AUTODIFF_SPREAD);
         const got = await call<Record<string, unknown>>(target, 'atn.vjp', args(c));
         const [T, B, H] = [c.a.length, c.a[0].length, c.a[0][0].length];
-        const gain = c.gain ?? new Array(H).fill(1), bias = c.bias ?? new Array(H).fill(0);
+        const gain = c.gain ?? new Array(H).fill(1),
+          bias = c.bias ?? new Array(H).fill(0);
         // autodiff through the stream, unrolled over time
         const viaStream = tf.tidy(() => {
           const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -239,7 +254,8 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
           return { y: value.arraySync(), da: grads[0].arraySync(), dgain: grads[1].arraySync(), dbias: grads[2].arraySync() };
         });
         const viaGraph = tf.tidy(() => {
-          const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => atn(a as tf.Tensor3D, { k: c.k, eps: c.eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, path: 'device' });
+          const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+            atn(a as tf.Tensor3D, { k: c.k, eps: c.eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, path: 'device' });
           const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(c.a), tf.tensor1d(gain), tf.tensor1d(bias)], tf.tensor3d(c.dy));
           return { y: value.arraySync(), da: grads[0].arraySync(), dgain: grads[1].arraySync(), dbias: grads[2].arraySync() };
         });
@@ -256,11 +272,13 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
     await assertProperty(
       fc.asyncProperty(withDy('float32', hard(LIM), LIM), fc.constantFrom<'host' | 'device'>('host', 'device'), async (c, path) => {
         const H = c.a[0][0].length;
-        const gain = tf.tensor1d(c.gain ?? new Array(H).fill(1)), bias = tf.tensor1d(c.bias ?? new Array(H).fill(0));
+        const gain = tf.tensor1d(c.gain ?? new Array(H).fill(1)),
+          bias = tf.tensor1d(c.bias ?? new Array(H).fill(0));
         const run = (batchMajor: boolean) =>
           tf.tidy(() => {
             const tr = (x: tf.Tensor) => (batchMajor ? tf.transpose(x, [1, 0, 2]) : x);
-            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tr(atn(tr(a) as tf.Tensor3D, { k: c.k, eps: c.eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, batchMajor, path }));
+            const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+              tr(atn(tr(a) as tf.Tensor3D, { k: c.k, eps: c.eps, gain: g as tf.Tensor1D, bias: b as tf.Tensor1D, batchMajor, path }));
             const { value, grads } = tf.valueAndGrads(f)([tf.tensor3d(c.a), gain, bias], tf.tensor3d(c.dy));
             return [value, ...grads].map((t) => t.arraySync());
           });
@@ -280,16 +298,21 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
     await assertProperty(
       // k = 1, and (inside the arbitrary) no eps = 0 with H = 1: a one-entry window is degenerate (the generators
       // already force H >= 2 with eps = 0).
-      fc.asyncProperty(hard({ ...LIM, maxK: 1 }).map((c0) => ({ ...c0, k: 1 })).filter((c) => !(c.eps === 0 && c.a[0][0].length < 2)), async (c) => {
-        const exp = ref.expect('atn.forward', args(c));
-        const y = (await call<{ y: number[][][] }>(target, 'atn.forward', args(c))).y;
-        for (let t = 0; t < c.a.length; t++) {
-          const v = { dtype: 'float32', eps: c.eps, x: c.a[t], gain: c.gain, bias: c.bias };
-          const ln = await call<{ y: number[][] }>(target, 'ln.forward', v);
-          const e = ref.expect('ln.forward', v);
-          within({ y: y[t] }, ln, { y: (exp.tol as { y: unknown[] }).y[t] }, e.tol, `T1 at t=${t} (${c.regime})`);
-        }
-      }),
+      fc.asyncProperty(
+        hard({ ...LIM, maxK: 1 })
+          .map((c0) => ({ ...c0, k: 1 }))
+          .filter((c) => !(c.eps === 0 && c.a[0][0].length < 2)),
+        async (c) => {
+          const exp = ref.expect('atn.forward', args(c));
+          const y = (await call<{ y: number[][][] }>(target, 'atn.forward', args(c))).y;
+          for (let t = 0; t < c.a.length; t++) {
+            const v = { dtype: 'float32', eps: c.eps, x: c.a[t], gain: c.gain, bias: c.bias };
+            const ln = await call<{ y: number[][] }>(target, 'ln.forward', v);
+            const e = ref.expect('ln.forward', v);
+            within({ y: y[t] }, ln, { y: (exp.tol as { y: unknown[] }).y[t] }, e.tol, `T1 at t=${t} (${c.regime})`);
+          }
+        },
+      ),
       { numRuns: 12, checkId: 'impl-atn.T1' },
     );
   });
@@ -321,7 +344,8 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
       fc.asyncProperty(atnCase('float32', 'general', { ...LIM, maxT: 1 }), fc.constantFrom(1e-5, 1e-3), async (c, eps) => {
         const x = c.a[0];
         const H = x[0].length;
-        const gain = c.gain ?? new Array(H).fill(1), bias = c.bias ?? new Array(H).fill(0);
+        const gain = c.gain ?? new Array(H).fill(1),
+          bias = c.bias ?? new Array(H).fill(0);
         const v = { dtype: 'float32', eps: Math.fround(eps), x, gain, bias };
         const e = ref.expect('ln.forward', v);
         const ours = tf.tidy(() => layerNorm(tf.tensor2d(x), { eps: v.eps, gain: tf.tensor1d(gain), bias: tf.tensor1d(bias) }).arraySync());

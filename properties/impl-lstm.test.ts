@@ -7,7 +7,18 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../impl/backend';
-import { AtnLstm, AtnLstmCell, lstmForwardArrays, lstmLayer, lstmTensorList, lstmTensors, lstmVjpArrays, orthogonal, standardInit, tiledIdentity } from '../impl/lstm';
+import {
+  AtnLstm,
+  AtnLstmCell,
+  lstmForwardArrays,
+  lstmLayer,
+  lstmTensorList,
+  lstmTensors,
+  lstmVjpArrays,
+  orthogonal,
+  standardInit,
+  tiledIdentity,
+} from '../impl/lstm';
 import { exp as fastExp, sigmoid as fastSigmoid, tanh as fastTanh } from '../impl/lstm_math';
 import { matMul } from '../impl/ops/matmul';
 import { createReference, type Reference } from '../reference';
@@ -128,18 +139,22 @@ describe('impl ATN-LSTM against the reference', () => {
 
   it('ATN-6.6 a degenerate window (eps = 0, h0 = 0, b_h = 0: a^h_1 is constant) is refused naming the clause, on both paths', async () => {
     const args = lstmArgs({ T: 3, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 5 });
-    args.h0 = [[0, 0, 0], [0, 0, 0]];
+    args.h0 = [
+      [0, 0, 0],
+      [0, 0, 0],
+    ];
     (args.params as Record<string, unknown>).b_h = new Array(12).fill(0);
     for (const path of ['host', 'device'] as const) {
       await expect(lstmForwardArrays(parseLstmArgs(args, PARSE), path)).rejects.toThrow(/ATN_h.*ATN-6\.6/);
-      await expect(lstmVjpArrays(parseLstmVjpArgs({ ...args, dh: lstmArgs({ T: 3, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 5 }, true).dh }, PARSE), path)).rejects.toThrow(/ATN_h.*ATN-6\.6/);
+      await expect(
+        lstmVjpArrays(parseLstmVjpArgs({ ...args, dh: lstmArgs({ T: 3, B: 2, I: 2, H: 3, k: 2, eps: 0, seed: 5 }, true).dh }, PARSE), path),
+      ).rejects.toThrow(/ATN_h.*ATN-6\.6/);
     }
     // x = 0 and b_x = 0: a^x is constant (ATN_x, checkable from the inputs).
     const ax = lstmArgs({ T: 2, B: 1, I: 2, H: 2, k: 1, eps: 0, seed: 6 });
     ax.x = [[[0, 0]], [[0, 0]]];
     (ax.params as Record<string, unknown>).b_x = new Array(8).fill(0);
-    for (const path of ['host', 'device'] as const)
-      await expect(lstmForwardArrays(parseLstmArgs(ax, PARSE), path)).rejects.toThrow(/ATN_x.*ATN-6\.6/);
+    for (const path of ['host', 'device'] as const) await expect(lstmForwardArrays(parseLstmArgs(ax, PARSE), path)).rejects.toThrow(/ATN_x.*ATN-6\.6/);
   });
 });
 
@@ -163,7 +178,8 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
     await assertProperty(
       fc.asyncProperty(small, m, async (c, e) => {
         const d = 2 ** e;
-        const a1 = lstmArgs(c), a2 = scaled(a1, d);
+        const a1 = lstmArgs(c),
+          a2 = scaled(a1, d);
         const x1 = await expectOrDegenerate(ref, 'lstm.forward', a1, () => lstmForwardArrays(parseLstmArgs(a1, PARSE)));
         if (!x1) return true;
         const x2 = ref.expect('lstm.forward', a2);
@@ -179,13 +195,15 @@ describe('impl ATN-LSTM theorems (ATN-7.5: outputs differ by at most the sum of 
     await assertProperty(
       fc.asyncProperty(small, m, async (c, e) => {
         const d = 2 ** e;
-        const a1 = lstmArgs(c, true), a2 = scaled(a1, d);
+        const a1 = lstmArgs(c, true),
+          a2 = scaled(a1, d);
         const x1 = await expectOrDegenerate(ref, 'lstm.vjp', a1, () => lstmVjpArrays(parseLstmVjpArgs(a1, PARSE)));
         if (!x1) return true;
         const x2 = ref.expect('lstm.vjp', a2);
         const g1 = (await lstmVjpArrays(parseLstmVjpArgs(a1, PARSE))).grads;
         const g2 = (await lstmVjpArrays(parseLstmVjpArgs(a2, PARSE))).grads;
-        const t1 = x1.tol as { grads: Record<string, unknown> }, t2 = x2.tol as { grads: Record<string, unknown> };
+        const t1 = x1.tol as { grads: Record<string, unknown> },
+          t2 = x2.tol as { grads: Record<string, unknown> };
         for (const name of ['w_xh', 'b_x'] as const) {
           // d * g(d W) against g(W); the tolerance of the scaled output scales with it.
           const r = compareOutputs(scaleTree(g2[name], d), g1[name], scaleTree(t2.grads[name], d), t1.grads[name]);
@@ -219,7 +237,7 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
     }
   });
 
-  it('ATN-7.5 the step-by-step cell (AtnLstmCell) gives the layer\'s h and c; reset() starts a new sequence (ATN-1.7)', async () => {
+  it("ATN-7.5 the step-by-step cell (AtnLstmCell) gives the layer's h and c; reset() starts a new sequence (ATN-1.7)", async () => {
     const c = { T: 6, B: 2, I: 3, H: 4, k: 3, eps: 1e-5, seed: 31 };
     const args = parseLstmArgs(lstmArgs(c), PARSE);
     const exp = ref.expect('lstm.forward', lstmArgs(c));
@@ -229,15 +247,20 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
       const t2 = (a: (number | string)[][]) => tf.tensor2d(a as number[][]);
       const t1 = (a: (number | string)[]) => tf.tensor1d(a as number[]);
       const params = {
-        w_xh: t2(p.w_xh), w_hh: t2(p.w_hh), b_x: t1(p.b_x), b_h: t1(p.b_h),
+        w_xh: t2(p.w_xh),
+        w_hh: t2(p.w_hh),
+        b_x: t1(p.b_x),
+        b_h: t1(p.b_h),
         atn_x: { gain: t1(p.atn_x.gain), bias: t1(p.atn_x.bias) },
         atn_h: { gain: t1(p.atn_h.gain), bias: t1(p.atn_h.bias) },
         atn_c: { gain: t1(p.atn_c.gain), bias: t1(p.atn_c.bias) },
       };
       const cell = new AtnLstmCell(params, { k: c.k, eps: c.eps });
       for (let pass = 0; pass < 2; pass++) {
-        let h = t2(args.h0), cc = t2(args.c0);
-        const hs: number[][][] = [], cs: number[][][] = [];
+        let h = t2(args.h0),
+          cc = t2(args.c0);
+        const hs: number[][][] = [],
+          cs: number[][][] = [];
         for (let t = 0; t < c.T; t++) {
           ({ h, c: cc } = cell.step(t2(args.x[t]), h, cc));
           hs.push(h.arraySync());
@@ -252,7 +275,11 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
   });
 
   it('ATN-3.6 standard initialisation: orthogonal W_xh, W_hh = [I I I I], zero biases, gains 1', () => {
-    for (const [I, H] of [[2, 8], [40, 4], [3, 3]]) {
+    for (const [I, H] of [
+      [2, 8],
+      [40, 4],
+      [3, 3],
+    ]) {
       const a = standardInit(I, H, 7);
       const G = 4 * H;
       const W = a.w_xh;
@@ -319,8 +346,32 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
     });
   });
 
-  it('ATN-7.4 the fused loops\' exp, sigmoid, tanh agree with Math.* far below float32 resolution', () => {
-    const xs = [-1e308, -800, -745.2, -700, -699.99, -50, -1, -1e-9, -0, 0, 5e-324, 1e-9, 0.5, 1, 20, 88.7, 699.99, 700, 709.7, 710, 1e308, Infinity, -Infinity];
+  it("ATN-7.4 the fused loops' exp, sigmoid, tanh agree with Math.* far below float32 resolution", () => {
+    const xs = [
+      -1e308,
+      -800,
+      -745.2,
+      -700,
+      -699.99,
+      -50,
+      -1,
+      -1e-9,
+      -0,
+      0,
+      5e-324,
+      1e-9,
+      0.5,
+      1,
+      20,
+      88.7,
+      699.99,
+      700,
+      709.7,
+      710,
+      1e308,
+      Infinity,
+      -Infinity,
+    ];
     const r = rng(99);
     for (let i = 0; i < 2000; i++) xs.push(40 * r(), 1400 * r());
     for (const x of xs) {
@@ -336,7 +387,8 @@ describe('impl ATN-LSTM paths, initialisation and training', () => {
     tf.tidy(() => {
       const p = lstmTensors(standardInit(2, 3), 2, 3);
       const bad = { ...p, w_hh: tf.zeros([3, 11]) as tf.Tensor2D };
-      const x = tf.zeros([2, 1, 2]) as tf.Tensor3D, h = tf.zeros([1, 3]) as tf.Tensor2D;
+      const x = tf.zeros([2, 1, 2]) as tf.Tensor3D,
+        h = tf.zeros([1, 3]) as tf.Tensor2D;
       expect(() => lstmLayer(x, h, h, bad, { k: 1, eps: 1e-5 })).toThrow(/params\.w_hh.*ATN-6\.8/);
       expect(lstmTensorList(p)).toHaveLength(10);
     });

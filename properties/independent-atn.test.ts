@@ -16,8 +16,16 @@ import type { CampaignDtype, Check } from './lib/types';
 const welford = require('../ports/independent/atn_welford.js');
 
 const CHECKS: Check[] = [
-  'atn.forward.agrees', 'atn.forward.scale', 'atn.forward.mixed-magnitudes', 'atn.forward.drift', 'atn.forward.large-mean',
-  'atn.forward.near-eps', 'atn.forward.subnormal', 'atn.vjp.agrees', 'atn.vjp.hard', 'T4.vjp-sums-to-zero',
+  'atn.forward.agrees',
+  'atn.forward.scale',
+  'atn.forward.mixed-magnitudes',
+  'atn.forward.drift',
+  'atn.forward.large-mean',
+  'atn.forward.near-eps',
+  'atn.forward.subnormal',
+  'atn.vjp.agrees',
+  'atn.vjp.hard',
+  'T4.vjp-sums-to-zero',
 ].map((id) => checkById(id)!);
 const SEEDS = [3, 11];
 const DTYPES: CampaignDtype[] = ['float32', 'float64'];
@@ -40,7 +48,10 @@ describe('ATN-7.2, ATN-7.3 on an independent one-pass (Welford) ATN with autodif
       }, 240_000);
 
   it('float64, seed 3: the same port with the mean left out of its VJP fails the core level and is named vjp-mean-detached (ATN-9.7)', async () => {
-    const target = targetFromFunctions({ forward: welford.forward, vjp: welford.vjpOf({ detachMean: true }) } as never, { dtype: 'float64', name: 'welford-mean-detached' });
+    const target = targetFromFunctions({ forward: welford.forward, vjp: welford.vjpOf({ detachMean: true }) } as never, {
+      dtype: 'float64',
+      name: 'welford-mean-detached',
+    });
     const r = await runCampaign({ target, targetSpec: 'js:atn_welford', dtype: 'float64', seed: 3, runs: 15, problems: true, shrinkMs: 500, checks: CHECKS });
     expect(r.checks.find((c) => c.id === 'atn.vjp.agrees')!.status).toBe('fail');
     expect(r.levels?.core).toBe('fail');

@@ -81,7 +81,16 @@ for (const impl of implementations)
     it(`ATN-3.2 the same implementation with its windows restarted every 8 steps fails lstm.forward agreement (float64, seed ${SEEDS[0]}); ATN-9.5/9.7: no regime is blamed and the diagnosis names the mistake`, async () => {
       const target = await spawnPort(impl.chunked);
       ports.push(target);
-      const r = await runCampaign({ target, dtype: 'float64', seed: SEEDS[0], checks: LSTM_CHECKS, reference, targetSpec: impl.chunked, shrinkMs: 200, problems: true });
+      const r = await runCampaign({
+        target,
+        dtype: 'float64',
+        seed: SEEDS[0],
+        checks: LSTM_CHECKS,
+        reference,
+        targetSpec: impl.chunked,
+        shrinkMs: 200,
+        problems: true,
+      });
       expect(r.checks[0].status, r.checks[0].counterexample?.detail).toBe('fail');
       // The long sequences that show the mistake are often generated with B = 1: a counterexample moved to B = 2 still
       // fails, so "fails only when B = 1 or H = 1" would be false.

@@ -127,21 +127,28 @@ describe('ATN-6.11 the work limit', () => {
       expectTooLarge(await impl.handle(lstm('lstm.vjp', LSTM_T + 1, 'float32')), 'x');
     }, 120_000);
 
-    it.skipIf(!PYTHON)('Python port: accepted at the limit, too_large one step above', async () => {
-      const p = py!;
-      expect((await p.handle(atnVjp(ATN_T))).ok).toBe(true);
-      expectTooLarge(await p.handle(atnVjp(ATN_T + 1)), 'a');
-      expect((await p.handle(lstm('lstm.forward', LSTM_T))).ok).toBe(true);
-      expectTooLarge(await p.handle(lstm('lstm.forward', LSTM_T + 1)), 'x');
-      expect(p.faults).toEqual([]);
-    }, 120_000);
+    it.skipIf(!PYTHON)(
+      'Python port: accepted at the limit, too_large one step above',
+      async () => {
+        const p = py!;
+        expect((await p.handle(atnVjp(ATN_T))).ok).toBe(true);
+        expectTooLarge(await p.handle(atnVjp(ATN_T + 1)), 'a');
+        expect((await p.handle(lstm('lstm.forward', LSTM_T))).ok).toBe(true);
+        expectTooLarge(await p.handle(lstm('lstm.forward', LSTM_T + 1)), 'x');
+        expect(p.faults).toEqual([]);
+      },
+      120_000,
+    );
   });
 });
 
 describe('the serve path writes large answers in pieces', () => {
   it('protocol/server.ts: an answer of 3,000,000 numbers leaves in pieces of at most about 1 MiB, and reads back whole', async () => {
     const n = 3_000_000;
-    const target = targetFromHandlers({ name: 'big', version: '0', protocol: 1, ops: ['hello', 'big'], dtypes: ['float64'] }, { big: () => ({ y: Array.from({ length: n }, (_, i) => (i % 7 === 0 ? NaN : i / 3)) }) });
+    const target = targetFromHandlers(
+      { name: 'big', version: '0', protocol: 1, ops: ['hello', 'big'], dtypes: ['float64'] },
+      { big: () => ({ y: Array.from({ length: n }, (_, i) => (i % 7 === 0 ? NaN : i / 3)) }) },
+    );
     const input = new PassThrough();
     const pieces: number[] = [];
     const parts: Buffer[] = [];
@@ -165,24 +172,28 @@ describe('the serve path writes large answers in pieces', () => {
     expect(Math.max(...pieces)).toBeLessThan(2 << 20);
   }, 60_000);
 
-  it.skipIf(!PYTHON)('ports/python/atn_protocol.py: a large answer is written in pieces, byte for byte what json.dumps writes', () => {
-    const script = [
-      'import io, json, sys',
-      `sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'ports/python'))})`,
-      'import atn_protocol as P',
-      'class W(io.StringIO):',
-      '    n = 0',
-      '    def write(self, s):',
-      '        W.n += 1',
-      '        return io.StringIO.write(self, s)',
-      'for n in (0, 3, 70, 5000, 400000):',
-      "    res = {'id': 'x', 'ok': True, 'result': {'h': [[[i / 3.0, float('nan')]] for i in range(n)], 'g': {'a': [1.5] * n}}}",
-      '    w = W(); W.n = 0',
-      '    P._write_response(res, w)',
-      "    assert w.getvalue() == json.dumps(P.encode(res), allow_nan=False, separators=(',', ':')) + '\\n', n",
-      '    if n == 400000: assert W.n > 5, W.n',
-      "print('ok')",
-    ].join('\n');
-    expect(execFileSync('python3', ['-c', script], { encoding: 'utf8' }).trim()).toBe('ok');
-  }, 60_000);
+  it.skipIf(!PYTHON)(
+    'ports/python/atn_protocol.py: a large answer is written in pieces, byte for byte what json.dumps writes',
+    () => {
+      const script = [
+        'import io, json, sys',
+        `sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'ports/python'))})`,
+        'import atn_protocol as P',
+        'class W(io.StringIO):',
+        '    n = 0',
+        '    def write(self, s):',
+        '        W.n += 1',
+        '        return io.StringIO.write(self, s)',
+        'for n in (0, 3, 70, 5000, 400000):',
+        "    res = {'id': 'x', 'ok': True, 'result': {'h': [[[i / 3.0, float('nan')]] for i in range(n)], 'g': {'a': [1.5] * n}}}",
+        '    w = W(); W.n = 0',
+        '    P._write_response(res, w)',
+        "    assert w.getvalue() == json.dumps(P.encode(res), allow_nan=False, separators=(',', ':')) + '\\n', n",
+        '    if n == 400000: assert W.n > 5, W.n',
+        "print('ok')",
+      ].join('\n');
+      expect(execFileSync('python3', ['-c', script], { encoding: 'utf8' }).trim()).toBe('ok');
+    },
+    60_000,
+  );
 });

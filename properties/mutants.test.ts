@@ -59,7 +59,10 @@ describe('mutant catalogue', () => {
 
   it('ATN-1.7 state-leak answers the same request differently the second time; the base does not', async () => {
     const [q] = SEPARATING['state-leak'];
-    for (const [t, differs] of [[createMutantTarget('state-leak'), true], [createBaseTarget(), false]] as const) {
+    for (const [t, differs] of [
+      [createMutantTarget('state-leak'), true],
+      [createBaseTarget(), false],
+    ] as const) {
       const first = await t.handle(q);
       const second = await t.handle(q);
       expect(JSON.stringify(first) !== JSON.stringify(second)).toBe(differs);
@@ -117,29 +120,41 @@ describe('base against the reference (generated cases)', () => {
         return exp !== undefined;
       };
       await assertProperty(
-        fc.property(fc.constantFrom(...REGIMES).chain((reg) => atnCase(dtype, reg)), (c) => check('atn.forward', atnArgs(dtype, c))),
+        fc.property(
+          fc.constantFrom(...REGIMES).chain((reg) => atnCase(dtype, reg)),
+          (c) => check('atn.forward', atnArgs(dtype, c)),
+        ),
         { numRuns: 40, checkId: 'mutants.base.atn' },
       );
-      await assertProperty(fc.property(lnCase(dtype), (c) => check('ln.forward', lnArgs(dtype, c))), { numRuns: 20, checkId: 'mutants.base.ln' });
+      await assertProperty(
+        fc.property(lnCase(dtype), (c) => check('ln.forward', lnArgs(dtype, c))),
+        { numRuns: 20, checkId: 'mutants.base.ln' },
+      );
     });
 
     it(`ATN-7.3 base atn.vjp agrees with the reference (${dtype})`, async () => {
       const base = createMachine();
       await assertProperty(
-        fc.property(withDy(dtype, fc.constantFrom(...REGIMES).chain((reg) => atnCase(dtype, reg))), (c) => {
-          const args = atnVjpArgs(dtype, c);
-          const r = base.answer({ id: 1, op: 'atn.vjp', args });
-          let exp;
-          try {
-            exp = ref.expect('atn.vjp', args);
-          } catch (e) {
-            return !r.ok && r.error.code === (e as { code?: string }).code;
-          }
-          expect(r.ok).toBe(true);
-          // ATN-7.1: at float32 the correctly rounded answer agrees even where it overflows to Infinity.
-          const cmp = compare(r.ok ? r.result : {}, exp, { dtype });
-          if (!cmp.ok) throw new Error(cmp.detail);
-        }),
+        fc.property(
+          withDy(
+            dtype,
+            fc.constantFrom(...REGIMES).chain((reg) => atnCase(dtype, reg)),
+          ),
+          (c) => {
+            const args = atnVjpArgs(dtype, c);
+            const r = base.answer({ id: 1, op: 'atn.vjp', args });
+            let exp;
+            try {
+              exp = ref.expect('atn.vjp', args);
+            } catch (e) {
+              return !r.ok && r.error.code === (e as { code?: string }).code;
+            }
+            expect(r.ok).toBe(true);
+            // ATN-7.1: at float32 the correctly rounded answer agrees even where it overflows to Infinity.
+            const cmp = compare(r.ok ? r.result : {}, exp, { dtype });
+            if (!cmp.ok) throw new Error(cmp.detail);
+          },
+        ),
         { numRuns: 30, checkId: 'mutants.base.vjp' },
       );
     });

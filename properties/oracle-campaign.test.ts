@@ -32,7 +32,8 @@ function sameFailures(ex: CampaignResult, auto: CampaignResult): void {
   ex.checks.forEach((c, i) => {
     const a = auto.checks[i];
     if (c.status !== 'fail') return;
-    const p = c.path ?? '', q = a.path ?? '';
+    const p = c.path ?? '',
+      q = a.path ?? '';
     expect(p.startsWith(q) || q.startsWith(p), `${c.id}: shrink paths diverge\n exact ${p}\n auto  ${q}`).toBe(true);
     if (p === q) expect(withoutIds(a.counterexample), c.id).toEqual(withoutIds(c.counterexample));
     else diverged++;
@@ -56,7 +57,9 @@ async function both(make: () => Promise<Target> | Target, spec: string, dtype: '
   const out: CampaignResult[] = [];
   for (const oracle of ['exact', 'auto'] as const) {
     const target = await make();
-    out.push(await runCampaign({ target, targetSpec: spec, dtype, seed: SEED, runs: RUNS, reference: createReference({ oracle }), shrinkMs: 1000, problems: false }));
+    out.push(
+      await runCampaign({ target, targetSpec: spec, dtype, seed: SEED, runs: RUNS, reference: createReference({ oracle }), shrinkMs: 1000, problems: false }),
+    );
     await target.close();
   }
   const [ex, auto] = out;
@@ -71,7 +74,9 @@ async function both(make: () => Promise<Target> | Target, spec: string, dtype: '
   return auto;
 }
 
-afterAll(() => console.log(`oracle-campaign: fast ${totals.fast}, exact fallbacks ${totals.exact}; failing checks shrunk further by the fast run (budget) ${diverged}`));
+afterAll(() =>
+  console.log(`oracle-campaign: fast ${totals.fast}, exact fallbacks ${totals.exact}; failing checks shrunk further by the fast run (budget) ${diverged}`),
+);
 
 describe('the oracle choice never changes a verdict (ATN-7.8)', () => {
   it('base (float32 and float64)', async () => {

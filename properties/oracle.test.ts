@@ -7,19 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReference, type ReferenceOp } from '../reference';
 import { DD, Undecidable } from '../reference/dd';
-import {
-  REGIMES,
-  atnArgs,
-  atnCase,
-  atnVjpArgs,
-  lnArgs,
-  lnCase,
-  lstmArgs,
-  lstmCase,
-  lstmVjpArgs,
-  withDh,
-  withDy,
-} from './lib/arbitraries';
+import { REGIMES, atnArgs, atnCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, lstmVjpArgs, withDh, withDy } from './lib/arbitraries';
 import type { CampaignDtype } from './lib/types';
 
 const SEED = 20261201;
@@ -41,8 +29,24 @@ function same(dtype: CampaignDtype, op: ReferenceOp, args: Record<string, unknow
 
 describe.each(['float32', 'float64'] as const)('fast oracle = exact oracle (%s), seed ' + SEED, (dtype) => {
   const cases: Array<[string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]> = [
-    ...REGIMES.map((r) => [`atn.forward ${r}`, 'atn.forward', atnCase(dtype, r).map((c) => atnArgs(dtype, c)), 40] as [string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]),
-    ...REGIMES.map((r) => [`atn.vjp ${r}`, 'atn.vjp', withDy(dtype, atnCase(dtype, r)).map((c) => atnVjpArgs(dtype, c)), 25] as [string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]),
+    ...REGIMES.map(
+      (r) =>
+        [`atn.forward ${r}`, 'atn.forward', atnCase(dtype, r).map((c) => atnArgs(dtype, c)), 40] as [
+          string,
+          ReferenceOp,
+          fc.Arbitrary<Record<string, unknown>>,
+          number,
+        ],
+    ),
+    ...REGIMES.map(
+      (r) =>
+        [`atn.vjp ${r}`, 'atn.vjp', withDy(dtype, atnCase(dtype, r)).map((c) => atnVjpArgs(dtype, c)), 25] as [
+          string,
+          ReferenceOp,
+          fc.Arbitrary<Record<string, unknown>>,
+          number,
+        ],
+    ),
     ['ln.forward', 'ln.forward', lnCase(dtype).map((c) => lnArgs(dtype, c)), 40],
     ['lstm.forward', 'lstm.forward', lstmCase(dtype).map((c) => lstmArgs(dtype, c)), 8],
     ['lstm.vjp', 'lstm.vjp', withDh(dtype, lstmCase(dtype)).map((c) => lstmVjpArgs(dtype, c)), 6],
@@ -72,7 +76,11 @@ describe('DD error bounds', () => {
     const t = mk(0.5).exp();
     expect(Math.abs(t.hi - Math.exp(0.5))).toBeLessThanOrEqual(2 ** -52 * Math.exp(0.5));
     expect(t.e).toBeLessThan(2 ** -90);
-    expect(() => mk(1).minus(mk(1).plus(new DD(0, 0, 1e-30))).isZero()).toThrow(Undecidable);
+    expect(() =>
+      mk(1)
+        .minus(mk(1).plus(new DD(0, 0, 1e-30)))
+        .isZero(),
+    ).toThrow(Undecidable);
     // A square that underflows to 0 is not an exact 0 (found by the Python port's test: a = [0, -2.4e-271], eps = 0).
     const sq = mk(-2.3661043723335494e-271).times(mk(-2.3661043723335494e-271));
     expect(sq.e).toBeGreaterThan(0);
@@ -96,15 +104,27 @@ describe('DD identities of one node', () => {
     // The shrunk cases that fell back to the exact oracle before: an LSTM of one hidden unit, k = 1 (ATN_c's window
     // holds the one entry c_t, so h_t's ATN_c term is exactly its bias).
     const fwd = {
-      dtype: 'float32', k: 1, eps: 0.000009999999747378752, x: [[[0]]], h0: [[0.10000000149011612]], c0: [[0]],
+      dtype: 'float32',
+      k: 1,
+      eps: 0.000009999999747378752,
+      x: [[[0]]],
+      h0: [[0.10000000149011612]],
+      c0: [[0]],
       params: {
-        w_xh: [[0, 0, 0, 0]], w_hh: [[0, 0, 0, 0]], b_x: [0, 0, 0, 0], b_h: [0, 0, 0, 0],
-        atn_x: { gain: [1, 1, 1, 1], bias: [0, 0, 0, 0] }, atn_h: { gain: [1, 1, 1, 1], bias: [0, -0.0005187795031815767, 0, -0.2987547516822815] },
+        w_xh: [[0, 0, 0, 0]],
+        w_hh: [[0, 0, 0, 0]],
+        b_x: [0, 0, 0, 0],
+        b_h: [0, 0, 0, 0],
+        atn_x: { gain: [1, 1, 1, 1], bias: [0, 0, 0, 0] },
+        atn_h: { gain: [1, 1, 1, 1], bias: [0, -0.0005187795031815767, 0, -0.2987547516822815] },
         atn_c: { gain: [1], bias: [0] },
       },
     };
     const vjp = { ...fwd, x: [[[1.5055726766586304]]], c0: [[-0.04059495031833649]], dh: [[[-0.501537024974823]]] };
-    for (const [op, args] of [['lstm.forward', fwd], ['lstm.vjp', vjp]] as const) {
+    for (const [op, args] of [
+      ['lstm.forward', fwd],
+      ['lstm.vjp', vjp],
+    ] as const) {
       const auto = createReference({ oracle: 'auto' });
       expect(auto.expect(op, args)).toEqual(exact.expect(op, args));
       expect(auto.oracle!.fast, op).toBe(1);

@@ -15,7 +15,19 @@ describe('npm pack', () => {
     // --ignore-scripts: list what the current dist/ would ship, without prepack rebuilding dist/ under other tests.
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
-    for (const f of ['bin/atn.js', 'esm/index.mjs', 'dist/api/index.js', 'dist/api/index.d.ts', 'dist/cli/main.js', 'dist/reports/report.schema.json', 'dist/reports/vectors.schema.json', 'reports/vectors/corpus.json', 'ports/torch/serve.py', 'ports/python/atn_protocol.py', 'package.json'])
+    for (const f of [
+      'bin/atn.js',
+      'esm/index.mjs',
+      'dist/api/index.js',
+      'dist/api/index.d.ts',
+      'dist/cli/main.js',
+      'dist/reports/report.schema.json',
+      'dist/reports/vectors.schema.json',
+      'reports/vectors/corpus.json',
+      'ports/torch/serve.py',
+      'ports/python/atn_protocol.py',
+      'package.json',
+    ])
       expect(files, f).toContain(f);
     const unwanted = files.filter((f) => /\.test\.|^\.ci\/|^properties\/|\.ts$(?<!\.d\.ts)|^mutants\/|^node_modules\//.test(f));
     expect(unwanted).toEqual([]);
@@ -26,7 +38,10 @@ describe('npm pack', () => {
     expect(pkg.private).toBeUndefined();
     expect(pkg.name).toBe('atn-kit');
     expect(pkg.bin).toEqual({ atn: 'bin/atn.js' });
-    expect(pkg.exports).toEqual({ '.': { types: './dist/api/index.d.ts', import: './esm/index.mjs', require: './dist/api/index.js' }, './package.json': './package.json' });
+    expect(pkg.exports).toEqual({
+      '.': { types: './dist/api/index.d.ts', import: './esm/index.mjs', require: './dist/api/index.js' },
+      './package.json': './package.json',
+    });
     expect((pkg.scripts as Record<string, string>).prepack).toContain('tsc -p tsconfig.build.json');
   });
 

@@ -39,7 +39,8 @@ async function campaign(flags: string, dtype: CampaignDtype): Promise<CampaignRe
 }
 
 const status = (r: CampaignResult, id: string) => r.checks.find((c) => c.id === id)?.status;
-const problems = (r: CampaignResult) => r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.counterexample?.detail ?? c.reason}`);
+const problems = (r: CampaignResult) =>
+  r.checks.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => `${c.id}: ${c.counterexample?.detail ?? c.reason}`);
 
 describe.skipIf(!TORCH)(`worked examples through serve.py (torch ${TORCH ?? 'missing'})`, () => {
   it('ATN-8.8 the research-style cell: one port line, ATN and LSTM ops, every check passes or is skipped for its eps', async () => {
@@ -57,20 +58,41 @@ describe.skipIf(!TORCH)(`worked examples through serve.py (torch ${TORCH ?? 'mis
   it('ATN-8.8 the cell with the gate order left out fails lstm.forward.agrees (the flag is what makes it agree)', async () => {
     const target = await spawnPort(`/usr/bin/python3 ${SERVE} ${CELL_FLAGS.replace('--gates ifgo ', '')}`, { timeoutMs: 60_000 });
     try {
-      const r = await runCampaign({ target, targetSpec: 'cell without --gates', dtype: 'float64', runs: RUNS, checks: (await import('./lib/checks')).CHECKS.filter((c) => c.id === 'lstm.forward.agrees') });
+      const r = await runCampaign({
+        target,
+        targetSpec: 'cell without --gates',
+        dtype: 'float64',
+        runs: RUNS,
+        checks: (await import('./lib/checks')).CHECKS.filter((c) => c.id === 'lstm.forward.agrees'),
+      });
       expect(status(r, 'lstm.forward.agrees')).toBe('fail');
     } finally {
       await target.close();
     }
   }, 120_000);
 
-  for (const [name, flags] of [['torch.nn.LayerNorm', LN_MODULE], ['torch.nn.functional.layer_norm', LN_FUNCTION]] as const)
+  for (const [name, flags] of [
+    ['torch.nn.LayerNorm', LN_MODULE],
+    ['torch.nn.functional.layer_norm', LN_FUNCTION],
+  ] as const)
     for (const dtype of ['float32', 'float64'] as const)
       it(`ATN-8.8 ${name} (${dtype}) via --convention layernorm: k = 1 only; T1, T2, T4, agreement and errors checked`, async () => {
         const r = await campaign(flags, dtype);
         expect(r.target.hello?.k).toEqual({ min: 1, max: 1 });
         // Ordinary magnitudes: any correct LN passes these at either dtype.
-        for (const id of ['protocol.hello', 'errors.k', 'errors.eps', 'errors.shape', 'errors.degenerate-window', 'atn.forward.agrees', 'atn.vjp.agrees', 'ln.forward.agrees', 'T1.k1-equals-ln', 'T4.shift-invariance', 'T4.vjp-sums-to-zero'])
+        for (const id of [
+          'protocol.hello',
+          'errors.k',
+          'errors.eps',
+          'errors.shape',
+          'errors.degenerate-window',
+          'atn.forward.agrees',
+          'atn.vjp.agrees',
+          'ln.forward.agrees',
+          'T1.k1-equals-ln',
+          'T4.shift-invariance',
+          'T4.vjp-sums-to-zero',
+        ])
           expect(status(r, id), `${id}: ${problems(r).join('; ')}`).toBe('pass');
         // T2 (eps is free) and T5 (eps = 0) run, but reach magnitudes where an unscaled float32 LN overflows: run, not asserted.
         for (const id of ['T2.scaling', 'T5.bound']) expect(['pass', 'fail'], id).toContain(status(r, id));
@@ -84,7 +106,8 @@ describe.skipIf(!TORCH)(`worked examples through serve.py (torch ${TORCH ?? 'mis
 
   it('--layout bth: a batch-first module agrees; served as [T][B][H] it does not', async () => {
     const good = await campaign(`${BTH} --layout bth`, 'float64');
-    for (const id of ['atn.forward.agrees', 'atn.vjp.agrees', 'T7.prefix', 'T8.per-step-shift', 'state.independent-sequences']) expect(status(good, id), `${id}: ${problems(good).join('; ')}`).toBe('pass');
+    for (const id of ['atn.forward.agrees', 'atn.vjp.agrees', 'T7.prefix', 'T8.per-step-shift', 'state.independent-sequences'])
+      expect(status(good, id), `${id}: ${problems(good).join('; ')}`).toBe('pass');
     const target = await spawnPort(`/usr/bin/python3 ${SERVE} ${BTH}`, { timeoutMs: 60_000 });
     try {
       const checks = (await import('./lib/checks')).CHECKS.filter((c) => c.id === 'atn.forward.agrees');
@@ -98,7 +121,22 @@ describe.skipIf(!TORCH)(`worked examples through serve.py (torch ${TORCH ?? 'mis
     const dir = mkdtempSync(join(tmpdir(), 'atn-broken-'));
     try {
       const file = join(dir, 'broken.py');
-      writeFileSync(file, ['import torch', 'class Broken(torch.nn.Module):', '    def __init__(self, features, k, eps):', '        super().__init__()', '        self.gain = torch.nn.Parameter(torch.ones(features))', '        self.bias = torch.nn.Parameter(torch.zeros(features))', '    def forward(self, a):', '        return helper(a)', 'def helper(a):', '    return a[:, :, 99]', ''].join('\n'));
+      writeFileSync(
+        file,
+        [
+          'import torch',
+          'class Broken(torch.nn.Module):',
+          '    def __init__(self, features, k, eps):',
+          '        super().__init__()',
+          '        self.gain = torch.nn.Parameter(torch.ones(features))',
+          '        self.bias = torch.nn.Parameter(torch.zeros(features))',
+          '    def forward(self, a):',
+          '        return helper(a)',
+          'def helper(a):',
+          '    return a[:, :, 99]',
+          '',
+        ].join('\n'),
+      );
       const target = await spawnPort(`/usr/bin/python3 ${SERVE} --module ${file} --class Broken --convention sequence`, { timeoutMs: 60_000 });
       try {
         const res = await target.handle({ id: 1, op: 'atn.forward', args: { dtype: 'float64', k: 1, eps: 0.1, a: [[[1, 2]]] } });
@@ -115,4 +153,3 @@ describe.skipIf(!TORCH)(`worked examples through serve.py (torch ${TORCH ?? 'mis
     }
   }, 120_000);
 });
-

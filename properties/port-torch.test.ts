@@ -47,7 +47,12 @@ const atnCase = (dtype: 'float32' | 'float64') =>
           dtype: fc.constant(dtype),
           k: fc.constant(c.k),
           eps: fc.constant(c.eps),
-          a: ten3(c.T, c.B, c.H, num(-2, 2).map((v) => (v + c.offset) * c.scale)),
+          a: ten3(
+            c.T,
+            c.B,
+            c.H,
+            num(-2, 2).map((v) => (v + c.offset) * c.scale),
+          ),
           dy: ten3(c.T, c.B, c.H, num(-1, 1)),
           gain: fc.array(num(-2, 2), { minLength: c.H, maxLength: c.H }),
           bias: fc.array(num(-1, 1), { minLength: c.H, maxLength: c.H }),
@@ -92,10 +97,13 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
 
       it(`ATN-7.3 ${conv} convention, ${dtype}: atn.vjp by autograd agrees with the reference`, async () => {
         const p = ports[conv];
-        await assertProperty(fc.asyncProperty(atnCase(dtype), ({ args }) => agrees(p, 'atn.vjp', args)), {
-          numRuns: 8,
-          checkId: `torch.${conv}.${dtype}.vjp`,
-        });
+        await assertProperty(
+          fc.asyncProperty(atnCase(dtype), ({ args }) => agrees(p, 'atn.vjp', args)),
+          {
+            numRuns: 8,
+            checkId: `torch.${conv}.${dtype}.vjp`,
+          },
+        );
       });
     }
 
@@ -108,7 +116,14 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
     const p = await spawnPort(serveCmd(`--module ${JSON.stringify(MODULE)} --class ATNLSTM --convention lstm`), { timeoutMs: 60_000 });
     try {
       const lstmCase = fc
-        .record({ T: fc.integer({ min: 1, max: 3 }), B: fc.integer({ min: 1, max: 2 }), I: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 2 }), k: fc.integer({ min: 1, max: 3 }), dtype: fc.constantFrom('float32', 'float64') })
+        .record({
+          T: fc.integer({ min: 1, max: 3 }),
+          B: fc.integer({ min: 1, max: 2 }),
+          I: fc.integer({ min: 1, max: 2 }),
+          H: fc.integer({ min: 1, max: 2 }),
+          k: fc.integer({ min: 1, max: 3 }),
+          dtype: fc.constantFrom('float32', 'float64'),
+        })
         .chain((c) =>
           fc.record({
             c: fc.constant(c),
@@ -124,8 +139,21 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
       await assertProperty(
         fc.asyncProperty(lstmCase, async ({ c, x, dh, s, w_xh, w_hh, b, g }) => {
           const args = {
-            dtype: c.dtype, k: c.k, eps: 1e-2, x, h0: s[0], c0: s[1],
-            params: { w_xh, w_hh, b_x: b[0], b_h: b[1], atn_x: { gain: g[0], bias: b[2] }, atn_h: { gain: g[1], bias: b[3] }, atn_c: { gain: g[2].slice(0, c.H), bias: b[3].slice(0, c.H) } },
+            dtype: c.dtype,
+            k: c.k,
+            eps: 1e-2,
+            x,
+            h0: s[0],
+            c0: s[1],
+            params: {
+              w_xh,
+              w_hh,
+              b_x: b[0],
+              b_h: b[1],
+              atn_x: { gain: g[0], bias: b[2] },
+              atn_h: { gain: g[1], bias: b[3] },
+              atn_c: { gain: g[2].slice(0, c.H), bias: b[3].slice(0, c.H) },
+            },
           };
           await agrees(p, 'lstm.forward', args);
           return agrees(p, 'lstm.vjp', { ...args, dh });
@@ -154,8 +182,16 @@ describe.skipIf(!TORCH)(`PyTorch ATN through serve.py (torch ${TORCH ?? 'missing
     const file = path.join(dir, 'squeezer.py');
     fs.writeFileSync(
       file,
-      ['import sys', `sys.path.insert(0, ${JSON.stringify(path.dirname(MODULE))})`, 'from atn_torch import ATN', '',
-        'class Squeezer(ATN):', '    def forward(self, a):', '        return super().forward(a).squeeze()', ''].join('\n'),
+      [
+        'import sys',
+        `sys.path.insert(0, ${JSON.stringify(path.dirname(MODULE))})`,
+        'from atn_torch import ATN',
+        '',
+        'class Squeezer(ATN):',
+        '    def forward(self, a):',
+        '        return super().forward(a).squeeze()',
+        '',
+      ].join('\n'),
     );
     const p = await spawnPort(serveCmd(`--module ${JSON.stringify(file)} --class Squeezer --convention sequence --features-arg features --k-arg k`));
     try {

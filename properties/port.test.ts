@@ -48,7 +48,12 @@ const atnCase = fc
   .chain((c) =>
     fc.record({
       c: fc.constant(c),
-      a: ten3(c.T, c.B, c.H, num(-2, 2).map((v) => (v + c.offset) * c.scale)),
+      a: ten3(
+        c.T,
+        c.B,
+        c.H,
+        num(-2, 2).map((v) => (v + c.offset) * c.scale),
+      ),
       dy: ten3(c.T, c.B, c.H, num(-1, 1)),
       gain: fc.array(num(-2, 2), { minLength: c.H, maxLength: c.H }),
       bias: fc.array(num(-1, 1), { minLength: c.H, maxLength: c.H }),
@@ -110,7 +115,14 @@ describe.skipIf(!PYTHON)('the Python port through spawnPort', () => {
 
   it('ATN-7.4 lstm.forward agrees with the reference', async () => {
     const lstmCase = fc
-      .record({ T: fc.integer({ min: 1, max: 3 }), B: fc.integer({ min: 1, max: 2 }), I: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 2 }), k: fc.integer({ min: 1, max: 3 }), dtype: fc.constantFrom('float32', 'float64') })
+      .record({
+        T: fc.integer({ min: 1, max: 3 }),
+        B: fc.integer({ min: 1, max: 2 }),
+        I: fc.integer({ min: 1, max: 2 }),
+        H: fc.integer({ min: 1, max: 2 }),
+        k: fc.integer({ min: 1, max: 3 }),
+        dtype: fc.constantFrom('float32', 'float64'),
+      })
       .chain((c) =>
         fc.record({
           c: fc.constant(c),
@@ -126,8 +138,21 @@ describe.skipIf(!PYTHON)('the Python port through spawnPort', () => {
     await assertProperty(
       fc.asyncProperty(lstmCase, ({ c, x, h0, c0, w_xh, w_hh, b, g }) =>
         agrees(port, 'lstm.forward', {
-          dtype: c.dtype, k: c.k, eps: 1e-3, x, h0, c0,
-          params: { w_xh, w_hh, b_x: b[0], b_h: b[1], atn_x: { gain: g[0], bias: b[2] }, atn_h: { gain: g[1], bias: b[3] }, atn_c: { gain: g[2].slice(0, c.H), bias: b[3].slice(0, c.H) } },
+          dtype: c.dtype,
+          k: c.k,
+          eps: 1e-3,
+          x,
+          h0,
+          c0,
+          params: {
+            w_xh,
+            w_hh,
+            b_x: b[0],
+            b_h: b[1],
+            atn_x: { gain: g[0], bias: b[2] },
+            atn_h: { gain: g[1], bias: b[3] },
+            atn_c: { gain: g[2].slice(0, c.H), bias: b[3].slice(0, c.H) },
+          },
         }),
       ),
       { numRuns: 8, checkId: 'port.lstm.forward' },
@@ -182,7 +207,11 @@ describe.skipIf(!PYTHON)('mutants injected into the Python port', () => {
   it('ATN-1.7 every --mutant id is a catalogue id (mutants/catalogue.ts) and is refused when unknown', async () => {
     const ids = new Set(CATALOGUE.map((m) => m.id));
     const help = execFileSync('python3', [path.join(ROOT, 'ports/python/atn_server.py'), '--help'], { encoding: 'utf8' });
-    const listed = help.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+    const listed = help
+      .split('\n')
+      .slice(2)
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter(Boolean);
     expect(listed.length).toBeGreaterThanOrEqual(4);
     for (const id of listed) expect(ids.has(id), `${id} is not in the catalogue`).toBe(true);
     await expect(spawnPort(`${PY} --mutant no-such-mistake`, { startTimeoutMs: 20_000 })).rejects.toThrow(/--mutant needs one of/);
@@ -190,7 +219,10 @@ describe.skipIf(!PYTHON)('mutants injected into the Python port', () => {
 
   it('ATN-1.7 --mutant state-leak answers the same request differently the second time; the clean port does not', async () => {
     const args = { dtype: 'float64', k: 3, eps: 0, a: [[[1, 2]], [[3, 5]]] };
-    for (const [cmd, leaks] of [[`${PY} --mutant state-leak`, true], [PY, false]] as const) {
+    for (const [cmd, leaks] of [
+      [`${PY} --mutant state-leak`, true],
+      [PY, false],
+    ] as const) {
       const p = await spawnPort(cmd);
       try {
         const first = await call(p, 'atn.forward', args);
@@ -264,14 +296,20 @@ describe('faulty ports: recorded, answered, survived (protocol/port.ts)', () => 
   });
 
   it('ATN-8.6 a port that hangs: timeout fault, error response, killed and restarted', async () => {
-    await withFake('hang', 1, async (p) => {
-      const r = await p.handle(req(1));
-      expect(r).toMatchObject({ id: 1, ok: false, error: { code: 'internal', clause: 'ATN-8.6' } });
-      if (!r.ok) expect(r.error.message).toMatch(/did not answer echo \(id 1\) within 500 ms/);
-      expect(p.faults.map((f) => f.kind)).toEqual(['timeout']);
-      expect(okN(await p.handle(req(2)))).toBe(1);
-      expect(p.faults.map((f) => f.kind)).toEqual(['timeout']); // our kill is not a crash
-    }, 500, true);
+    await withFake(
+      'hang',
+      1,
+      async (p) => {
+        const r = await p.handle(req(1));
+        expect(r).toMatchObject({ id: 1, ok: false, error: { code: 'internal', clause: 'ATN-8.6' } });
+        if (!r.ok) expect(r.error.message).toMatch(/did not answer echo \(id 1\) within 500 ms/);
+        expect(p.faults.map((f) => f.kind)).toEqual(['timeout']);
+        expect(okN(await p.handle(req(2)))).toBe(1);
+        expect(p.faults.map((f) => f.kind)).toEqual(['timeout']); // our kill is not a crash
+      },
+      500,
+      true,
+    );
   });
 
   it('ATN-8.1 a stray non-JSON line is recorded as garbage and the answer after it is used', async () => {
@@ -285,11 +323,17 @@ describe('faulty ports: recorded, answered, survived (protocol/port.ts)', () => 
   });
 
   it('ATN-8.1 garbage instead of an answer: garbage then timeout, and the port keeps answering', async () => {
-    await withFake('garbage-only', 1, async (p) => {
-      expect((await p.handle(req(1))).ok).toBe(false);
-      expect(p.faults.map((f) => f.kind)).toEqual(['garbage', 'timeout']);
-      expect(okN(await p.handle(req(2)))).toBe(1);
-    }, 500, true);
+    await withFake(
+      'garbage-only',
+      1,
+      async (p) => {
+        expect((await p.handle(req(1))).ok).toBe(false);
+        expect(p.faults.map((f) => f.kind)).toEqual(['garbage', 'timeout']);
+        expect(okN(await p.handle(req(2)))).toBe(1);
+      },
+      500,
+      true,
+    );
   });
 
   it('ATN-8.2 an answer with the wrong id: wrong-id fault naming both ids; the next request is fine', async () => {
@@ -329,12 +373,17 @@ describe('faulty ports: recorded, answered, survived (protocol/port.ts)', () => 
   });
 
   it('ATN-6.9 an answer line over 64 MiB is dropped unread: garbage fault, error response, next request fine', async () => {
-    await withFake('huge', 1, async (p) => {
-      const r = await p.handle(req(1));
-      expect(r).toMatchObject({ id: 1, ok: false, error: { code: 'internal', clause: 'ATN-6.9' } });
-      expect(p.faults.map((f) => f.kind)).toEqual(['garbage']);
-      expect(okN(await p.handle(req(2)))).toBe(2);
-    }, 20_000);
+    await withFake(
+      'huge',
+      1,
+      async (p) => {
+        const r = await p.handle(req(1));
+        expect(r).toMatchObject({ id: 1, ok: false, error: { code: 'internal', clause: 'ATN-6.9' } });
+        expect(p.faults.map((f) => f.kind)).toEqual(['garbage']);
+        expect(okN(await p.handle(req(2)))).toBe(2);
+      },
+      20_000,
+    );
   });
 
   it('ATN-1.7 a port that leaks state answers the same request differently, with no protocol fault', async () => {

@@ -25,12 +25,20 @@ const SEED = 20251126;
 const checks = (...ids: string[]): Check[] => ids.map((id) => checkById(id)!);
 
 describe('regimes (ATN-9.5)', () => {
-  const a = (T: number, B: number, H: number, v = 1) => Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => v * (1 + t + b + h))));
+  const a = (T: number, B: number, H: number, v = 1) =>
+    Array.from({ length: T }, (_, t) => Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => v * (1 + t + b + h))));
   it('reads B and H of each op, and malformed requests without throwing', () => {
     expect(SINGLETON.holds('atn.forward', { a: a(2, 1, 3) })).toBe(true);
     expect(SINGLETON.holds('atn.forward', { a: a(2, 2, 3) })).toBe(false);
     expect(SINGLETON.holds('ln.forward', { x: [[1], [2]] })).toBe(true);
-    expect(SINGLETON.holds('lstm.forward', { h0: [[0, 0], [0, 0]] })).toBe(false);
+    expect(
+      SINGLETON.holds('lstm.forward', {
+        h0: [
+          [0, 0],
+          [0, 0],
+        ],
+      }),
+    ).toBe(false);
     expect(SINGLETON.holds('atn.forward', { a: 'garbage' })).toBe(false);
     expect(K_ONE.holds('atn.forward', { k: 1 })).toBe(true);
     expect(K_ONE.holds('ln.forward', {})).toBe(true);
@@ -58,7 +66,14 @@ describe('shrinking keeps the failure unmistakable (ATN-9.7)', () => {
     expect(unmistakable(NaN)).toBe(Infinity);
   });
   it('a shrunk counterexample stays at or above the threshold and the first failure is recorded', async () => {
-    const r = await runCampaign({ target: createMutantTarget('eps-outside-sqrt'), targetSpec: 'mutant:eps-outside-sqrt', dtype: 'float64', seed: SEED, runs: 20, checks: checks('atn.forward.agrees') });
+    const r = await runCampaign({
+      target: createMutantTarget('eps-outside-sqrt'),
+      targetSpec: 'mutant:eps-outside-sqrt',
+      dtype: 'float64',
+      seed: SEED,
+      runs: 20,
+      checks: checks('atn.forward.agrees'),
+    });
     const c = r.checks[0];
     expect(c.status).toBe('fail');
     const ce = c.counterexample!;
@@ -73,7 +88,15 @@ describe('shrinking keeps the failure unmistakable (ATN-9.7)', () => {
 describe('problems (ATN-9.5) and levels (ATN-9.3)', () => {
   it('a squeezing target: one problem, B = 1 or H = 1, and it conforms outside that regime', async () => {
     const target = createMutantTarget('squeeze-singleton');
-    const r = await runCampaign({ target, targetSpec: 'mutant:squeeze-singleton', dtype: 'float64', seed: SEED, runs: 10, problems: true, checks: checks('atn.forward.agrees', 'atn.vjp.agrees', 'T2.scaling', 'errors.k') });
+    const r = await runCampaign({
+      target,
+      targetSpec: 'mutant:squeeze-singleton',
+      dtype: 'float64',
+      seed: SEED,
+      runs: 10,
+      problems: true,
+      checks: checks('atn.forward.agrees', 'atn.vjp.agrees', 'T2.scaling', 'errors.k'),
+    });
     expect(r.problems).toHaveLength(1);
     expect(r.problems![0]).toMatchObject({ regime: { id: 'singleton' }, level: 'core' });
     expect(r.problems![0].summary).toMatch(/wrong shape when B = 1 or H = 1/);
@@ -92,7 +115,15 @@ describe('problems (ATN-9.5) and levels (ATN-9.3)', () => {
 
   it('a mistake everywhere is not pinned on a regime, and the base never ranks first in the diagnosis', async () => {
     const target = createMutantTarget('k-ignored');
-    const r = await runCampaign({ target, targetSpec: 'mutant:k-ignored', dtype: 'float64', seed: SEED, runs: 10, problems: true, checks: checks('atn.forward.agrees', 'atn.vjp.agrees') });
+    const r = await runCampaign({
+      target,
+      targetSpec: 'mutant:k-ignored',
+      dtype: 'float64',
+      seed: SEED,
+      runs: 10,
+      problems: true,
+      checks: checks('atn.forward.agrees', 'atn.vjp.agrees'),
+    });
     expect(r.problems!.map((p) => p.regime.id)).not.toContain('singleton');
     expect(r.outside!.failed.length).toBeGreaterThan(0);
     const d = await diagnoseFailures(r.checks, { target, ops: r.target.hello!.ops, dtype: 'float64' }, r.problems);
@@ -101,7 +132,16 @@ describe('problems (ATN-9.5) and levels (ATN-9.3)', () => {
   }, 120_000);
 
   it('a leak: one problem, "fix ATN-1.7 first"', async () => {
-    const r = await runCampaign({ target: createMutantTarget('state-leak'), targetSpec: 'mutant:state-leak', dtype: 'float64', seed: SEED, runs: 10, problems: true, shrinkMs: 500, checks: checks('state.independent-sequences', 'atn.forward.agrees') });
+    const r = await runCampaign({
+      target: createMutantTarget('state-leak'),
+      targetSpec: 'mutant:state-leak',
+      dtype: 'float64',
+      seed: SEED,
+      runs: 10,
+      problems: true,
+      shrinkMs: 500,
+      checks: checks('state.independent-sequences', 'atn.forward.agrees'),
+    });
     expect(r.problems![0].summary).toMatch(/^fix ATN-1\.7 first: results below depend on request order/);
     expect(r.problems![0].checks).toContain('state.independent-sequences');
   }, 120_000);
@@ -128,7 +168,16 @@ describe('--ftz (ATN-9.6)', () => {
     };
   };
   it('a port that flushes subnormals fails without --ftz and is judged on everything else with it', async () => {
-    const run = (ftz: boolean) => runCampaign({ target: flushing() as never, targetSpec: 'ftz', dtype: 'float32', seed: SEED, runs: 20, ftz, checks: checks('atn.forward.subnormal', 'atn.forward.agrees') });
+    const run = (ftz: boolean) =>
+      runCampaign({
+        target: flushing() as never,
+        targetSpec: 'ftz',
+        dtype: 'float32',
+        seed: SEED,
+        runs: 20,
+        ftz,
+        checks: checks('atn.forward.subnormal', 'atn.forward.agrees'),
+      });
     const without = await run(false);
     expect(without.checks[0]).toMatchObject({ id: 'atn.forward.subnormal', status: 'fail' });
     const withFtz = await run(true);
@@ -141,14 +190,29 @@ describe('--ftz (ATN-9.6)', () => {
 
   it('a broken envelope (op not a string, args null) is in no regime: errors.envelope passes on the base with --ftz', async () => {
     // The regime predicate was once asked about args null, and the check ended in a harness error under --ftz.
-    const r = await runCampaign({ target: createBaseTarget(), targetSpec: 'base', dtype: 'float32', seed: SEED, runs: 30, ftz: true, checks: checks('errors.envelope') });
+    const r = await runCampaign({
+      target: createBaseTarget(),
+      targetSpec: 'base',
+      dtype: 'float32',
+      seed: SEED,
+      runs: 30,
+      ftz: true,
+      checks: checks('errors.envelope'),
+    });
     expect(r.checks[0], r.checks[0].reason).toMatchObject({ id: 'errors.envelope', status: 'pass' });
   }, 60_000);
 });
 
 describe('coverage and clauses (ATN-9.8, ATN-9.9)', () => {
   it('the verdict names the ops served and not served; a window off by one shows under ATN-1.2', async () => {
-    const r = await runCampaign({ target: createMutantTarget('window-k-plus-1'), targetSpec: 'mutant:window-k-plus-1', dtype: 'float32', seed: SEED, runs: 20, checks: checks('atn.forward.agrees') });
+    const r = await runCampaign({
+      target: createMutantTarget('window-k-plus-1'),
+      targetSpec: 'mutant:window-k-plus-1',
+      dtype: 'float32',
+      seed: SEED,
+      runs: 20,
+      checks: checks('atn.forward.agrees'),
+    });
     expect(verdictSentence(r)).toMatch(/^DOES NOT CONFORM for atn\.forward, atn\.vjp, ln\.forward, lstm\.forward, lstm\.vjp \(/);
     const row = clauseRows(r).find((x) => x.clause === 'ATN-1.2');
     expect(row?.status).toBe('fail');
@@ -167,12 +231,29 @@ describe('coverage and clauses (ATN-9.8, ATN-9.9)', () => {
     };
   };
   it('an LSTM-only target is checked for unknown_op and keep-serving too', async () => {
-    const r = await runCampaign({ target: serving(['lstm.forward', 'lstm.vjp']) as never, targetSpec: 'lstm only', dtype: 'float32', seed: SEED, runs: 5, checks: checks('errors.unknown-op', 'errors.keeps-serving') });
-    expect(r.checks.map((c) => [c.id, c.status])).toEqual([['errors.unknown-op', 'pass'], ['errors.keeps-serving', 'pass']]);
+    const r = await runCampaign({
+      target: serving(['lstm.forward', 'lstm.vjp']) as never,
+      targetSpec: 'lstm only',
+      dtype: 'float32',
+      seed: SEED,
+      runs: 5,
+      checks: checks('errors.unknown-op', 'errors.keeps-serving'),
+    });
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([
+      ['errors.unknown-op', 'pass'],
+      ['errors.keeps-serving', 'pass'],
+    ]);
     expect(r.checks[1].counterexample).toBeUndefined();
   }, 60_000);
   it('a target serving none of the computing ops gets no conformance claim', async () => {
-    const r = await runCampaign({ target: serving([]) as never, targetSpec: 'no ops', dtype: 'float32', seed: SEED, runs: 5, checks: checks('errors.unknown-op', 'atn.forward.agrees') });
+    const r = await runCampaign({
+      target: serving([]) as never,
+      targetSpec: 'no ops',
+      dtype: 'float32',
+      seed: SEED,
+      runs: 5,
+      checks: checks('errors.unknown-op', 'atn.forward.agrees'),
+    });
     expect(r.coverage).toEqual({ served: [], notServed: ['atn.forward', 'atn.vjp', 'ln.forward', 'lstm.forward', 'lstm.vjp'] });
     if (r.summary.passed > 0) expect(verdict(r)).toBe('COULD NOT RUN');
   }, 60_000);
@@ -187,13 +268,32 @@ describe.skipIf(!TORCH)("the authors' published ATN class (PyTorch, stateful, sq
     const target = await spawnPort(cmd);
     try {
       const r = await runCampaign({
-        target, targetSpec: `port:${cmd}`, dtype: 'float64', seed: SEED, runs: 20, problems: true, shrinkMs: 1000,
+        target,
+        targetSpec: `port:${cmd}`,
+        dtype: 'float64',
+        seed: SEED,
+        runs: 20,
+        problems: true,
+        shrinkMs: 1000,
         // atn.vjp.hard and large-mean included: autograd through torch.var (one-pass) must not raise a third problem there (ATN-7.2 (ii)).
-        checks: checks('atn.forward.agrees', 'atn.forward.scale', 'atn.forward.large-mean', 'atn.forward.subnormal', 'atn.vjp.agrees', 'atn.vjp.hard', 'T2.scaling', 'T5.bound', 'errors.k'),
+        checks: checks(
+          'atn.forward.agrees',
+          'atn.forward.scale',
+          'atn.forward.large-mean',
+          'atn.forward.subnormal',
+          'atn.vjp.agrees',
+          'atn.vjp.hard',
+          'T2.scaling',
+          'T5.bound',
+          'errors.k',
+        ),
       });
       const lines = headlineLines(r);
       const probs = r.problems!;
-      expect(probs.map((p) => [p.regime.id, p.level])).toEqual([['singleton', 'core'], ['extended-range', 'extended']]);
+      expect(probs.map((p) => [p.regime.id, p.level])).toEqual([
+        ['singleton', 'core'],
+        ['extended-range', 'extended'],
+      ]);
       expect(probs[0].summary).toMatch(/wrong shape when B = 1 or H = 1/);
       expect(probs[1].summary).toMatch(/not scaled before squaring/);
       expect(r.outside!.text).toMatch(/core: conforms/);

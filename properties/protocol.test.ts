@@ -56,7 +56,11 @@ describe('protocol v1 server', () => {
   });
 
   it('ATN-8.5 an unknown op gets unknown_op naming the op, with the request id', async () => {
-    const out = await session(['{"id":"a","op":"atn.backward","args":{}}\n', '{"id":"b","op":"constructor","args":{}}\n', '{"id":"c","op":"echo","args":{"x":1}}\n']);
+    const out = await session([
+      '{"id":"a","op":"atn.backward","args":{}}\n',
+      '{"id":"b","op":"constructor","args":{}}\n',
+      '{"id":"c","op":"echo","args":{"x":1}}\n',
+    ]);
     expect(out[0]).toMatchObject({ id: 'a', ok: false, error: { code: 'unknown_op', clause: 'ATN-8.5' } });
     expect((out[0] as { error: { message: string } }).error.message).toContain('atn.backward');
     expect(out[1]).toMatchObject({ id: 'b', ok: false, error: { code: 'unknown_op' } });
@@ -64,7 +68,15 @@ describe('protocol v1 server', () => {
   });
 
   it('ATN-8.2 bad envelopes get bad_request (id echoed when it is valid, else null) and serving continues', async () => {
-    const bad = ['[1,2]', '42', '{"op":"hello"}', '{"id":{"x":1},"op":"hello"}', '{"id":3,"op":7}', '{"id":4,"op":"echo","args":[1]}', '{"id":5,"op":"echo","args":null}'];
+    const bad = [
+      '[1,2]',
+      '42',
+      '{"op":"hello"}',
+      '{"id":{"x":1},"op":"hello"}',
+      '{"id":3,"op":7}',
+      '{"id":4,"op":"echo","args":[1]}',
+      '{"id":5,"op":"echo","args":null}',
+    ];
     const out = await session([...bad.map((l) => l + '\n'), '{"id":6,"op":"echo"}\n']);
     expect(out.map((r) => r.id)).toEqual([null, null, null, null, 3, 4, 5, 6]);
     for (const r of out.slice(0, -1)) expect(r).toMatchObject({ ok: false, error: { code: 'bad_request', clause: 'ATN-8.2' } });
@@ -106,7 +118,10 @@ describe('protocol v1 server', () => {
     await write('\n{"id":9,"op":"hello"}\n');
     input.end();
     await done;
-    const out = text.trim().split('\n').map((l) => JSON.parse(l) as Response);
+    const out = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Response);
     expect(out).toHaveLength(2);
     expect(out[0]).toMatchObject({ id: null, ok: false, error: { code: 'too_large', clause: 'ATN-6.9' } });
     expect((out[0] as { error: { message: string } }).error.message).toContain(String(LIMITS.maxLineBytes + chunk.length));

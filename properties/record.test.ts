@@ -92,7 +92,9 @@ describe('record: bounded copies', () => {
 
 describe('bare non-finite tokens (ATN-8.3)', () => {
   it('are quoted outside strings only', () => {
-    expect(quoteBareNonFinite('{"id":1,"ok":true,"result":{"y":[NaN,-Infinity,Infinity,1]}}')).toBe('{"id":1,"ok":true,"result":{"y":["NaN","-Infinity","Infinity",1]}}');
+    expect(quoteBareNonFinite('{"id":1,"ok":true,"result":{"y":[NaN,-Infinity,Infinity,1]}}')).toBe(
+      '{"id":1,"ok":true,"result":{"y":["NaN","-Infinity","Infinity",1]}}',
+    );
     expect(quoteBareNonFinite('{"m":"NaN Infinity \\" NaN"}')).toBeUndefined();
     expect(quoteBareNonFinite('{"y":[NaNx]}')).toBeUndefined();
   });

@@ -120,9 +120,7 @@ describe('reference ATN', () => {
 
   it('ATN-1.3 ATN-1.4 ATN-8.4 decimal dtype: decimal strings equal to an independent 100-digit computation within 1e-40', async () => {
     const hi = createMathCtx(100);
-    const dec = fc
-      .tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 28, max: 31 }))
-      .map(([n, e]) => `${n}e-${e}`);
+    const dec = fc.tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 28, max: 31 })).map(([n, e]) => `${n}e-${e}`);
     const target = ref.target();
     await assertProperty(
       fc.asyncProperty(cases({ T: 5, B: 2, H: 6, k: 6 }), fc.array(dec, { minLength: 200, maxLength: 200 }), async (c, pool) => {
@@ -156,9 +154,13 @@ describe('reference ATN', () => {
     const hi = createMathCtx(400);
     // A case is either any doubles, or every entry a few ulps around ONE base (a window far from zero, tiny spread).
     const tight = (n: number) =>
-      fc.tuple(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), fc.boolean()).chain(([base, neg]) =>
-        fc.array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n }).map((ks) => ks.map((j) => (neg ? -1 : 1) * (base + j * base * Number.EPSILON))),
-      );
+      fc
+        .tuple(fc.double({ min: 1e-300, max: 1e300, noNaN: true }), fc.boolean())
+        .chain(([base, neg]) =>
+          fc
+            .array(fc.integer({ min: -3, max: 3 }), { minLength: n, maxLength: n })
+            .map((ks) => ks.map((j) => (neg ? -1 : 1) * (base + j * base * Number.EPSILON))),
+        );
     const entries = (n: number) => fc.oneof(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n }), tight(n));
     const arb = fc.record({ T: fc.integer({ min: 1, max: 4 }), H: fc.integer({ min: 2, max: 6 }), k: fc.integer({ min: 1, max: 4 }) }).chain((s) =>
       fc.record({
@@ -173,12 +175,26 @@ describe('reference ATN', () => {
         const bias = new Array<number>(s.H).fill(0);
         let got;
         try {
-          got = atnForward(m, { k: s.k, eps: m.big(eps), a: a.map((st) => st.map((r) => r.map((v) => m.big(v)))), gain: gain.map((v) => m.big(v)), bias: bias.map((v) => m.big(v)) }).y;
+          got = atnForward(m, {
+            k: s.k,
+            eps: m.big(eps),
+            a: a.map((st) => st.map((r) => r.map((v) => m.big(v)))),
+            gain: gain.map((v) => m.big(v)),
+            bias: bias.map((v) => m.big(v)),
+          }).y;
         } catch (e) {
           return (e as { code?: string }).code === 'degenerate_window' && eps === 0;
         }
         const S = (v: number) => new hi.Big(m.big(v));
-        const want = naiveVjp(hi, s.k, S(eps).toString(), a.map((st) => st.map((r) => r.map((v) => S(v).toString()))), a.map((st) => st.map((r) => r.map(() => '0'))), gain.map(String), bias.map(String)).y;
+        const want = naiveVjp(
+          hi,
+          s.k,
+          S(eps).toString(),
+          a.map((st) => st.map((r) => r.map((v) => S(v).toString()))),
+          a.map((st) => st.map((r) => r.map(() => '0'))),
+          gain.map(String),
+          bias.map(String),
+        ).y;
         // |y| <= sqrt(N - 1) with g = 1, b = 0: an absolute 1e-50 is 50 digits of the natural scale.
         return flat(got).every((v, i) => v.minus(flat(want)[i]).abs().lt('1e-50'));
       }),
@@ -272,8 +288,12 @@ function f32Inputs(args: { eps: number; a: number[][][]; dy: number[][][]; gain:
 function floatVjp(r: (v: number) => number, k: number, eps0: number, a0: number[][][], dy0: number[][][], g0: number[], b0: number[]) {
   const a = a0.map((s) => s.map((row) => row.map(r)));
   const dy = dy0.map((s) => s.map((row) => row.map(r)));
-  const g = g0.map(r), bb = b0.map(r), eps = r(eps0);
-  const T = a.length, B = a[0].length, H = a[0][0].length;
+  const g = g0.map(r),
+    bb = b0.map(r),
+    eps = r(eps0);
+  const T = a.length,
+    B = a[0].length,
+    H = a[0][0].length;
   const y = a.map((s) => s.map((row) => row.map(() => 0)));
   const da = a.map((s) => s.map((row) => row.map(() => 0)));
   const dgain = new Array<number>(H).fill(0);
@@ -290,7 +310,8 @@ function floatVjp(r: (v: number) => number, k: number, eps0: number, a0: number[
       const sd = r(Math.sqrt(r(r(sq / N) + eps)));
       const z = (v: number) => r(r(v - mu) / sd);
       const gh = dy[t][b].map((d, h) => r(g[h] * d));
-      let s1 = 0, s2 = 0;
+      let s1 = 0,
+        s2 = 0;
       for (let h = 0; h < H; h++) {
         const zt = z(a[t][b][h]);
         y[t][b][h] = r(r(g[h] * zt) + bb[h]);
@@ -299,7 +320,8 @@ function floatVjp(r: (v: number) => number, k: number, eps0: number, a0: number[
         dgain[h] = r(dgain[h] + r(dy[t][b][h] * zt));
         dbias[h] = r(dbias[h] + dy[t][b][h]);
       }
-      const m1 = r(s1 / N), m2 = r(s2 / N);
+      const m1 = r(s1 / N),
+        m2 = r(s2 / N);
       for (let s = lo; s <= t; s++)
         for (let h = 0; h < H; h++) {
           const own = s === t ? gh[h] : 0;
@@ -317,8 +339,12 @@ function naiveVjp(hm: MathCtx, k: number, epsS: string, aS: string[][][], dyS: s
   const B_ = (s: string) => new hm.Big(s);
   const a = aS.map((s) => s.map((r) => r.map(B_)));
   const dy = dyS.map((s) => s.map((r) => r.map(B_)));
-  const g = gS.map(B_), bias = bS.map(B_), eps = B_(epsS);
-  const T = a.length, Bn = a[0].length, H = a[0][0].length;
+  const g = gS.map(B_),
+    bias = bS.map(B_),
+    eps = B_(epsS);
+  const T = a.length,
+    Bn = a[0].length,
+    H = a[0][0].length;
   const y = a.map((s) => s.map((r) => r.map(() => hm.zero)));
   const da = a.map((s) => s.map((r) => r.map(() => hm.zero)));
   const dgain = g.map(() => hm.zero);

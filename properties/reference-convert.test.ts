@@ -4,14 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  bigToDecimalString,
-  bigToDouble,
-  bigToFloat32,
-  dyadicString,
-  exactDecimalString,
-  leafToBig,
-} from '../reference/convert';
+import { bigToDecimalString, bigToDouble, bigToFloat32, dyadicString, exactDecimalString, leafToBig } from '../reference/convert';
 import { createMathCtx } from '../reference/math';
 import { assertProperty } from './lib/seed';
 
@@ -43,7 +36,25 @@ function midUp(x: number): string {
 }
 const isEven = (x: number) => ((f64[0] = x), (u64[0] & 1n) === 0n);
 
-const EXTREMES = [0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, 2.225073858507201e-308, 1.7976931348623157e308, -1.7976931348623157e308, 1, -1, 0.1, 1 / 3, 2 ** -1022, 2 ** 1023, Number.EPSILON, 3.4028234663852886e38, 1.401298464324817e-45];
+const EXTREMES = [
+  0,
+  -0,
+  5e-324,
+  -5e-324,
+  2.2250738585072014e-308,
+  2.225073858507201e-308,
+  1.7976931348623157e308,
+  -1.7976931348623157e308,
+  1,
+  -1,
+  0.1,
+  1 / 3,
+  2 ** -1022,
+  2 ** 1023,
+  Number.EPSILON,
+  3.4028234663852886e38,
+  1.401298464324817e-45,
+];
 
 describe('reference conversions', () => {
   it('ATN-8.3 double -> BigNumber -> double is the identity for every finite double (subnormals, -0, extremes)', async () => {
@@ -60,12 +71,15 @@ describe('reference conversions', () => {
     // 2^-1074 has 751 significant digits; all are kept whatever the working precision.
     expect(m.big(5e-324).sd()).toBe(751);
     await assertProperty(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x !== 0), (x) => {
-        const [M, E] = dyadicOf(x);
-        // x * 2^-E must be the integer M exactly: checked in a context wide enough to hold every digit.
-        const scaled = new wide.Big(exactDecimalString(Math.abs(x))).times(new wide.Big(2).pow(-E));
-        return scaled.isInteger() && scaled.toFixed() === M.toString() && m.big(x).isNeg() === x < 0;
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((x) => x !== 0),
+        (x) => {
+          const [M, E] = dyadicOf(x);
+          // x * 2^-E must be the integer M exactly: checked in a context wide enough to hold every digit.
+          const scaled = new wide.Big(exactDecimalString(Math.abs(x))).times(new wide.Big(2).pow(-E));
+          return scaled.isInteger() && scaled.toFixed() === M.toString() && m.big(x).isNeg() === x < 0;
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -45,7 +45,6 @@ const shape = (lim: { T: [number, number]; B?: [number, number]; I?: [number, nu
     seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   });
 
-
 /** Typical LSTM inputs: x, dh ~ N(0,1), h0, c0 ~ N(0, 0.25), W ~ N(0, 1/fan-in), biases ~ N(0, 0.01), gains ~ N(1, 0.01). */
 function makeArgs(s: Shape, dtype: 'float32' | 'float64', eps = 1e-5): LstmVjpArgs {
   const R = rng(s.seed);
@@ -111,8 +110,19 @@ function dims(inp: LstmInputs, g: Group): number[] {
   const { T, B, I, H } = inp;
   const G = 4 * H;
   const table: Record<Group, number[]> = {
-    x: [T, B, I], h0: [B, H], c0: [B, H], w_xh: [I, G], w_hh: [H, G], b_x: [G], b_h: [G],
-    'atn_x.gain': [G], 'atn_x.bias': [G], 'atn_h.gain': [G], 'atn_h.bias': [G], 'atn_c.gain': [H], 'atn_c.bias': [H],
+    x: [T, B, I],
+    h0: [B, H],
+    c0: [B, H],
+    w_xh: [I, G],
+    w_hh: [H, G],
+    b_x: [G],
+    b_h: [G],
+    'atn_x.gain': [G],
+    'atn_x.bias': [G],
+    'atn_h.gain': [G],
+    'atn_h.bias': [G],
+    'atn_c.gain': [H],
+    'atn_c.bias': [H],
   };
   return table[g];
 }
@@ -223,7 +233,8 @@ describe('ATN-5.2 / ATN-5.3 weight scaling in the ATN-LSTM', () => {
         const args = makeArgs(s, 'float64', 0);
         const base = lstmVjp(m, scaled(args, '1', { x: false, h: false })).grads;
         const got = lstmVjp(m, scaled(args, d, which)).grads;
-        const times = (v: Big[][] | Big[]): unknown => (Array.isArray(v[0]) ? (v as Big[][]).map((r) => r.map((e) => e.times(d))) : (v as Big[]).map((e) => e.times(d)));
+        const times = (v: Big[][] | Big[]): unknown =>
+          Array.isArray(v[0]) ? (v as Big[][]).map((r) => r.map((e) => e.times(d))) : (v as Big[]).map((e) => e.times(d));
         if (which.x) expectClose([times(got.w_xh), times(got.b_x)], [base.w_xh, base.b_x], 1e-45);
         if (which.h) expectClose([times(got.w_hh), times(got.b_h)], [base.w_hh, base.b_h], 1e-45);
         // Everything else (x, h0, c0, the ATN gains and biases) is unchanged.
@@ -242,13 +253,22 @@ function lnLstm(args: LstmArgs): { h: Big[][][]; c: Big[][][] } {
   const inp = lstmInputs(m, args);
   const { T, H } = inp;
   const aff = (v: Big[], W: Big[][], bias: Big[]) => bias.map((b0, n) => v.reduce((s, e, r) => s.plus(e.times(W[r][n])), m.zero).plus(b0));
-  let h = inp.h0, c = inp.c0;
-  const hs: Big[][][] = [], cs: Big[][][] = [];
+  let h = inp.h0,
+    c = inp.c0;
+  const hs: Big[][][] = [],
+    cs: Big[][][] = [];
   for (let t = 0; t < T; t++) {
     const nx = lnForward(m, { eps: inp.eps, x: inp.x[t].map((xb) => aff(xb, inp.w_xh, inp.b_x)), ...inp.atn_x }).y;
     const nh = lnForward(m, { eps: inp.eps, x: h.map((hb) => aff(hb, inp.w_hh, inp.b_h)), ...inp.atn_h }).y;
     const pre = nx.map((r, b) => r.map((v, n) => v.plus(nh[b][n])));
-    c = pre.map((p, b) => Array.from({ length: H }, (_, j) => m.sigmoid(p[j]).times(c[b][j]).plus(m.sigmoid(p[H + j]).times(m.tanh(p[3 * H + j])))));
+    c = pre.map((p, b) =>
+      Array.from({ length: H }, (_, j) =>
+        m
+          .sigmoid(p[j])
+          .times(c[b][j])
+          .plus(m.sigmoid(p[H + j]).times(m.tanh(p[3 * H + j]))),
+      ),
+    );
     const nc = lnForward(m, { eps: inp.eps, x: c, ...inp.atn_c }).y;
     h = pre.map((p, b) => Array.from({ length: H }, (_, j) => m.sigmoid(p[2 * H + j]).times(m.tanh(nc[b][j]))));
     hs.push(h);
@@ -272,7 +292,12 @@ describe('ATN-3 ATN-LSTM structure', () => {
     const s = { T: 3, B: 2, I: 3, H: 2, k: 2, seed: 7 };
     const args = makeArgs(s, 'float32');
     const r = lstmVjp(m, args);
-    const shapeOf = (v: unknown): unknown => (Array.isArray(v) ? [v.length, shapeOf(v[0])] : v && typeof v === 'object' && !isBig(v) ? Object.fromEntries(Object.entries(v).map(([key, e]) => [key, shapeOf(e)])) : 0);
+    const shapeOf = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? [v.length, shapeOf(v[0])]
+        : v && typeof v === 'object' && !isBig(v)
+          ? Object.fromEntries(Object.entries(v).map(([key, e]) => [key, shapeOf(e)]))
+          : 0;
     expect(shapeOf(r.h)).toEqual(shapeOf(args.dh));
     expect(shapeOf(r.c)).toEqual(shapeOf(args.dh));
     expect(shapeOf(r.grads)).toEqual(shapeOf({ x: args.x, h0: args.h0, c0: args.c0, ...args.params }));
@@ -320,7 +345,11 @@ describe('ATN-3 ATN-LSTM structure', () => {
 function worstRatio(got: unknown, want: unknown, tol: unknown): number {
   if (Array.isArray(want)) return want.reduce((mx: number, w, i) => Math.max(mx, worstRatio((got as unknown[])[i], w, (tol as unknown[])[i])), 0);
   if (want && typeof want === 'object')
-    return Object.keys(want).reduce((mx, key) => Math.max(mx, worstRatio((got as Record<string, unknown>)[key], (want as Record<string, unknown>)[key], (tol as Record<string, unknown>)[key])), 0);
+    return Object.keys(want).reduce(
+      (mx, key) =>
+        Math.max(mx, worstRatio((got as Record<string, unknown>)[key], (want as Record<string, unknown>)[key], (tol as Record<string, unknown>)[key])),
+      0,
+    );
   const [g, w, t] = [got as number, want as number, tol as number];
   return g === w ? 0 : Math.abs(g - w) / t;
 }
@@ -336,7 +365,10 @@ describe('ATN-7.4 ATN-LSTM tolerances', () => {
         expect(worstRatio(ok, e.want, e.tol)).toBeLessThanOrEqual(1);
         for (const mistake of LSTM_FLOAT_MISTAKES) {
           const bad = lstmFloat(p, Math.fround, mistake.alter);
-          const ratio = mistake.shows === 'grads' ? worstRatio(bad.grads, (e.want as { grads: unknown }).grads, (e.tol as { grads: unknown }).grads) : worstRatio({ h: bad.h, c: bad.c }, { h: e.want.h, c: e.want.c }, { h: e.tol.h, c: e.tol.c });
+          const ratio =
+            mistake.shows === 'grads'
+              ? worstRatio(bad.grads, (e.want as { grads: unknown }).grads, (e.tol as { grads: unknown }).grads)
+              : worstRatio({ h: bad.h, c: bad.c }, { h: e.want.h, c: e.want.c }, { h: e.tol.h, c: e.tol.c });
           expect(ratio, mistake.id).toBeGreaterThan(10);
         }
       }),
@@ -372,8 +404,22 @@ function tinyArgs(s: Shape, dtype: 'float32' | 'float64', eps: number, prob: num
   const args = makeArgs(s, dtype, eps);
   const R = rng(pick);
   const f = dtype === 'float32' ? Math.fround : (v: number) => v;
-  const swap = (v: unknown): unknown => (Array.isArray(v) ? v.map(swap) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([key, e]) => [key, swap(e)])) : R() < prob ? f(TINY[Math.floor(R() * TINY.length)]) : v);
-  return { ...args, x: swap(args.x) as Leaf2[], h0: swap(args.h0) as Leaf2, c0: swap(args.c0) as Leaf2, dh: swap(args.dh) as Leaf2[], params: swap(args.params) as LstmVjpArgs['params'] };
+  const swap = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(swap)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([key, e]) => [key, swap(e)]))
+        : R() < prob
+          ? f(TINY[Math.floor(R() * TINY.length)])
+          : v;
+  return {
+    ...args,
+    x: swap(args.x) as Leaf2[],
+    h0: swap(args.h0) as Leaf2,
+    c0: swap(args.c0) as Leaf2,
+    dh: swap(args.dh) as Leaf2[],
+    params: swap(args.params) as LstmVjpArgs['params'],
+  };
 }
 
 /** Every leaf of a nested number structure. */
@@ -417,7 +463,10 @@ describe('ATN-7.4 tolerances with tiny, subnormal and zero parameters', () => {
         const args = tinyArgs(s, dtype, 0, prob, pick);
         const { u, lam } = unitRoundoff(dtype);
         const tol = leaves(lstmTolerance(floatInputs(args), u, lam));
-        expect(tol.filter((t) => !(t >= 0)), 'NaN or negative tolerances').toEqual([]);
+        expect(
+          tol.filter((t) => !(t >= 0)),
+          'NaN or negative tolerances',
+        ).toEqual([]);
       }),
       { numRuns: 40 },
     );

@@ -107,14 +107,22 @@ describe('reference theorems (ATN-5)', () => {
     // Inputs on the grid k/8: a window of x W is then either constant (skipped) or spread by >= 1/64, so the
     // gradient's natural scale stays near its size and a relative comparison is meaningful.
     const num = (lim: number) => fc.integer({ min: -8 * lim, max: 8 * lim }).map((v) => v / 8);
-    const arb = fc.record({ T: fc.integer({ min: 1, max: 5 }), B: fc.integer({ min: 1, max: 2 }), I: fc.integer({ min: 2, max: 5 }), H: fc.integer({ min: 2, max: 8 }), k: fc.integer({ min: 1, max: 6 }) }).chain((s) =>
-      fc.record({
-        s: fc.constant(s),
-        x: fc.array(fc.array(fc.array(num(3), { minLength: s.I, maxLength: s.I }), { minLength: s.B, maxLength: s.B }), { minLength: s.T, maxLength: s.T }),
-        W: fc.array(fc.array(num(1), { minLength: s.H, maxLength: s.H }), { minLength: s.I, maxLength: s.I }),
-        dy: fc.array(fc.array(fc.array(num(1), { minLength: s.H, maxLength: s.H }), { minLength: s.B, maxLength: s.B }), { minLength: s.T, maxLength: s.T }),
-      }),
-    );
+    const arb = fc
+      .record({
+        T: fc.integer({ min: 1, max: 5 }),
+        B: fc.integer({ min: 1, max: 2 }),
+        I: fc.integer({ min: 2, max: 5 }),
+        H: fc.integer({ min: 2, max: 8 }),
+        k: fc.integer({ min: 1, max: 6 }),
+      })
+      .chain((s) =>
+        fc.record({
+          s: fc.constant(s),
+          x: fc.array(fc.array(fc.array(num(3), { minLength: s.I, maxLength: s.I }), { minLength: s.B, maxLength: s.B }), { minLength: s.T, maxLength: s.T }),
+          W: fc.array(fc.array(num(1), { minLength: s.H, maxLength: s.H }), { minLength: s.I, maxLength: s.I }),
+          dy: fc.array(fc.array(fc.array(num(1), { minLength: s.H, maxLength: s.H }), { minLength: s.B, maxLength: s.B }), { minLength: s.T, maxLength: s.T }),
+        }),
+      );
     await assertProperty(
       fc.property(arb, factor, ({ s, x, W, dy }, d) => {
         const xb = big3(x);
@@ -134,35 +142,46 @@ describe('reference theorems (ATN-5)', () => {
         const g1 = gradW(Wb);
         const gd = gradW(Wb.map((r) => r.map((v) => exactTimes(v, d))));
         if (!g1 || !gd) return true;
-        return close(gd.map((v) => v.times(d)), g1);
+        return close(
+          gd.map((v) => v.times(d)),
+          g1,
+        );
       }),
       { numRuns: 20 },
     );
   });
 
-  it('ATN-5.4 T4: adding one constant to the sequence leaves y unchanged; each window\'s VJP contributions sum to 0', async () => {
+  it("ATN-5.4 T4: adding one constant to the sequence leaves y unchanged; each window's VJP contributions sum to 0", async () => {
     await assertProperty(
-      fc.property(cases({ T: 6, B: 2, H: 8, k: 8 }, fc.oneof(fc.constant(0), epsPos)), fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.array(num(2), { minLength: 16, maxLength: 16 }), (c, shift, dyRow) => {
-        const x = toBig(c);
-        const cb = m.big(shift);
-        const y0 = flat(atnForward(m, x).y);
-        const y1 = flat(atnForward(m, { ...x, a: x.a.map((s) => s.map((r) => r.map((v) => exactPlus(v, cb)))) }).y);
-        if (!close(y0, y1)) return false;
-        const stats = atnStats(m, x);
-        return stats.every((rowT) =>
-          rowT.every((st) => {
-            const gHat = dyRow.slice(0, c.H).map((v, h) => m.big(v).times(x.gain[h]));
-            const contrib = windowVjp(m, st, gHat).flat();
-            const total = m.sum(contrib);
-            // Natural scale of the contributions: (|ĝ_j| + mean|ĝ| + |z_j| mean|ĝ z|) / s summed over the window.
-            const zt = st.z[st.n - 1];
-            const m1 = m.sum(gHat.map((g) => g.abs())).div(st.N);
-            const m2 = m.sum(gHat.map((g, h) => g.times(zt[h]).abs())).div(st.N);
-            const size = m.sum(st.z.flat().map((z) => m1.plus(z.abs().times(m2)))).plus(m1.times(st.N)).div(st.s);
-            return total.abs().lte(size.times('1e-55'));
-          }),
-        );
-      }),
+      fc.property(
+        cases({ T: 6, B: 2, H: 8, k: 8 }, fc.oneof(fc.constant(0), epsPos)),
+        fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+        fc.array(num(2), { minLength: 16, maxLength: 16 }),
+        (c, shift, dyRow) => {
+          const x = toBig(c);
+          const cb = m.big(shift);
+          const y0 = flat(atnForward(m, x).y);
+          const y1 = flat(atnForward(m, { ...x, a: x.a.map((s) => s.map((r) => r.map((v) => exactPlus(v, cb)))) }).y);
+          if (!close(y0, y1)) return false;
+          const stats = atnStats(m, x);
+          return stats.every((rowT) =>
+            rowT.every((st) => {
+              const gHat = dyRow.slice(0, c.H).map((v, h) => m.big(v).times(x.gain[h]));
+              const contrib = windowVjp(m, st, gHat).flat();
+              const total = m.sum(contrib);
+              // Natural scale of the contributions: (|ĝ_j| + mean|ĝ| + |z_j| mean|ĝ z|) / s summed over the window.
+              const zt = st.z[st.n - 1];
+              const m1 = m.sum(gHat.map((g) => g.abs())).div(st.N);
+              const m2 = m.sum(gHat.map((g, h) => g.times(zt[h]).abs())).div(st.N);
+              const size = m
+                .sum(st.z.flat().map((z) => m1.plus(z.abs().times(m2))))
+                .plus(m1.times(st.N))
+                .div(st.s);
+              return total.abs().lte(size.times('1e-55'));
+            }),
+          );
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -177,12 +196,29 @@ describe('reference theorems (ATN-5)', () => {
       { numRuns: 25 },
     );
     await assertProperty(
-      fc.property(fc.integer({ min: 2, max: 16 }), fc.integer({ min: 1, max: 5 }), num(4), num(4).filter((v) => v !== 0), (H, T, base, off) => {
-        // Every entry equal to base except the last entry of the last step: |z| of that entry is sqrt(N - 1).
-        const a = Array.from({ length: T }, (_, t) => [Array.from({ length: H }, (_, h) => (t === T - 1 && h === H - 1 ? exactPlus(m.big(base), m.big(off)) : m.big(base)))]);
-        const st = windowStats(m, a.map((step) => step[0]), m.zero, { t: T - 1, b: 0 });
-        return st.z[st.n - 1][H - 1].abs().minus(new m.Big(st.N - 1).sqrt()).abs().lte('1e-55');
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 16 }),
+        fc.integer({ min: 1, max: 5 }),
+        num(4),
+        num(4).filter((v) => v !== 0),
+        (H, T, base, off) => {
+          // Every entry equal to base except the last entry of the last step: |z| of that entry is sqrt(N - 1).
+          const a = Array.from({ length: T }, (_, t) => [
+            Array.from({ length: H }, (_, h) => (t === T - 1 && h === H - 1 ? exactPlus(m.big(base), m.big(off)) : m.big(base))),
+          ]);
+          const st = windowStats(
+            m,
+            a.map((step) => step[0]),
+            m.zero,
+            { t: T - 1, b: 0 },
+          );
+          return st.z[st.n - 1][H - 1]
+            .abs()
+            .minus(new m.Big(st.N - 1).sqrt())
+            .abs()
+            .lte('1e-55');
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -190,7 +226,8 @@ describe('reference theorems (ATN-5)', () => {
   it('ATN-5.6 T6: y[t][b] depends only on a[t-k+1..t][b] (other steps and samples changed: bit-identical)', async () => {
     await assertProperty(
       fc.property(cases(undefined, epsPos), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 2 ** 30 }), (c, tp, bp, seed) => {
-        const t = tp % c.T, b = bp % c.B;
+        const t = tp % c.T,
+          b = bp % c.B;
         const next = mulberry32(seed);
         const rnd = () => next() * 8 - 4;
         const other = c.a.map((st, ti) => st.map((r, bi) => (bi === b && ti <= t && ti > t - c.k ? r : r.map((v, h) => (h === 0 ? rnd() : v + rnd())))));
@@ -225,18 +262,32 @@ describe('reference theorems (ATN-5)', () => {
       if (k === 1) expect(close(y0, y1)).toBe(true);
       else {
         expect(y0.map((v) => v.toNumber())).toEqual([-1, 1]);
-        expect(y1[0].minus(new m.Big(4).div(new m.Big(26).sqrt())).abs().lt('1e-60')).toBe(true);
-        expect(y1[1].minus(new m.Big(6).div(new m.Big(26).sqrt())).abs().lt('1e-60')).toBe(true);
+        expect(
+          y1[0]
+            .minus(new m.Big(4).div(new m.Big(26).sqrt()))
+            .abs()
+            .lt('1e-60'),
+        ).toBe(true);
+        expect(
+          y1[1]
+            .minus(new m.Big(6).div(new m.Big(26).sqrt()))
+            .abs()
+            .lt('1e-60'),
+        ).toBe(true);
       }
     }
     // And for k = 1 the invariance holds on every input and every per-step shift.
     await assertProperty(
-      fc.property(cases({ T: 6, B: 3, H: 16, k: 1 }, fc.oneof(fc.constant(0), epsPos)), fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 6, maxLength: 6 }), (c, shifts) => {
-        const y0 = flat(atnForward(m, toBig(c)).y);
-        const x = toBig(c);
-        const moved = x.a.map((s, t) => s.map((r) => r.map((v) => exactPlus(v, m.big(shifts[t])))));
-        return close(y0, flat(atnForward(m, { ...x, a: moved }).y));
-      }),
+      fc.property(
+        cases({ T: 6, B: 3, H: 16, k: 1 }, fc.oneof(fc.constant(0), epsPos)),
+        fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 6, maxLength: 6 }),
+        (c, shifts) => {
+          const y0 = flat(atnForward(m, toBig(c)).y);
+          const x = toBig(c);
+          const moved = x.a.map((s, t) => s.map((r) => r.map((v) => exactPlus(v, m.big(shifts[t])))));
+          return close(y0, flat(atnForward(m, { ...x, a: moved }).y));
+        },
+      ),
       { numRuns: 20 },
     );
   });

@@ -52,7 +52,10 @@ describe('atn report --only', () => {
     const line = md.split('\n').find((l) => l.includes('npx atn report') && /--only '?atn\.forward\.agrees'?$/.test(l) && !l.includes('ATN_PATH'));
     expect(line, md).toBeDefined();
     // Run the printed replay (npx atn -> node bin/atn.js), only with another --out.
-    const argv = line!.replace(/^.*npx atn /, '').split(' ').map((x) => x.replace(/^'(.*)'$/, '$1'));
+    const argv = line!
+      .replace(/^.*npx atn /, '')
+      .split(' ')
+      .map((x) => x.replace(/^'(.*)'$/, '$1'));
     const out2 = join(dir, 'b');
     expect(atn([...argv, '--out', out2]).code).toBe(1);
     const again = JSON.parse(readFileSync(join(out2, 'report.json'), 'utf8')) as CampaignResult;

@@ -60,7 +60,8 @@ function checkXml(xml: string): string[] {
       for (const v of attrs.matchAll(/="([^"]*)"/g)) {
         const s = v[1];
         for (let j = 0; j < s.length; j++)
-          if (s[j] === '&' && !/^&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/.test(s.slice(j))) throw new Error(`bad entity in attribute: ${s.slice(j, j + 12)}`);
+          if (s[j] === '&' && !/^&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/.test(s.slice(j)))
+            throw new Error(`bad entity in attribute: ${s.slice(j, j + 12)}`);
       }
       i = save;
       names.push(m[1]);
@@ -156,7 +157,10 @@ describe('reports: invalid results and partial writes', () => {
       const bad = sampleResult();
       (bad.checks[0] as { clause: string }).clause = 'ATN-99';
       (bad as { seed: unknown }).seed = 'forty-two';
-      const err = await writeReport(bad, dir).then(() => undefined, (e: unknown) => e);
+      const err = await writeReport(bad, dir).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(SchemaError);
       expect((err as Error).message).toContain('/checks/0/clause');
       expect((err as Error).message).toContain('/seed');

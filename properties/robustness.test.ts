@@ -44,7 +44,10 @@ describe('campaign robustness', () => {
     it(`ATN-8.6 a campaign killed half-way by ${signal} leaves a readable report of what it had (complete = false)`, async () => {
       const out = mkdtempSync(join(tmpdir(), `atn-${signal}-`));
       // The BigNumber reference at float64 with many runs takes minutes: long enough to be interrupted mid-way.
-      const child = spawn('node', [ATN, 'report', '--target', 'reference', '--dtype', 'float64', '--runs', '400', '--out', out], { cwd: ROOT, stdio: 'ignore' });
+      const child = spawn('node', [ATN, 'report', '--target', 'reference', '--dtype', 'float64', '--runs', '400', '--out', out], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
       const t0 = Date.now();
       // Wait for the first partial write (after the first checks), then interrupt.

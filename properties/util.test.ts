@@ -9,7 +9,12 @@ import { lcgUint32, mulberry32 } from '../util/prng';
 import { assertProperty } from './lib/seed';
 
 const tree = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small' }, fc.double({ noNaN: true }), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('y', 'da', 'grads', 'w_xh', '__proto__', 'b'), tie('node'), { maxKeys: 3 })),
+  node: fc.oneof(
+    { depthSize: 'small' },
+    fc.double({ noNaN: true }),
+    fc.array(tie('node'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('y', 'da', 'grads', 'w_xh', '__proto__', 'b'), tie('node'), { maxKeys: 3 }),
+  ),
 })).node;
 
 describe('util/tree', () => {
@@ -40,7 +45,8 @@ describe('util/tree', () => {
 
 describe('util/prng', () => {
   it('replays from the seed; mulberry32 is uniform in [0, 1); the LCG is the Numerical Recipes one the frozen data used', () => {
-    const a = mulberry32(7), b = mulberry32(7);
+    const a = mulberry32(7),
+      b = mulberry32(7);
     const xs = Array.from({ length: 1000 }, () => a());
     expect(xs).toEqual(Array.from({ length: 1000 }, () => b()));
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);

@@ -66,7 +66,21 @@ describe('frozen vectors', () => {
     for (const f of ['warm-up', 'k>T', 'B=1', 'H=1', 'large-magnitude', 'tiny-variance', 'degenerate', 'bad-input', 'subnormal', 'mixed-scales'])
       expect(flags, f).toContain(f);
     const clauses = new Set(corpus.cases.map((c) => c.clause));
-    for (const c of ['ATN-1.3', 'ATN-1.6', 'ATN-2.1', 'ATN-3.5', 'ATN-4.1', 'ATN-4.3', 'ATN-5.7', 'ATN-6.1', 'ATN-6.6', 'ATN-6.9', 'ATN-7.2', 'ATN-7.3', 'ATN-8.5'])
+    for (const c of [
+      'ATN-1.3',
+      'ATN-1.6',
+      'ATN-2.1',
+      'ATN-3.5',
+      'ATN-4.1',
+      'ATN-4.3',
+      'ATN-5.7',
+      'ATN-6.1',
+      'ATN-6.6',
+      'ATN-6.9',
+      'ATN-7.2',
+      'ATN-7.3',
+      'ATN-8.5',
+    ])
       expect(clauses, c).toContain(c);
     // float32 vectors carry float32 inputs: a port computing in float32 sees exactly the numbers the reference used.
     const f32 = back.cases.find((c) => c.id === 'atn.fwd.large.f32')!;
@@ -120,7 +134,9 @@ describe('the corpus frozen in the repository (reports/vectors/)', () => {
     // Frozen, but not stale: each hand-picked case holds the request, exact answer and derived tolerance of today's
     // spec. A tolerance widened in ATN-7 (as for one-pass variances) and left narrow here would fail correct ports.
     const byId = new Map(frozen.cases.map((c) => [c.id, c]));
-    const stale = corpus.cases.filter((c) => JSON.stringify({ r: c.request, e: c.expect }) !== JSON.stringify({ r: byId.get(c.id)?.request, e: byId.get(c.id)?.expect })).map((c) => c.id);
+    const stale = corpus.cases
+      .filter((c) => JSON.stringify({ r: c.request, e: c.expect }) !== JSON.stringify({ r: byId.get(c.id)?.request, e: byId.get(c.id)?.expect }))
+      .map((c) => c.id);
     expect(stale, 'regenerate with: npx atn vectors --out reports/vectors').toEqual([]);
     const t = reference.target();
     const hello = await call<Hello>(t, 'hello', {});
@@ -159,7 +175,9 @@ describe('a corrupt corpus is refused, naming the file, the case and the field',
 
   it('ATN-8.2 a duplicate id, an unknown flag, a dtype that disagrees with the request', () => {
     expect(refusal(corrupt((v) => (v.cases[1].id = v.cases[0].id)))).toMatch(/case \S+, field id: duplicate id/);
-    expect(refusal(corrupt((v) => v.cases[2].flags.push('bogus')))).toMatch(new RegExp(`case ${corpus.cases[2].id.replace(/\./g, '\\.')}, field flags\\[\\d+\\]`));
+    expect(refusal(corrupt((v) => v.cases[2].flags.push('bogus')))).toMatch(
+      new RegExp(`case ${corpus.cases[2].id.replace(/\./g, '\\.')}, field flags\\[\\d+\\]`),
+    );
     expect(refusal(corrupt((v) => (v.cases[0].request.args.dtype = 'float64')))).toContain('field request.args.dtype');
   });
 
@@ -199,7 +217,8 @@ describe('a forged corpus is refused: own keys, numbers where numbers belong (is
 
   it('ATN-6.1 arguments that pass the schema but not the argument checks (k "2", k 2.5, eps "1e-5", a string entry) are refused at load, naming the case, the argument and the clause', () => {
     const at = (op: string) => corpus.cases.findIndex((c) => c.expect.kind === 'valid' && c.request.op === op && c.request.args.k !== undefined);
-    const i = at('atn.forward'), j = at('lstm.forward');
+    const i = at('atn.forward'),
+      j = at('lstm.forward');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each edit breaks one argument in its own way
     const cases: Array<[number, (args: Record<string, any>) => void, RegExp]> = [
       [i, (a) => (a.k = '2'), /field request\.args\.k: k: must be a positive integer, got "2" \(ATN-6\.1\)/],
@@ -275,7 +294,17 @@ describe('atn check and atn report from the command line', () => {
   it('ATN-7.1 atn check exits 1 on a failing target (naming the mutant it behaves like) and 2 on a corrupt corpus', async () => {
     const out = mkdtempSync(join(tmpdir(), 'atn-check-cli-'));
     try {
-      const r = await atn(['check', '--vectors', dir, '--target', 'mutant:unbiased-variance', '--only', 'atn.fwd.biased-var.f32,atn.fwd.basic.f32,err.k0.f32', '--out', out]);
+      const r = await atn([
+        'check',
+        '--vectors',
+        dir,
+        '--target',
+        'mutant:unbiased-variance',
+        '--only',
+        'atn.fwd.biased-var.f32,atn.fwd.basic.f32,err.k0.f32',
+        '--out',
+        out,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('DOES NOT CONFORM');
       expect(r.stdout).toContain('behaves like: unbiased-variance');

@@ -77,8 +77,7 @@ export interface ParseOptions {
 /** ATN-6.11: refuses a request whose work (spec/limits.ts workOf) is over the limit, before any of it is done. */
 function checkWork(units: number, formula: string, arg: string, opts: ParseOptions): void {
   const max = opts.maxWork ?? LIMITS.maxWork;
-  if (units > max)
-    throw new AtnError('too_large', 'ATN-6.11', `${arg}: the request's work ${formula} = ${units} exceeds the limit ${max} (ATN-6.11)`, arg);
+  if (units > max) throw new AtnError('too_large', 'ATN-6.11', `${arg}: the request's work ${formula} = ${units} exceeds the limit ${max} (ATN-6.11)`, arg);
 }
 
 const NON_FINITE_STRINGS = new Set(['NaN', 'Infinity', '-Infinity']);
@@ -90,8 +89,7 @@ class Budget {
   constructor(readonly max: number) {}
   take(count: number, arg: string): void {
     this.n += count;
-    if (this.n > this.max)
-      throw new AtnError('too_large', 'ATN-6.9', `${arg}: request holds more than ${this.max} numbers (ATN-6.9)`, arg);
+    if (this.n > this.max) throw new AtnError('too_large', 'ATN-6.9', `${arg}: request holds more than ${this.max} numbers (ATN-6.9)`, arg);
   }
 }
 
@@ -99,19 +97,23 @@ function leaf(v: unknown, dtype: Dtype, arg: string): Leaf {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw badArgument(arg, 'ATN-6.4', `entry is not finite: ${v}`);
     // ATN-6.10: finite as a double, but ±Infinity once rounded to the dtype (|v| >= 2^128 (1 - 2^-25)): not finite.
-    if (dtype === 'float32' && !Number.isFinite(Math.fround(v))) throw badArgument(arg, 'ATN-6.4', `entry ${v} overflows float32 (it rounds to ${v > 0 ? '' : '-'}Infinity; ATN-6.10)`);
+    if (dtype === 'float32' && !Number.isFinite(Math.fround(v)))
+      throw badArgument(arg, 'ATN-6.4', `entry ${v} overflows float32 (it rounds to ${v > 0 ? '' : '-'}Infinity; ATN-6.10)`);
     return v;
   }
   if (typeof v === 'string') {
     if (NON_FINITE_STRINGS.has(v)) throw badArgument(arg, 'ATN-6.4', `entry is not finite: "${v}"`);
     if (dtype === 'decimal' && DECIMAL.test(v)) {
-      if (v.length > LIMITS.maxDecimalDigits + 16)
-        throw badArgument(arg, 'ATN-8.3', `decimal string longer than ${LIMITS.maxDecimalDigits} digits`);
+      if (v.length > LIMITS.maxDecimalDigits + 16) throw badArgument(arg, 'ATN-8.3', `decimal string longer than ${LIMITS.maxDecimalDigits} digits`);
       // ATN-6.10: the reference's decimals hold exponents to about ±9e15, and squares double them: a larger one would
       // be answered wrongly (0, NaN), so it is refused.
       const m = /[eE]([+-]?\d+)$/.exec(v);
       if (m && Math.abs(Number(m[1])) > LIMITS.maxDecimalExponent)
-        throw badArgument(arg, 'ATN-8.3', `decimal exponent ${m[1].length > 24 ? `${m[1].slice(0, 24)}…` : m[1]} is beyond ±${LIMITS.maxDecimalExponent} (ATN-6.10)`);
+        throw badArgument(
+          arg,
+          'ATN-8.3',
+          `decimal exponent ${m[1].length > 24 ? `${m[1].slice(0, 24)}…` : m[1]} is beyond ±${LIMITS.maxDecimalExponent} (ATN-6.10)`,
+        );
       return v;
     }
     const why = dtype === 'decimal' ? 'is not a decimal number' : `is a string; with dtype ${dtype} entries are JSON numbers`;
@@ -134,7 +136,15 @@ function vec(v: unknown, dtype: Dtype, arg: string, len: number | undefined, bud
   return v.map((x, i) => leaf(x, dtype, `${arg}[${i}]`));
 }
 
-function mat(v: unknown, dtype: Dtype, arg: string, rows: number | undefined, cols: number | undefined, budget: Budget, clause: 'ATN-6.3' | 'ATN-6.8' = 'ATN-6.3'): Leaf2 {
+function mat(
+  v: unknown,
+  dtype: Dtype,
+  arg: string,
+  rows: number | undefined,
+  cols: number | undefined,
+  budget: Budget,
+  clause: 'ATN-6.3' | 'ATN-6.8' = 'ATN-6.3',
+): Leaf2 {
   if (!Array.isArray(v)) throw badArgument(arg, 'ATN-6.3', `expected an array of arrays, got ${describe(v)}`);
   if (v.length === 0) throw badArgument(arg, 'ATN-6.3', 'empty array');
   if (rows !== undefined && v.length !== rows) throw badArgument(arg, clause, `has ${v.length} rows, expected ${rows}`);
@@ -158,7 +168,11 @@ function ten3(v: unknown, dtype: Dtype, arg: string, dims: [number?, number?, nu
   const cols = dims[2] ?? (first && Array.isArray(first[0]) ? (first[0] as unknown[]).length : undefined);
   return v.map((m, t) => {
     if (Array.isArray(m) && rows !== undefined && m.length !== rows && m.length > 0)
-      throw badArgument(arg, dims[1] !== undefined ? clause : 'ATN-6.3', `${arg}[${t}] has ${m.length} rows, expected ${rows}${dims[1] === undefined ? ' (ragged array)' : ''}`);
+      throw badArgument(
+        arg,
+        dims[1] !== undefined ? clause : 'ATN-6.3',
+        `${arg}[${t}] has ${m.length} rows, expected ${rows}${dims[1] === undefined ? ' (ragged array)' : ''}`,
+      );
     return mat(m, dtype, `${arg}[${t}]`, rows, cols, budget, clause);
   });
 }
@@ -218,7 +232,9 @@ export function parseAtnArgs(args: Record<string, unknown>, opts: ParseOptions):
   const budget = new Budget(opts.maxElements ?? LIMITS.maxElements);
   if (args.a === undefined) throw badArgument('a', 'ATN-6.3', 'missing');
   const a = ten3(args.a, dtype, 'a', [], budget);
-  const T = a.length, B = a[0].length, H = a[0][0].length;
+  const T = a.length,
+    B = a[0].length,
+    H = a[0][0].length;
   const { gain, bias } = affine({ gain: args.gain, bias: args.bias }, dtype, '', H, budget, 'ATN-6.5');
   checkWork(workOf('atn', { T, B, H, k }), `T·B·H·(min(k,T)+16) with T=${T}, B=${B}, H=${H}, k=${k}`, 'a', opts);
   return { dtype, k, eps, a, gain, bias, T, B, H };
@@ -238,7 +254,8 @@ export function parseLnArgs(args: Record<string, unknown>, opts: ParseOptions): 
   const budget = new Budget(opts.maxElements ?? LIMITS.maxElements);
   if (args.x === undefined) throw badArgument('x', 'ATN-6.3', 'missing');
   const x = mat(args.x, dtype, 'x', undefined, undefined, budget);
-  const B = x.length, H = x[0].length;
+  const B = x.length,
+    H = x[0].length;
   const { gain, bias } = affine({ gain: args.gain, bias: args.bias }, dtype, '', H, budget, 'ATN-6.5');
   checkWork(workOf('ln', { B, H }), `B·H·17 with B=${B}, H=${H}`, 'x', opts);
   return { dtype, eps, x, gain, bias, B, H };
@@ -249,10 +266,11 @@ export function parseLstmArgs(args: Record<string, unknown>, opts: ParseOptions)
   const k = parseK(args.k);
   const eps = parseEps(args.eps, dtype);
   const budget = new Budget(opts.maxElements ?? LIMITS.maxElements);
-  for (const name of ['x', 'h0', 'c0', 'params'])
-    if (args[name] === undefined) throw badArgument(name, 'ATN-6.3', 'missing');
+  for (const name of ['x', 'h0', 'c0', 'params']) if (args[name] === undefined) throw badArgument(name, 'ATN-6.3', 'missing');
   const x = ten3(args.x, dtype, 'x', [], budget);
-  const T = x.length, B = x[0].length, I = x[0][0].length;
+  const T = x.length,
+    B = x[0].length,
+    I = x[0][0].length;
   const h0 = mat(args.h0, dtype, 'h0', B, undefined, budget, 'ATN-6.8');
   const H = h0[0].length;
   // Before the weights are read: T, B, I, H and k fix the work.
@@ -261,8 +279,7 @@ export function parseLstmArgs(args: Record<string, unknown>, opts: ParseOptions)
   const p = args.params;
   if (p === null || typeof p !== 'object' || Array.isArray(p)) throw badArgument('params', 'ATN-6.3', `expected an object, got ${describe(p)}`);
   const o = p as Record<string, unknown>;
-  for (const name of ['w_xh', 'w_hh'])
-    if (o[name] === undefined) throw badArgument(`params.${name}`, 'ATN-6.3', 'missing');
+  for (const name of ['w_xh', 'w_hh']) if (o[name] === undefined) throw badArgument(`params.${name}`, 'ATN-6.3', 'missing');
   const params: LstmParams = {
     w_xh: mat(o.w_xh, dtype, 'params.w_xh', I, 4 * H, budget, 'ATN-6.8'),
     w_hh: mat(o.w_hh, dtype, 'params.w_hh', H, 4 * H, budget, 'ATN-6.8'),
@@ -306,7 +323,9 @@ export function mapLstmArrays<N>(args: LstmArgs, f: (l: Leaf) => N): LstmArrays<
 }
 
 /** The argument parser of each op of ATN-8.5 (hello has no arguments): one place that knows which parser an op uses. */
-export const PARSERS: Readonly<Record<'atn.forward' | 'atn.vjp' | 'ln.forward' | 'lstm.forward' | 'lstm.vjp', (args: Record<string, unknown>, opts: ParseOptions) => unknown>> = {
+export const PARSERS: Readonly<
+  Record<'atn.forward' | 'atn.vjp' | 'ln.forward' | 'lstm.forward' | 'lstm.vjp', (args: Record<string, unknown>, opts: ParseOptions) => unknown>
+> = {
   'atn.forward': parseAtnArgs,
   'atn.vjp': parseAtnVjpArgs,
   'ln.forward': parseLnArgs,

@@ -26,7 +26,6 @@ export function own(o: unknown, key: string): unknown {
   return o !== null && typeof o === 'object' && Object.hasOwn(o, key) ? (o as Record<string, unknown>)[key] : undefined;
 }
 
-
 /**
  * A deep copy of a JSON-like value with `leaf` applied to every non-container value, built without recursion.
  * Objects are copied by their own enumerable keys. A shared sub-value is copied once per reference; a cycle (never in
@@ -191,7 +190,7 @@ export function decodeLine(bytes: Uint8Array): string | BadUtf8 {
 
 /** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (a short scan). */
 function firstBadUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const n = b[i] < 0x80 ? 1 : b[i] >= 0xc2 && b[i] <= 0xdf ? 2 : b[i] >= 0xe0 && b[i] <= 0xef ? 3 : b[i] >= 0xf0 && b[i] <= 0xf4 ? 4 : 0;
     if (n === 0 || i + n > b.length) return i;
     try {

@@ -121,7 +121,9 @@ class Proc {
           const left = reap(this.token);
           this.child.stdout?.destroy();
           this.child.stderr?.destroy();
-          done(`${signal ? `was killed by ${signal}` : `exited with code ${code}`}, leaving ${left.length || 'a'} process${left.length > 1 ? 'es' : ''} behind that held its stdout (killed)`);
+          done(
+            `${signal ? `was killed by ${signal}` : `exited with code ${code}`}, leaving ${left.length || 'a'} process${left.length > 1 ? 'es' : ''} behind that held its stdout (killed)`,
+          );
         }, EXIT_DRAIN_MS).unref(),
       );
       // A port that closes its stdout but keeps running can never answer again: it is ended at once, not waited for.
@@ -279,7 +281,8 @@ export function quoteBareNonFinite(line: string): string | undefined {
   for (let i = 0; i < line.length; i++) {
     const ch = line.charCodeAt(i);
     if (inString) {
-      if (ch === 92) i++; // backslash: skip the escaped character
+      if (ch === 92)
+        i++; // backslash: skip the escaped character
       else if (ch === 34) inString = false;
       continue;
     }
@@ -330,7 +333,10 @@ function parseResponse(line: string): { res?: Response; hasId: boolean; id?: unk
     return { hasId: true, id: o.id, res: mark({ id: o.id as Id, ok: true, result: decodeNumbers(result) as UncheckedResult }) };
   if (own(o, 'ok') === false && isRecord(error)) {
     const e = error;
-    const code = own(e, 'code'), clause = own(e, 'clause'), message = own(e, 'message'), arg = own(e, 'arg');
+    const code = own(e, 'code'),
+      clause = own(e, 'clause'),
+      message = own(e, 'message'),
+      arg = own(e, 'arg');
     const body: ErrorBody = {
       code: typeof code === 'string' ? code : 'internal',
       clause: typeof clause === 'string' ? clause : 'ATN-8.6',

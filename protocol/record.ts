@@ -20,7 +20,6 @@ export function digestOf(v: unknown): string {
   return h.digest('hex');
 }
 
-
 export interface Bounded {
   value: unknown;
   /** true when something was cut. */
@@ -109,7 +108,9 @@ export function boundValue(v: unknown, limits: { maxDepth: number; maxItems: num
 
 /** Scalars and depth of a value, walking at most `budget` nodes (iterative). */
 function countAll(v: unknown, budget: number): { leaves: number; depth: number } {
-  let leaves = 0, depth = 0, seen = 0;
+  let leaves = 0,
+    depth = 0,
+    seen = 0;
   const stack: Array<[unknown, number]> = [[v, 0]];
   while (stack.length && seen++ < budget) {
     const [x, d] = stack.pop()!;

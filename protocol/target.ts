@@ -23,8 +23,7 @@ export function checkEnvelope(v: unknown): { id: Id; req?: Envelope; error?: Atn
   // A JSON number id beyond the double range (1e400) parses as Infinity: not an id we could echo faithfully.
   const validId = typeof o.id === 'string' || (typeof o.id === 'number' && Number.isFinite(o.id));
   const id: Id = validId ? (o.id as string | number) : null;
-  if (!validId)
-    return { id, error: new AtnError('bad_request', 'ATN-8.2', 'id: must be a string or a finite number (ATN-8.2)', 'id') };
+  if (!validId) return { id, error: new AtnError('bad_request', 'ATN-8.2', 'id: must be a string or a finite number (ATN-8.2)', 'id') };
   if (typeof o.op !== 'string') return { id, error: new AtnError('bad_request', 'ATN-8.2', 'op: must be a string (ATN-8.2)', 'op') };
   const args = o.args === undefined ? {} : o.args;
   if (args === null || typeof args !== 'object' || Array.isArray(args))
@@ -46,7 +45,13 @@ export function targetFromHandlers(hello: Hello, handlers: Record<string, OpHand
       try {
         if (ok.op === 'hello') return { id, ok: true, result: { ...hello } };
         const h = Object.prototype.hasOwnProperty.call(handlers, ok.op) ? handlers[ok.op] : undefined;
-        if (!h) throw new AtnError('unknown_op', 'ATN-8.5', `op: unknown op ${JSON.stringify(ok.op.slice(0, 60))}; this target serves ${['hello', ...Object.keys(handlers)].join(', ')} (ATN-8.5)`, 'op');
+        if (!h)
+          throw new AtnError(
+            'unknown_op',
+            'ATN-8.5',
+            `op: unknown op ${JSON.stringify(ok.op.slice(0, 60))}; this target serves ${['hello', ...Object.keys(handlers)].join(', ')} (ATN-8.5)`,
+            'op',
+          );
         return { id, ok: true, result: await h(ok.args) };
       } catch (e) {
         return { id, ok: false, error: errorBody(e) };

@@ -94,9 +94,7 @@ export interface ResponseMarks {
  */
 export type UncheckedResult = Record<string, unknown>;
 
-export type Response =
-  | ({ id: Id; ok: true; result: UncheckedResult } & ResponseMarks)
-  | ({ id: Id; ok: false; error: ErrorBody } & ResponseMarks);
+export type Response = ({ id: Id; ok: true; result: UncheckedResult } & ResponseMarks) | ({ id: Id; ok: false; error: ErrorBody } & ResponseMarks);
 
 export interface Hello {
   name: string;

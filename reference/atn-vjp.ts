@@ -14,7 +14,9 @@ export interface AtnVjpResult {
 /** y and the gradient of Σ dy ⊙ y w.r.t. a, gain and bias; dy is [T][B][H]. */
 export function atnVjp(m: MathCtx, x: AtnBig, dy: Big[][][]): AtnVjpResult {
   const { y, stats } = atnForward(m, x);
-  const T = x.a.length, B = x.a[0].length, H = x.a[0][0].length;
+  const T = x.a.length,
+    B = x.a[0].length,
+    H = x.a[0][0].length;
   const da = x.a.map((step) => step.map((row) => row.map(() => m.zero)));
   const dgain = new Array<Big>(H).fill(m.zero);
   const dbias = new Array<Big>(H).fill(m.zero);
@@ -28,7 +30,11 @@ export function atnVjp(m: MathCtx, x: AtnBig, dy: Big[][][]): AtnVjpResult {
         dbias[h] = dbias[h].plus(dyt[h]);
       }
       // The window of step t holds steps t-n+1..t: its output sends gradient into every one of them.
-      const contrib = windowVjp(m, st, dyt.map((d, h) => x.gain[h].times(d)));
+      const contrib = windowVjp(
+        m,
+        st,
+        dyt.map((d, h) => x.gain[h].times(d)),
+      );
       const lo = t - st.n + 1;
       contrib.forEach((row, r) => {
         const target = da[lo + r][b];

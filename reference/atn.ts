@@ -23,8 +23,7 @@ export interface AtnForwardResult {
 
 export const bigs1 = (m: MathCtx, v: readonly Leaf[], dtype: Dtype): Big[] => v.map((x) => leafToBig(m.Big, x, dtype));
 export const bigs2 = (m: MathCtx, v: readonly (readonly Leaf[])[], dtype: Dtype): Big[][] => v.map((r) => bigs1(m, r, dtype));
-export const bigs3 = (m: MathCtx, v: readonly (readonly (readonly Leaf[])[])[], dtype: Dtype): Big[][][] =>
-  v.map((r) => bigs2(m, r, dtype));
+export const bigs3 = (m: MathCtx, v: readonly (readonly (readonly Leaf[])[])[], dtype: Dtype): Big[][][] => v.map((r) => bigs2(m, r, dtype));
 
 /** Validated atn args (protocol/args.ts) as BigNumbers; float32 leaves and eps are rounded to float32 first. */
 export function atnInputs(m: MathCtx, args: AtnArgs): AtnBig {

@@ -53,4 +53,3 @@ export function oracleMode(): 'exact' | 'auto' {
   if (v === 'exact') return 'exact';
   throw new RangeError(`ATN_ORACLE must be "exact" or "auto", got ${JSON.stringify(v)}`);
 }
-

@@ -192,4 +192,3 @@ export function bigToFloat32(x: Big): number {
 export function bigToDecimalString(x: Big, precision: number): string {
   return x.toSignificantDigits(precision, 6).toString();
 }
-

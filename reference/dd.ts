@@ -103,20 +103,26 @@ export class DD {
     // 0 + x is x itself (the same node, so that x - (0 + x) is exactly 0 below); zeros go the general way (signs).
     if (isExactZero(this) && b.hi !== 0) return b;
     twoSum(this.hi, b.hi, tmp);
-    const sh = tmp[0], sl = tmp[1];
+    const sh = tmp[0],
+      sl = tmp[1];
     twoSum(this.lo, b.lo, tmp2);
-    const th = tmp2[0], tl = tmp2[1];
+    const th = tmp2[0],
+      tl = tmp2[1];
     // TwoSum throughout (not Fast2Sum): every step but the roundings of c and w is then error-free
     // unconditionally, so the sum is exact when both of those are (this keeps exact zeros and exact 54-bit ties
     // exact). Additions are exact under underflow.
     twoSum(sl, th, tmp2);
-    const c = tmp2[0], cErr = tmp2[1];
+    const c = tmp2[0],
+      cErr = tmp2[1];
     twoSum(sh, c, tmp);
-    const vh = tmp[0], vl = tmp[1];
+    const vh = tmp[0],
+      vl = tmp[1];
     twoSum(tl, vl, tmp2);
-    const w = tmp2[0], wErr = tmp2[1];
+    const w = tmp2[0],
+      wErr = tmp2[1];
     twoSum(vh, w, tmp);
-    const zh = tmp[0], zl = tmp[1];
+    const zh = tmp[0],
+      zl = tmp[1];
     const exact = cErr === 0 && wErr === 0;
     const err = this.e + b.e + (exact ? 0 : 4 * U2 * Math.abs(zh));
     return DD.make(zh, zl, err === 0 ? 0 : err * UP);
@@ -147,7 +153,8 @@ export class DD {
     const cl = tmp[1] + (this.hi * b.lo + this.lo * b.hi);
     const zh = ch + cl;
     const zl = cl - (zh - ch);
-    const ax = Math.abs(this.hi) * (1 + 2 ** -51), ay = Math.abs(b.hi) * (1 + 2 ** -51);
+    const ax = Math.abs(this.hi) * (1 + 2 ** -51),
+      ay = Math.abs(b.hi) * (1 + 2 ** -51);
     const prop = ax * b.e + ay * this.e + this.e * b.e;
     // A product of two doubles is exact (twoProd) unless it underflows.
     const round = this.lo === 0 && b.lo === 0 ? 0 : 8 * U2 * Math.abs(zh);
@@ -323,7 +330,8 @@ export function ddMax(xs: readonly DD[]): DD {
     if (best.e === 0) for (const x of xs) if (x.e === 0 && x.gt(best)) best = x;
     return best;
   }
-  let lo = -Infinity, hi = -Infinity;
+  let lo = -Infinity,
+    hi = -Infinity;
   for (const x of xs) {
     lo = Math.max(lo, x.hi - Math.abs(x.lo) - x.e);
     hi = Math.max(hi, x.hi + Math.abs(x.lo) + x.e);
@@ -360,7 +368,14 @@ export function ddCtx(): MathCtx {
     abs: (x) => x.abs(),
     exp: (x) => x.exp(),
     tanh: (x) => x.tanh(),
-    sigmoid: (x) => b(d(x).isNeg() ? d(x).exp().div(ONE.plus(d(x).exp())) : ONE.div(ONE.plus(d(x).neg().exp()))),
+    sigmoid: (x) =>
+      b(
+        d(x).isNeg()
+          ? d(x)
+              .exp()
+              .div(ONE.plus(d(x).exp()))
+          : ONE.div(ONE.plus(d(x).neg().exp())),
+      ),
   };
   return ctx;
 }

@@ -36,7 +36,11 @@ export function atnVjpStep(m: MathCtx, st: WinStats, gain: readonly Big[], dy: r
     dgain[i] = dgain[i].plus(dy[i].times(zt[i]));
     dbias[i] = dbias[i].plus(dy[i]);
   }
-  windowVjp(m, st, dy.map((d, i) => gain[i].times(d))).forEach((row, r) => {
+  windowVjp(
+    m,
+    st,
+    dy.map((d, i) => gain[i].times(d)),
+  ).forEach((row, r) => {
     const target = da[st.t0 + r];
     row.forEach((v, j) => (target[j] = target[j].plus(v)));
   });

@@ -24,8 +24,6 @@ export interface LstmTol {
   grads?: LstmGrads;
 }
 
-
-
 class Recorder implements Probe {
   readonly recording = true;
   constructor(readonly tiny: number) {}
@@ -148,7 +146,8 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
  * inputs as doubles (exactly the values the reference computes on), u and λ those of the dtype.
  */
 export function lstmTolerance(p: LstmFloatIn, u: number, lam: number): LstmTol {
-  const T = p.x.length, B = p.x[0].length;
+  const T = p.x.length,
+    B = p.x[0].length;
   const fin = (v: number) => 2 * u * v + 4 * lam;
   const perSample = Array.from({ length: B }, (_, b) =>
     sampleBound({ ...p, batch: B, x: p.x.map((r) => [r[b]]), h0: [p.h0[b]], c0: [p.c0[b]], dh: p.dh?.map((r) => [r[b]]) }, lam / u),
@@ -161,7 +160,9 @@ export function lstmTolerance(p: LstmFloatIn, u: number, lam: number): LstmTol {
   const sum = (pick: (g: FloatGrads) => number[][] | number[]) => {
     const first = pick(gs[0]);
     return first.map((row, i) =>
-      Array.isArray(row) ? row.map((_, j) => fin(gs.reduce((s, g) => s + (pick(g) as number[][])[i][j], 0))) : fin(gs.reduce((s, g) => s + (pick(g) as number[])[i], 0)),
+      Array.isArray(row)
+        ? row.map((_, j) => fin(gs.reduce((s, g) => s + (pick(g) as number[][])[i][j], 0)))
+        : fin(gs.reduce((s, g) => s + (pick(g) as number[])[i], 0)),
     );
   };
   out.grads = {

@@ -132,7 +132,8 @@ interface InputErr {
   es: number;
 }
 function inputErr(w: Win, rows: number[][], La: number[][]): InputErr {
-  let m1 = 0, m2 = 0;
+  let m1 = 0,
+    m2 = 0;
   rows.forEach((row, q) => row.forEach((v, j) => ((m1 += La[q][j]), (m2 += (Math.abs(v - w.mu) / w.s) * La[q][j]))));
   [m1, m2] = [m1 / w.N, m2 / w.N];
   return { ez: rows.map((row, q) => row.map((v, j) => (La[q][j] + m1 + (Math.abs(v - w.mu) / w.s) * m2) / w.s)), es: m2 / w.s };
@@ -164,14 +165,31 @@ function zeroGrads(T: number, B: number, I: number, H: number): FloatGrads {
  * `gE` (|gain_i| times the bound on dy_i) carried through the window's VJP, whose entrywise absolute value is at most
  * (1/s)(δ_ij + 1/N + |z_i z_j|/N) |gain_i|.
  */
-function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, currentOnly: boolean, k: number, Lda?: number[][], gE?: number[], inErr?: InputErr, tiny = 0): void {
+function winVjp(
+  w: Win,
+  rows: number[][],
+  gh: number[],
+  da: number[][],
+  r: R,
+  currentOnly: boolean,
+  k: number,
+  Lda?: number[][],
+  gE?: number[],
+  inErr?: InputErr,
+  tiny = 0,
+): void {
   const last = rows.length - 1;
   let s1 = 0;
   let s2 = 0;
   gh.forEach((g, i) => ((s1 = r(s1 + g)), (s2 = r(s2 + r(g * zOf(w, rows[last][i], r))))));
   const m1 = r(s1 / w.N);
   const m2 = r(s2 / w.N);
-  let a1 = 0, a2 = 0, e1 = 0, e2 = 0, gz = 0, gmax = 0;
+  let a1 = 0,
+    a2 = 0,
+    e1 = 0,
+    e2 = 0,
+    gz = 0,
+    gmax = 0;
   if (Lda) {
     gh.forEach((g, i) => {
       const az = Math.abs((rows[last][i] - w.mu) / w.s);
@@ -203,7 +221,10 @@ function winVjp(w: Win, rows: number[][], gh: number[], da: number[][], r: R, cu
 }
 
 export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe?: Probe): LstmFloatOut {
-  const T = p.x.length, B = p.x[0].length, I = p.x[0][0].length, H = p.h0[0].length;
+  const T = p.x.length,
+    B = p.x[0].length,
+    I = p.x[0][0].length,
+    H = p.h0[0].length;
   const G = 4 * H;
   const k = p.k;
   const rec = probe?.recording ?? false;
@@ -226,7 +247,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
   // gain*z + bias of the newest step, and its local bound ATN-7.2 without the factor 2, |g| ρ (K + |z|) + |y| + |bias|,
   // plus the bounds La of the window's entries carried through the ATN (|g_n|/s)(La_n + mean La + |z_n| mean(|z| La)).
   const atnOut = (w: Win, rows: number[][], ga: { gain: number[]; bias: number[] }, L: number[], La?: number[][]) => {
-    let m1 = 0, m2 = 0;
+    let m1 = 0,
+      m2 = 0;
     if (rec && La)
       rows.forEach((row, q) =>
         row.forEach((v, j) => {
@@ -249,10 +271,20 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
   // An activation value f with derivative df, its input carrying the local bound Lin: one site.
   const act = (f: number, df: number, Lin: number) => S(f, rec ? Math.abs(df) * Lin + 4 * Math.max(Math.abs(f), 0.25) : 0);
   for (let b = 0; b < B; b++) {
-    const ax: number[][] = [], ah: number[][] = [], cs: number[][] = [], hs: number[][] = [];
-    const wx: Win[] = [], wh: Win[] = [], wc: Win[] = [];
-    const sf: number[][] = [], si: number[][] = [], so: number[][] = [], tg: number[][] = [], tnc: number[][] = [];
-    const Lax: number[][] = [], Lah: number[][] = []; // local bounds of the matmuls, carried into the ATN outputs
+    const ax: number[][] = [],
+      ah: number[][] = [],
+      cs: number[][] = [],
+      hs: number[][] = [];
+    const wx: Win[] = [],
+      wh: Win[] = [],
+      wc: Win[] = [];
+    const sf: number[][] = [],
+      si: number[][] = [],
+      so: number[][] = [],
+      tg: number[][] = [],
+      tnc: number[][] = [];
+    const Lax: number[][] = [],
+      Lah: number[][] = []; // local bounds of the matmuls, carried into the ATN outputs
     for (let t = 0; t < T; t++) {
       const hprev = t ? hs[t - 1] : p.h0[b];
       const cprev = t ? cs[t - 1] : p.c0[b];
@@ -267,7 +299,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
         wx.push(stats(ax.slice(lo), lo, p.eps, r));
         wh.push(stats(ah.slice(lo), lo, p.eps, r));
       }
-      const Lx = zeros(G), Lh = zeros(G);
+      const Lx = zeros(G),
+        Lh = zeros(G);
       const nx = atnOut(wx[t], ax.slice(lo), p.atn_x, Lx, Lax.slice(lo));
       const nh = atnOut(wh[t], ah.slice(lo), p.atn_h, Lh, Lah.slice(lo));
       const pre = nx.map((v, n) => r(v + nh[n]));
@@ -280,10 +313,12 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       sf.push(gate(fB));
       si.push(gate(iB));
       so.push(gate(2 * H));
-      tg.push(pre.slice(3 * H).map((v, j) => {
-        const th = r(Math.tanh(v));
-        return act(th, 1 - th * th, Lpre[3 * H + j]);
-      }));
+      tg.push(
+        pre.slice(3 * H).map((v, j) => {
+          const th = r(Math.tanh(v));
+          return act(th, 1 - th * th, Lpre[3 * H + j]);
+        }),
+      );
       cs.push(
         cprev.map((cp, j) => {
           const [u1, u2] = [r(sf[t][j] * cp), r(si[t][j] * tg[t][j])];
@@ -296,10 +331,12 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       } else wc.push(stats(cs.slice(lo), lo, p.eps, r));
       const Lc = zeros(H);
       const nc = alter.noCellAtn ? cs[t] : atnOut(wc[t], cs.slice(Math.max(0, wc[t].lo)), p.atn_c, Lc);
-      tnc.push(nc.map((v, j) => {
-        const th = r(Math.tanh(v));
-        return act(th, 1 - th * th, Lc[j]);
-      }));
+      tnc.push(
+        nc.map((v, j) => {
+          const th = r(Math.tanh(v));
+          return act(th, 1 - th * th, Lc[j]);
+        }),
+      );
       hs.push(so[t].map((o, j) => S(r(o * tnc[t][j]), rec ? Math.abs(o * tnc[t][j]) + tiny : 0)));
       hOut[t][b] = hs[t];
       cOut[t][b] = cs[t];
@@ -308,8 +345,12 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
     if (!p.dh || alter.gatesIfog || alter.noCellAtn || alter.sharedWindow || alter.c0InWindow) continue;
     const cur = alter.vjpCurrentOnly === true;
     const TB = T * (p.batch ?? B);
-    const dAx = zeros2(T, G), dAh = zeros2(T, G), dC = zeros2(T, H);
-    const LdAx = zeros2(T, G), LdAh = zeros2(T, G), LdC = zeros2(T, H);
+    const dAx = zeros2(T, G),
+      dAh = zeros2(T, G),
+      dC = zeros2(T, H);
+    const LdAx = zeros2(T, G),
+      LdAh = zeros2(T, G),
+      LdC = zeros2(T, H);
     const back = (d: number[], W: number[][]) => W.map((row) => row.reduce((s, w, n) => r(s + r(w * d[n])), 0));
     const backL = (d: number[], W: number[][]) => W.map((row) => (G + 2) * row.reduce((s, w, n) => s + Math.abs(w * d[n]), 0) + G * tiny);
     let dHrec = zeros(H);
@@ -320,13 +361,25 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       const dnc = dH.map((d, j) => r(r(d * so[t][j]) * r(1 - r(tnc[t][j] * tnc[t][j])))); // bound 4|dnc|, carried below
       const wcl = wc[t].lo;
       // dy's own bound E (units of u) reaches dgain as |z| E and dbias as E.
-      const gradGainBias = (w: Win, a: number[], dy: number[], gg: { gain: number[]; bias: number[] }, E: number[], Lg?: { gain: number[]; bias: number[] }, ez?: number[]) => {
+      const gradGainBias = (
+        w: Win,
+        a: number[],
+        dy: number[],
+        gg: { gain: number[]; bias: number[] },
+        E: number[],
+        Lg?: { gain: number[]; bias: number[] },
+        ez?: number[],
+      ) => {
         for (let n = 0; n < dy.length; n++) {
           const z = zOf(w, a[n], r);
           gg.gain[n] = r(gg.gain[n] + r(dy[n] * z));
           gg.bias[n] = r(gg.bias[n] + dy[n]);
           if (Lg) {
-            Lg.gain[n] += Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) + TB * Math.abs(dy[n] * z) + Math.abs(z) * E[n] + (ez ? Math.abs(dy[n]) * ez[n] : 0) +
+            Lg.gain[n] +=
+              Math.abs(dy[n]) * (w.N + 4) * (w.K + Math.abs(z)) +
+              TB * Math.abs(dy[n] * z) +
+              Math.abs(z) * E[n] +
+              (ez ? Math.abs(dy[n]) * ez[n] : 0) +
               tiny * (1 + Math.abs(dy[n]) * winAmp(w));
             Lg.bias[n] += TB * Math.abs(dy[n]) + E[n];
           }
@@ -334,8 +387,19 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       };
       const Enc = rec ? dnc.map((d) => 4 * Math.abs(d) + 3 * tiny) : [];
       gradGainBias(wc[t], cs[t], dnc, g.atn_c, Enc, direct?.atn_c);
-      winVjp(wc[t], cs.slice(wcl, t + 1), dnc.map((d, j) => r(p.atn_c.gain[j] * d)), dC.slice(wcl, t + 1), r, cur, k,
-        rec ? LdC.slice(wcl, t + 1) : undefined, rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined, undefined, tiny);
+      winVjp(
+        wc[t],
+        cs.slice(wcl, t + 1),
+        dnc.map((d, j) => r(p.atn_c.gain[j] * d)),
+        dC.slice(wcl, t + 1),
+        r,
+        cur,
+        k,
+        rec ? LdC.slice(wcl, t + 1) : undefined,
+        rec ? Enc.map((e, j) => Math.abs(p.atn_c.gain[j]) * e) : undefined,
+        undefined,
+        tiny,
+      );
       // dC[t] is complete: every later window and c_{t+1} have sent theirs.
       dC[t] = dC[t].map((d, j) => S(d, rec ? LdC[t][j] + k * Math.abs(d) : 0, true));
       const dCt = dC[t];
@@ -366,8 +430,19 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
         const rows = a.slice(w.lo, t + 1);
         const ie = rec ? inputErr(w, rows, La.slice(w.lo, t + 1)) : undefined;
         gradGainBias(w, a[t], dpre, gg, Epre, Lg, ie?.ez[ie.ez.length - 1]);
-        winVjp(w, rows, dpre.map((d, n) => r(pa.gain[n] * d)), da.slice(w.lo, t + 1), r, cur, k,
-          rec ? Lda.slice(w.lo, t + 1) : undefined, rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined, ie, tiny);
+        winVjp(
+          w,
+          rows,
+          dpre.map((d, n) => r(pa.gain[n] * d)),
+          da.slice(w.lo, t + 1),
+          r,
+          cur,
+          k,
+          rec ? Lda.slice(w.lo, t + 1) : undefined,
+          rec ? Epre.map((e, n) => Math.abs(pa.gain[n]) * e) : undefined,
+          ie,
+          tiny,
+        );
       }
       // dAh[t], dAx[t] are complete (windows t..t+k-1 are done); their bounds (k additions on top) reach dh_{t-1},
       // dx and the weight gradients through fixed coefficients (W, h_{t-1}, x), so they are charged there directly.

@@ -118,7 +118,16 @@ function byTime<V>(perSample: V[][][], T: number): V[][][] {
 export function lstmForward(m: MathCtx, args: LstmArgs): LstmExact {
   const inp = lstmInputs(m, args);
   const fw = Array.from({ length: inp.B }, (_, b) => forwardSample(m, inp, b));
-  return { h: byTime(fw.map((f) => f.h), inp.T), c: byTime(fw.map((f) => f.c), inp.T) };
+  return {
+    h: byTime(
+      fw.map((f) => f.h),
+      inp.T,
+    ),
+    c: byTime(
+      fw.map((f) => f.c),
+      inp.T,
+    ),
+  };
 }
 
 const zeros = (m: MathCtx, n: number): Big[] => Array.from({ length: n }, () => m.zero);
@@ -174,8 +183,7 @@ export function backwardSample(m: MathCtx, inp: LstmInputs, f: SampleForward, dh
     // dAh[t], dAx[t] are complete now (windows t..t+k-1 are done).
     const hprev = t > 0 ? f.h[t - 1] : inp.h0[b];
     const xt = inp.x[t][b];
-    const back = (d: Big[], W: Big[][]) =>
-      W.map((row) => row.reduce((s, w, n) => s.plus(w.times(d[n])), m.zero));
+    const back = (d: Big[], W: Big[][]) => W.map((row) => row.reduce((s, w, n) => s.plus(w.times(d[n])), m.zero));
     const dhp = back(dAh[t], inp.w_hh);
     if (t > 0) dHrec = dhp;
     else g.h0[b] = dhp;
@@ -195,10 +203,28 @@ export function lstmVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
   const fw = Array.from({ length: inp.B }, (_, b) => forwardSample(m, inp, b));
   const dh = args.dh.map((r) => r.map((v) => v.map((l) => leafToBig(m.Big, l, args.dtype))));
   const grads = zeroGrads(m, inp);
-  fw.forEach((f, b) => backwardSample(m, inp, f, dh.map((r) => r[b]), b, grads));
-  return { h: byTime(fw.map((f) => f.h), inp.T), c: byTime(fw.map((f) => f.c), inp.T), grads };
+  fw.forEach((f, b) =>
+    backwardSample(
+      m,
+      inp,
+      f,
+      dh.map((r) => r[b]),
+      b,
+      grads,
+    ),
+  );
+  return {
+    h: byTime(
+      fw.map((f) => f.h),
+      inp.T,
+    ),
+    c: byTime(
+      fw.map((f) => f.c),
+      inp.T,
+    ),
+    grads,
+  };
 }
-
 
 /** The exact gradients rounded to doubles, in the protocol's structure. */
 export function gradsToDouble(g: LstmGradsBig): LstmGrads {

@@ -45,8 +45,7 @@ const cache = new Map<number, MathCtx>();
 
 /** The context at `precision` significant digits (memoised: contexts are immutable). */
 export function createMathCtx(precision = 64): MathCtx {
-  if (!Number.isInteger(precision) || precision < 16 || precision > 4096)
-    throw new RangeError(`precision must be an integer in 16..4096, got ${precision}`);
+  if (!Number.isInteger(precision) || precision < 16 || precision > 4096) throw new RangeError(`precision must be an integer in 16..4096, got ${precision}`);
   const hit = cache.get(precision);
   if (hit) return hit;
   const math = create(all, { number: 'BigNumber', precision }) as MathJsInstance;

@@ -7,15 +7,7 @@ import { AtnError } from '../protocol/errors';
 import { packageVersion } from '../util/package';
 import { targetFromHandlers, type Target } from '../protocol/target';
 import { DTYPES, PROTOCOL_VERSION, type Dtype, type Hello } from '../protocol/types';
-import {
-  parseAtnArgs,
-  parseAtnVjpArgs,
-  parseLnArgs,
-  parseLstmArgs,
-  parseLstmVjpArgs,
-  type AtnVjpArgs,
-  type ParseOptions,
-} from '../protocol/args';
+import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjpArgs, type AtnVjpArgs, type ParseOptions } from '../protocol/args';
 import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
 import { atnVjp } from './atn-vjp';
 import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';

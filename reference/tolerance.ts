@@ -89,8 +89,17 @@ function zTerm<N>(A: Arith<N>, K: N, z: N): N {
 }
 
 /** ATN-7.3: tolerances of da, dgain and dbias, for gain g, cotangent dy [T][B][H] and the windows [T][B], window k. */
-export function vjpTolOf<N>(A: Arith<N>, unit: Unit<N>, k: number, gain: readonly N[], dy: N[][][], stats: TolWindow<N>[][]): { da: N[][][]; dgain: N[]; dbias: N[] } {
-  const T = dy.length, B = dy[0].length, H = dy[0][0].length;
+export function vjpTolOf<N>(
+  A: Arith<N>,
+  unit: Unit<N>,
+  k: number,
+  gain: readonly N[],
+  dy: N[][][],
+  stats: TolWindow<N>[][],
+): { da: N[][][]; dgain: N[]; dbias: N[] } {
+  const T = dy.length,
+    B = dy[0].length,
+    H = dy[0][0].length;
   const zero = A.of(0);
   const twoU = A.mul(unit.u, A.of(2));
   const fourLam = A.mul(unit.lam, A.of(4));

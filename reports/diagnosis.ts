@@ -25,14 +25,16 @@ export interface DiagnosisProbe {
 
 /** The shrunk and the first failing case of every failed check (ATN-9.7: the diagnosis replays both). */
 function failingCases(checks: CheckResult[]): Array<{ request: Envelope; response: Response | undefined }> {
-  return checks
-    .filter((c) => c.status === 'fail' && c.counterexample)
-    .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
-    .flatMap((ce) => ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
-    .filter((c) => c.response !== undefined)
-    // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
-    // stand-ins, or answers cut for the report).
-    .filter((c) => !isRawRequest(c.request) && !c.response!.byRunner && !c.response!.recorded);
+  return (
+    checks
+      .filter((c) => c.status === 'fail' && c.counterexample)
+      .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
+      .flatMap((ce) => ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
+      .filter((c) => c.response !== undefined)
+      // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
+      // stand-ins, or answers cut for the report).
+      .filter((c) => !isRawRequest(c.request) && !c.response!.byRunner && !c.response!.recorded)
+  );
 }
 
 /**
@@ -44,11 +46,13 @@ export function structureOf(checks: CheckResult[], problems: Problem[] = []): st
   const out: string[] = [];
   const fwd = status((c) => c.id.startsWith('atn.forward.') || c.id === 'ln.forward.agrees');
   const vjp = status((c) => c.id.startsWith('atn.vjp.'));
-  if (fwd.length && !fwd.includes('fail') && fwd.includes('pass') && vjp.includes('fail')) out.push('the forward pass is right, the VJP is wrong (ATN-4.1, ATN-4.2)');
+  if (fwd.length && !fwd.includes('fail') && fwd.includes('pass') && vjp.includes('fail'))
+    out.push('the forward pass is right, the VJP is wrong (ATN-4.1, ATN-4.2)');
   const lf = status((c) => c.id === 'lstm.forward.agrees');
   const lv = status((c) => c.id === 'lstm.vjp.agrees');
   if (lf.includes('pass') && lv.includes('fail')) out.push('the LSTM forward pass is right, its gradients are wrong (ATN-4.3)');
-  if (checks.some((c) => c.id === 'T6.locality' && c.status === 'fail')) out.push('y_t depends on entries outside its window W_t, such as future steps (T6, ATN-1.2)');
+  if (checks.some((c) => c.id === 'T6.locality' && c.status === 'fail'))
+    out.push('y_t depends on entries outside its window W_t, such as future steps (T6, ATN-1.2)');
   for (const p of problems) if (!/^op:/.test(p.regime.id)) out.push(p.summary);
   return [...new Set(out)];
 }

@@ -7,7 +7,6 @@ import { lcgUnit as lcg } from '../util/prng';
 
 export const HOSTILE = `<script>alert("x")</script> & 'quotes' ]]> <!-- \u0001`;
 
-
 function ratios(n: number, scale: number, seed: number): number[] {
   const r = lcg(seed);
   return Array.from({ length: n }, () => scale * 10 ** (-4 * r()));
@@ -39,9 +38,7 @@ export function sampleResult(): CampaignResult {
     runs: 50,
     seed: 42,
     series: {
-      gradientFlow: [1, 2, 4, 8].flatMap((k) =>
-        Array.from({ length: 12 }, (_, lag) => ({ x: lag, y: lag < k ? 1 / (lag + 1) : 0, group: `k=${k}` })),
-      ),
+      gradientFlow: [1, 2, 4, 8].flatMap((k) => Array.from({ length: 12 }, (_, lag) => ({ x: lag, y: lag < k ? 1 / (lag + 1) : 0, group: `k=${k}` }))),
     },
     durationMs: 900,
   };
@@ -63,11 +60,7 @@ export function sampleResult(): CampaignResult {
             dtype: 'float32',
             k: 2,
             eps: 1e-5,
-            a: [
-              [[1e20, 1, 2.5]],
-              [[-3, 1e-30, 4]],
-              [[0.5, 0.25, Array.from({ length: 30 }, (_, i) => i)[3]]],
-            ],
+            a: [[[1e20, 1, 2.5]], [[-3, 1e-30, 4]], [[0.5, 0.25, Array.from({ length: 30 }, (_, i) => i)[3]]]],
             gain: [1, 2, 3],
             bias: [0, 0, 0],
           },

@@ -66,7 +66,10 @@ export function levelsText(r: CampaignResult): string {
 
 /** The problems in one line each: "P1 (core, 3 checks): outputs have the wrong shape when B = 1 or H = 1 ...". */
 export function problemLines(r: CampaignResult): string[] {
-  return (r.problems ?? []).map((p) => `${p.id} (${p.level === 'extended' ? 'extended range' : p.level}, ${p.checks.length} check${p.checks.length === 1 ? '' : 's'}): ${p.summary} — ${p.checks.join(', ')}`);
+  return (r.problems ?? []).map(
+    (p) =>
+      `${p.id} (${p.level === 'extended' ? 'extended range' : p.level}, ${p.checks.length} check${p.checks.length === 1 ? '' : 's'}): ${p.summary} — ${p.checks.join(', ')}`,
+  );
 }
 
 /** The problem a failure card belongs to, as a sentence, or undefined. */
@@ -299,10 +302,10 @@ function prettyAt(v: unknown, indent: string): string {
 
 /** A counterexample request's content as shown: the exact line for a broken envelope, else its args. */
 export function requestText(req: RecordedRequest, maxChars = MAX_CHARS): string {
-  if (isRawRequest(req)) return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
+  if (isRawRequest(req))
+    return `${req.raw.length > maxChars ? `${req.raw.slice(0, maxChars)}…` : req.raw}\n(the exact line sent: a deliberately broken envelope)`;
   return pretty(req.args, maxChars);
 }
-
 
 /** Short description of a request's args: op, dtype, k, eps and the shapes of the arrays. */
 export function argsSummary(args: Record<string, unknown>): string {
@@ -326,7 +329,7 @@ export function suiteText(r: CampaignResult): string {
 
 /** A hello field as text: hello comes from the target and may hold anything (a conforming one sends strings). */
 function helloString(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : v === undefined ? '' : (JSON.stringify(v) ?? String(v));
 }
 
 /** The target's name: hello.name when it sent one, else how it was named on the command line. */
@@ -370,7 +373,10 @@ export function diagnosisLines(r: CampaignResult): string[] {
   if (!d) return [];
   const out: string[] = [];
   if (d.best) out.push(`Behaves like: ${d.best.id} — ${d.best.description} (confidence ${short(d.best.confidence)})`);
-  else if (d.nearest) out.push(`No catalogued mistake explains the failures well; the nearest is ${d.nearest.id} — ${d.nearest.description} (reproduces ${short(d.nearest.score * 100)}% of the compared answers)`);
+  else if (d.nearest)
+    out.push(
+      `No catalogued mistake explains the failures well; the nearest is ${d.nearest.id} — ${d.nearest.description} (reproduces ${short(d.nearest.score * 100)}% of the compared answers)`,
+    );
   for (const s of d.structure ?? []) out.push(`Structure: ${s}`);
   return out;
 }

@@ -49,11 +49,21 @@ export async function gradeCase(target: Target, hello: Hello, c: VectorCase, id:
   } catch (e) {
     // Targets never throw by contract; a port that does is graded as a failure of this vector, not of the run.
     const msg = e instanceof Error ? e.message : String(e);
-    return { ...base, status: 'error', reason: `the target threw instead of answering: ${msg}`, counterexample: { requests: [req], detail: msg }, durationMs: Date.now() - started };
+    return {
+      ...base,
+      status: 'error',
+      reason: `the target threw instead of answering: ${msg}`,
+      counterexample: { requests: [req], detail: msg },
+      durationMs: Date.now() - started,
+    };
   }
   const durationMs = Date.now() - started;
   const fail = (detail: string, extra: Partial<CheckResult> = {}): CheckResult => ({
-    ...base, status: 'fail', counterexample: { requests: [req], responses: [res], detail }, durationMs, ...extra,
+    ...base,
+    status: 'fail',
+    counterexample: { requests: [req], responses: [res], detail },
+    durationMs,
+    ...extra,
   });
   const ex = c.expect;
   if (ex.kind === 'error') {

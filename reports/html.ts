@@ -6,20 +6,41 @@
 import type { CampaignResult, CheckResult, Fault } from '../properties/lib/types';
 import { termText } from './terminal';
 import {
-  backendText, helloList, helloText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, duration, machineText, num, pretty, replayCommand, short, STATUS_WORD, suiteText,
-  failingChecks, requestText, shownReason, uncoveredClauses, verdict, countsText, type Verdict, coverageText, levelsText, problemOf, diagnosisLines, worstText,
+  backendText,
+  helloList,
+  helloText,
+  targetName,
+  VECTOR_PREFIX,
+  runsText,
+  argsSummary,
+  clauseRows,
+  duration,
+  machineText,
+  num,
+  pretty,
+  replayCommand,
+  short,
+  STATUS_WORD,
+  suiteText,
+  failingChecks,
+  requestText,
+  shownReason,
+  uncoveredClauses,
+  verdict,
+  countsText,
+  type Verdict,
+  coverageText,
+  levelsText,
+  problemOf,
+  diagnosisLines,
+  worstText,
 } from './format';
 import { renderPlots, type Plot } from './plots';
 
 /** Escapes text for HTML content and quoted attribute values; control characters become U+FFFD. */
 export function esc(s: unknown): string {
   // termText: control characters and bidi overrides as visible \xNN / \uNNNN (a U+202E cannot reverse a row)
-  return termText(String(s))
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return termText(String(s)).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const CSS = `
@@ -119,7 +140,9 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
   if (ce) {
     parts.push(`<p class="detail">${esc(ce.detail)}</p>`);
     if (ce.first)
-      parts.push(`<p class="detail">First failure found (before shrinking): ${esc(ce.first.detail)}${ce.first.worst ? ` — ${esc(worstText(ce.first.worst))}` : ''} <span class="muted">(${esc(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))})</span></p>`);
+      parts.push(
+        `<p class="detail">First failure found (before shrinking): ${esc(ce.first.detail)}${ce.first.worst ? ` — ${esc(worstText(ce.first.worst))}` : ''} <span class="muted">(${esc(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))})</span></p>`,
+      );
     if (ce.worst) {
       const w = ce.worst;
       parts.push(
@@ -132,13 +155,17 @@ function failureCard(r: CampaignResult, c: CheckResult): string {
       parts.push(`<p>Minimal counterexample${n}: <code>${esc(req.op)}</code> <span class="muted">(${esc(argsSummary(req.args))})</span></p>`);
       parts.push(`<pre>${esc(requestText(req))}</pre>`);
       const res = ce.responses?.[i];
-      parts.push(`<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`);
+      parts.push(
+        `<p>The target answered:</p><pre>${esc(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res))}</pre>`,
+      );
     });
   }
   parts.push(`<p>Seed <span class="mono">${esc(c.seed)}</span>. Replay (the same seed finds and shrinks the same counterexample):</p>`);
   parts.push(`<pre class="cmd">${esc(replayCommand(r, c))}</pre>`);
   if (c.path && !c.id.startsWith('vector:'))
-    parts.push(`<details><summary>Exact replay of this counterexample (fast-check path, ${esc(c.path.length)} characters)</summary><pre class="cmd">${esc(replayCommand(r, c, true))}</pre></details>`);
+    parts.push(
+      `<details><summary>Exact replay of this counterexample (fast-check path, ${esc(c.path.length)} characters)</summary><pre class="cmd">${esc(replayCommand(r, c, true))}</pre></details>`,
+    );
   return `<section class="card${c.status === 'error' ? ' error' : ''}" id="${esc(anchorId(c))}">${parts.join('\n')}</section>`;
 }
 
@@ -151,9 +178,7 @@ function faultsHtml(faults: Fault[]): string {
 }
 
 function plotsHtml(plots: Plot[]): string {
-  return plots
-    .map((p) => `<figure><div class="plot-title">${esc(p.title)}</div>${p.svg}<figcaption>${esc(p.caption)}</figcaption></figure>`)
-    .join('\n');
+  return plots.map((p) => `<figure><div class="plot-title">${esc(p.title)}</div>${p.svg}<figcaption>${esc(p.caption)}</figcaption></figure>`).join('\n');
 }
 
 export interface HtmlOptions {
@@ -168,14 +193,21 @@ export async function renderHtml(r: CampaignResult, opts: HtmlOptions = {}): Pro
   body.push(`<h1>ATN conformance report: ${esc(name)}</h1>`);
   const cov = coverageText(r);
   const lv = levelsText(r);
-  body.push(`<div class="verdict v-${v.replace(/ /g, '-')}">${esc(v)}${cov ? ` ${esc(cov)}` : ''}<small>${esc(countsText(r))}</small>${lv ? `<small>${esc(lv)}${r.ftz ? ' (--ftz)' : ''}</small>` : ''}</div>`);
+  body.push(
+    `<div class="verdict v-${v.replace(/ /g, '-')}">${esc(v)}${cov ? ` ${esc(cov)}` : ''}<small>${esc(countsText(r))}</small>${lv ? `<small>${esc(lv)}${r.ftz ? ' (--ftz)' : ''}</small>` : ''}</div>`,
+  );
   if (r.problems?.length) {
-    const items = r.problems.map((p) => `<li><strong>${esc(p.id)}</strong> <span class="muted">(${esc(p.level === 'extended' ? 'extended range' : p.level)})</span>: ${esc(p.summary)}<div class="muted">checks: ${p.checks.map((id) => `<code>${esc(id)}</code>`).join(', ')} · regime: ${esc(p.regime.text)}</div><div class="muted">${esc(p.evidence)}</div></li>`);
+    const items = r.problems.map(
+      (p) =>
+        `<li><strong>${esc(p.id)}</strong> <span class="muted">(${esc(p.level === 'extended' ? 'extended range' : p.level)})</span>: ${esc(p.summary)}<div class="muted">checks: ${p.checks.map((id) => `<code>${esc(id)}</code>`).join(', ')} · regime: ${esc(p.regime.text)}</div><div class="muted">${esc(p.evidence)}</div></li>`,
+    );
     body.push(`<h2>${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}</h2>`, `<ol class="problems">${items.join('')}</ol>`);
     if (r.outside) body.push(`<p>${esc(r.outside.text)}</p>`);
   }
   if (!r.complete)
-    body.push(`<div class="partial"><strong>Partial report (complete = false).</strong> The campaign was interrupted or is still running: only the checks listed ran, and the verdict covers them only.</div>`);
+    body.push(
+      `<div class="partial"><strong>Partial report (complete = false).</strong> The campaign was interrupted or is still running: only the checks listed ran, and the verdict covers them only.</div>`,
+    );
   body.push(summaryHtml(r));
   for (const line of diagnosisLines(r)) body.push(`<div class="behaves">${esc(line)}</div>`);
 

@@ -79,7 +79,12 @@ export function renderJunit(r: CampaignResult): string {
     ['complete', String(r.complete)],
     ['verdict', verdictSentence(r)],
     ...(r.levels ? [['levels', levelsText(r)]] : []),
-    ...(r.coverage ? [['ops.served', r.coverage.served.join(', ')], ['ops.not-served', r.coverage.notServed.join(', ')]] : []),
+    ...(r.coverage
+      ? [
+          ['ops.served', r.coverage.served.join(', ')],
+          ['ops.not-served', r.coverage.notServed.join(', ')],
+        ]
+      : []),
     ...(r.problems ?? []).map((p) => [`problem.${p.id}`, `${p.summary}: ${p.checks.join(', ')}`]),
   ];
   const faults = r.faults.map((f) => `[${f.kind}] ${f.message}`).join('\n');

@@ -2,16 +2,40 @@
 import type { CampaignResult, CheckResult } from '../properties/lib/types';
 import { termText } from './terminal';
 import {
-  backendText, targetName, VECTOR_PREFIX, runsText, argsSummary, clauseRows, failingChecks, shownReason, duration, machineText, pretty, replayCommand, short, STATUS_WORD, suiteText, targetText,
-  requestText, uncoveredClauses, verdict, verdictSentence, worstText, levelsText, problemOf, diagnosisLines,
+  backendText,
+  targetName,
+  VECTOR_PREFIX,
+  runsText,
+  argsSummary,
+  clauseRows,
+  failingChecks,
+  shownReason,
+  duration,
+  machineText,
+  pretty,
+  replayCommand,
+  short,
+  STATUS_WORD,
+  suiteText,
+  targetText,
+  requestText,
+  uncoveredClauses,
+  verdict,
+  verdictSentence,
+  worstText,
+  levelsText,
+  problemOf,
+  diagnosisLines,
 } from './format';
 
 /** Inline text from a target: no raw HTML, no table breaks, no emphasis surprises, one line. */
 export function mdText(s: string): string {
-  return termText(s)
-    .replace(/\r?\n/g, ' ')
-    // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
-    .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c));
+  return (
+    termText(s)
+      .replace(/\r?\n/g, ' ')
+      // Only what can change the rendering mid-line: raw HTML, table cells, code spans, emphasis, links.
+      .replace(/[\\`*[\]|<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : '\\' + c))
+  );
 }
 
 /** A fenced block that its content cannot close (the fence is longer than any backtick run inside). */
@@ -31,12 +55,24 @@ function checkFailure(r: CampaignResult, c: CheckResult): string[] {
   if (ce) {
     out.push(`**What went wrong:** ${mdText(ce.detail)}`, '');
     if (ce.worst) out.push(`**Worst element:** ${mdText(worstText(ce.worst))}`, '');
-    if (ce.first) out.push(`**First failure found (before shrinking):** ${mdText(ce.first.detail)}${ce.first.worst ? ` — ${mdText(worstText(ce.first.worst))}` : ''} (\`${mdText(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))}\`)`, '');
+    if (ce.first)
+      out.push(
+        `**First failure found (before shrinking):** ${mdText(ce.first.detail)}${ce.first.worst ? ` — ${mdText(worstText(ce.first.worst))}` : ''} (\`${mdText(ce.first.requests.map((q) => `${q.op} ${argsSummary(q.args)}`).join('; '))}\`)`,
+        '',
+      );
     ce.requests.forEach((req, i) => {
-      out.push(`Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`, '');
+      out.push(
+        `Minimal counterexample${ce.requests.length > 1 ? ` ${i + 1} of ${ce.requests.length}` : ''}: \`${mdText(req.op)}\` (${mdText(argsSummary(req.args))})`,
+        '',
+      );
       out.push(mdBlock(requestText(req), 'json'), '');
       const res = ce.responses?.[i];
-      out.push('The target answered:', '', mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'), '');
+      out.push(
+        'The target answered:',
+        '',
+        mdBlock(res === undefined || res === null ? '(no answer: the target crashed or timed out)' : pretty(res), 'json'),
+        '',
+      );
     });
   }
   out.push(`Seed ${c.seed}. Replay (the same seed finds and shrinks the same counterexample):`, '', mdBlock(replayCommand(r, c), 'sh'), '');
@@ -56,7 +92,9 @@ export function renderMarkdown(r: CampaignResult): string {
   if (r.problems?.length) {
     out.push(`## ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, '');
     for (const p of r.problems)
-      out.push(`- **${p.id}** (${p.level === 'extended' ? 'extended range' : p.level}): ${mdText(p.summary)}. Checks: ${p.checks.map((id) => `\`${mdText(id)}\``).join(', ')}. Regime: ${mdText(p.regime.text)}. Evidence: ${mdText(p.evidence)}`);
+      out.push(
+        `- **${p.id}** (${p.level === 'extended' ? 'extended range' : p.level}): ${mdText(p.summary)}. Checks: ${p.checks.map((id) => `\`${mdText(id)}\``).join(', ')}. Regime: ${mdText(p.regime.text)}. Evidence: ${mdText(p.evidence)}`,
+      );
     out.push('');
     if (r.outside) out.push(mdText(r.outside.text), '');
   }
@@ -75,7 +113,9 @@ export function renderMarkdown(r: CampaignResult): string {
 
   out.push('## Clauses', '', '| Status | Clause | Title | Checks |', '|---|---|---|---|');
   for (const row of clauseRows(r)) {
-    const checks = row.checks.map((c) => `\`${mdText(c.id)}\` ${STATUS_WORD[c.status]}${c.runs && !c.id.startsWith(VECTOR_PREFIX) ? ` (${runsText(c.runs)})` : ''}`).join('<br>');
+    const checks = row.checks
+      .map((c) => `\`${mdText(c.id)}\` ${STATUS_WORD[c.status]}${c.runs && !c.id.startsWith(VECTOR_PREFIX) ? ` (${runsText(c.runs)})` : ''}`)
+      .join('<br>');
     out.push(`| ${STATUS_WORD[row.status]} | ${row.clause} | ${mdText(row.title)} | ${checks} |`);
   }
   const unc = uncoveredClauses(r);
@@ -95,7 +135,10 @@ export function renderMarkdown(r: CampaignResult): string {
   }
   if (r.faults.length) {
     out.push('## Faults of the target process', '');
-    for (const f of r.faults) out.push(`- **${f.kind}** at ${duration(f.atMs)}: ${mdText(f.message)}${f.request ? ` (answering \`${mdText(String(f.request.op))}\` id ${mdText(String(f.request.id))})` : ''}`);
+    for (const f of r.faults)
+      out.push(
+        `- **${f.kind}** at ${duration(f.atMs)}: ${mdText(f.message)}${f.request ? ` (answering \`${mdText(String(f.request.op))}\` id ${mdText(String(f.request.id))})` : ''}`,
+      );
     out.push('');
   }
   if (r.diagnosis && r.diagnosis.ranking.length) {

@@ -34,7 +34,12 @@ interface VegaView {
   finalize(): void;
 }
 interface VegaModules {
-  vega: { View: new (runtime: unknown, opts: { renderer: string; logLevel?: number }) => VegaView; parse(spec: unknown): unknown; logger(level: number): unknown; None: number };
+  vega: {
+    View: new (runtime: unknown, opts: { renderer: string; logLevel?: number }) => VegaView;
+    parse(spec: unknown): unknown;
+    logger(level: number): unknown;
+    None: number;
+  };
   vl: { compile(spec: unknown, opts?: { logger?: unknown }): { spec: unknown } };
 }
 
@@ -55,7 +60,10 @@ export async function renderSvg(spec: VlSpec): Promise<string> {
   try {
     const svg = await view.toSVG();
     const prefix = `p${++plotCounter}-`;
-    return svg.replace(/\bid="([^"]+)"/g, `id="${prefix}$1"`).replace(/url\(#([^)]+)\)/g, `url(#${prefix}$1)`).replace(/href="#([^"]+)"/g, `href="#${prefix}$1"`);
+    return svg
+      .replace(/\bid="([^"]+)"/g, `id="${prefix}$1"`)
+      .replace(/url\(#([^)]+)\)/g, `url(#${prefix}$1)`)
+      .replace(/href="#([^"]+)"/g, `href="#${prefix}$1"`);
   } finally {
     view.finalize();
   }
@@ -99,13 +107,17 @@ export function errorDistributionSpec(checks: CheckResult[]): VlSpec | undefined
         mark: { type: 'tick', thickness: 1.5, opacity: 0.55 },
         encoding: {
           x: {
-            field: 'ratio', type: 'quantitative', title: '|got − want| / tol (worst element of each case)',
+            field: 'ratio',
+            type: 'quantitative',
+            title: '|got − want| / tol (worst element of each case)',
             scale: { type: 'log', domain: [RATIO_FLOOR, RATIO_CEIL], clamp: true },
             axis: { format: '.0e', values: [1e-6, 1e-4, 1e-2, 1, 1e2, 1e4, 1e6] },
           },
           y: { field: 'check', type: 'nominal', title: null, sort: rows, axis: { labelLimit: 0 } },
           color: {
-            field: 'over', type: 'nominal', title: null,
+            field: 'over',
+            type: 'nominal',
+            title: null,
             scale: { domain: ['within', 'over the tolerance'], range: ['#3b6fb6', '#d62728'] },
             legend: { orient: 'top' },
           },
@@ -167,8 +179,13 @@ interface SeriesKind {
 /** The series the campaign's checks emit; an unknown series is drawn as a line chart titled by its key. */
 const KNOWN_SERIES: SeriesKind[] = [
   {
-    match: /^invariance$/, title: 'T2: invariance error |y(d·a, eps·d²) − y(a, eps)| against the scale d', x: 'scale d = 2^m', y: '|Δy| / tolerance',
-    xMap: (m) => 2 ** m, mark: 'point', rule: 1,
+    match: /^invariance$/,
+    title: 'T2: invariance error |y(d·a, eps·d²) − y(a, eps)| against the scale d',
+    x: 'scale d = 2^m',
+    y: '|Δy| / tolerance',
+    xMap: (m) => 2 ** m,
+    mark: 'point',
+    rule: 1,
   },
   { match: /flow/i, title: 'Gradient flow: max_h |∂y_T/∂a_(T−lag)| against the lag t − s', x: 't − s (lag, steps)', y: 'max_h |da|', mark: 'line' },
 ];
@@ -202,7 +219,9 @@ export function seriesSpec(c: CheckResult, key: string): SeriesPlotSpec | undefi
   const exact = pts.filter((p) => p.y === 0).length;
   if (!yLog && mark === 'point' && exact > 0) notes.push(`${exact === pts.length ? 'All' : exact} of the ${pts.length} points are exactly 0.`);
   const x = {
-    field: 'x', type: 'quantitative', title: kind?.x ?? 'x',
+    field: 'x',
+    type: 'quantitative',
+    title: kind?.x ?? 'x',
     scale: xLog ? { type: 'log' } : { zero: false, nice: false },
     axis: xLog ? { format: '.0e' } : xInt ? { format: 'd', tickMinStep: 1 } : {},
   };
@@ -213,12 +232,18 @@ export function seriesSpec(c: CheckResult, key: string): SeriesPlotSpec | undefi
   layers.push({
     mark: { type: 'point', size: mark === 'line' ? 28 : 22, opacity: mark === 'line' ? 1 : 0.6, filled: false },
     encoding: {
-      x, y, color,
+      x,
+      y,
+      color,
       fill: { condition: { test: 'datum.zero', value: 'white' }, ...(multi ? { field: 'group', type: 'nominal', legend: null } : { value: '#3b6fb6' }) },
     },
   });
   if (kind?.rule !== undefined)
-    layers.push({ data: { values: [{ r: kind.rule }] }, mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] }, encoding: { y: { field: 'r', type: 'quantitative' } } });
+    layers.push({
+      data: { values: [{ r: kind.rule }] },
+      mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] },
+      encoding: { y: { field: 'r', type: 'quantitative' } },
+    });
   return {
     title: `${c.clause} ${kind?.title ?? key} — ${c.id}`,
     caption: [`From check ${c.id}.`, ...notes].join(' '),
@@ -237,10 +262,11 @@ export async function renderPlots(r: CampaignResult): Promise<Plot[]> {
       caption: `One tick per generated case: its worst element's |got − want| / tol. The dashed line is the tolerance (1); ticks right of it are failures. Ratios below ${short(RATIO_FLOOR)} (exact answers included) sit at ${short(RATIO_FLOOR)}; above ${short(RATIO_CEIL)}, NaN and Infinity at ${short(RATIO_CEIL)}. At most ${MAX_POINTS} quantiles per check.`,
       spec: dist,
     });
-  for (const c of r.checks) for (const key of Object.keys(c.series ?? {})) {
-    const s = seriesSpec(c, key);
-    if (s) tasks.push(s);
-  }
+  for (const c of r.checks)
+    for (const key of Object.keys(c.series ?? {})) {
+      const s = seriesSpec(c, key);
+      if (s) tasks.push(s);
+    }
   for (const t of tasks) {
     try {
       plots.push({ title: t.title, caption: t.caption, svg: await renderSvg(t.spec) });

@@ -28,9 +28,7 @@ export const CORPUS_VERSION = 1;
 
 export type VectorDtype = 'float32' | 'float64';
 
-export type VectorExpect =
-  | { kind: 'valid'; want: Record<string, unknown>; tol: Record<string, unknown> }
-  | { kind: 'error'; code: string; clause: ClauseId };
+export type VectorExpect = { kind: 'valid'; want: Record<string, unknown>; tol: Record<string, unknown> } | { kind: 'error'; code: string; clause: ClauseId };
 
 export interface VectorCase {
   id: string;
@@ -106,13 +104,20 @@ export async function freezeCase(reference: Reference, t: CaseTemplate, dtype: V
   const expect = await expectationFor(reference, t.op, args);
   const id = `${t.id}.${suffix(dtype)}`;
   if (t.error && (expect.kind !== 'error' || expect.code !== t.error.code || expect.clause !== t.error.clause))
-    throw new Error(`vector ${id}: meant to be refused with ${t.error.code} (${t.error.clause}), but the reference gives ${JSON.stringify(expect).slice(0, 200)}`);
-  if (!t.error && expect.kind !== 'valid') throw new Error(`vector ${id}: meant to be valid, but the reference refuses it with ${expect.code} (${expect.clause})`);
+    throw new Error(
+      `vector ${id}: meant to be refused with ${t.error.code} (${t.error.clause}), but the reference gives ${JSON.stringify(expect).slice(0, 200)}`,
+    );
+  if (!t.error && expect.kind !== 'valid')
+    throw new Error(`vector ${id}: meant to be valid, but the reference refuses it with ${expect.code} (${expect.clause})`);
   return { id, comment: t.comment, clause: t.clause, flags: [...t.flags], dtype, source: 'hand-picked', request: { op: t.op, args }, expect };
 }
 
 /** The hand-picked corpus, frozen for float32 and float64 (each template for the dtypes it names). */
-export async function buildCorpus(reference: Reference, meta: { version: string; commit: string }, templates: CaseTemplate[] = CASE_TEMPLATES): Promise<Corpus> {
+export async function buildCorpus(
+  reference: Reference,
+  meta: { version: string; commit: string },
+  templates: CaseTemplate[] = CASE_TEMPLATES,
+): Promise<Corpus> {
   const cases: VectorCase[] = [];
   for (const dtype of ['float32', 'float64'] as const)
     for (const t of templates) if (!t.dtypes || t.dtypes.includes(dtype)) cases.push(await freezeCase(reference, t, dtype));
@@ -126,7 +131,10 @@ export async function buildCorpus(reference: Reference, meta: { version: string;
 }
 
 function stableHash(v: unknown): string {
-  return createHash('sha256').update(JSON.stringify(encodeNumbers(v))).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(JSON.stringify(encodeNumbers(v)))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 /**
@@ -142,7 +150,10 @@ export async function casesFromReport(reference: Reference, report: CampaignResu
       if (dtype !== 'float32' && dtype !== 'float64') continue;
       const args = roundLeaves(req.args, dtype) as Record<string, unknown>;
       const expect = await expectationFor(reference, req.op, args);
-      const slug = c.id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').slice(0, 60);
+      const slug = c.id
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .slice(0, 60);
       out.push({
         id: `cx.${slug}.${stableHash({ op: req.op, args })}.${suffix(dtype)}`,
         comment: `shrunk counterexample of check ${c.id}: ${c.counterexample.detail}`.slice(0, 500),
@@ -191,7 +202,10 @@ export function writeCorpus(corpus: Corpus, dir: string): string {
 
 /** "cases[12]" -> the case's id when it has one; the rest of the path as a dotted field name. */
 function locate(v: unknown, instancePath: string): { caseId?: string; field: string } {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (parts[0] === 'cases' && parts.length >= 2) {
     const i = Number(parts[1]);
     const c = (v as { cases?: unknown[] }).cases?.[i] as { id?: unknown } | undefined;
@@ -216,8 +230,9 @@ function explain(file: string, v: unknown, errors: ErrorObject[]): string {
     const { caseId, field } = locate(v, e.instancePath);
     let f = field;
     if (e.keyword === 'required') f = (field === '(top level)' ? '' : field + '.') + (e.params as { missingProperty: string }).missingProperty;
-    if (e.keyword === 'additionalProperties') f = (field === '(top level)' ? '' : field + '.') + (e.params as { additionalProperty: string }).additionalProperty;
-    const what = e.keyword === 'required' ? 'is missing' : e.keyword === 'additionalProperties' ? 'is not a known field' : e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties')
+      f = (field === '(top level)' ? '' : field + '.') + (e.params as { additionalProperty: string }).additionalProperty;
+    const what = e.keyword === 'required' ? 'is missing' : e.keyword === 'additionalProperties' ? 'is not a known field' : (e.message ?? 'is invalid');
     const allowed = e.keyword === 'enum' ? ` (allowed: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : '';
     const line = `${file}: ${caseId !== undefined ? `case ${caseId}, ` : ''}field ${f}: ${what}${allowed}`;
     if (!seen.has(line)) {
@@ -256,7 +271,8 @@ function sameStructure(want: unknown, tol: unknown, path: string): string | unde
     return undefined;
   }
   if (!isRecord(tol)) return `${path}: tol does not have the structure of want`;
-  const wk = Object.keys(want), tk = Object.keys(tol);
+  const wk = Object.keys(want),
+    tk = Object.keys(tol);
   for (const k of tk) if (!Object.hasOwn(want, k)) return `${path}.${k}: tol has a key want lacks`;
   for (const k of wk) {
     if (!Object.hasOwn(tol, k)) return `${path}.${k}: want has a key tol lacks`;
@@ -321,7 +337,9 @@ export function checkCorpusValue(v: unknown, file: string): void {
     const args = (c.request as { args: Record<string, unknown> }).args;
     const flags = c.flags as string[];
     if (args.dtype !== c.dtype && !flags.includes('unsupported'))
-      throw new CorpusError(`corpus refused:\n${file}: case ${id}, field request.args.dtype: ${JSON.stringify(args.dtype)} differs from the case's dtype ${c.dtype}`);
+      throw new CorpusError(
+        `corpus refused:\n${file}: case ${id}, field request.args.dtype: ${JSON.stringify(args.dtype)} differs from the case's dtype ${c.dtype}`,
+      );
     const ex = c.expect as { kind: string; want?: unknown; tol?: unknown; code?: string; clause?: string };
     const a = argsProblem((c.request as { op: string }).op, args, ex);
     if (a) throw new CorpusError(`corpus refused:\n${file}: case ${id}, field ${a.split(':')[0]}: ${a.slice(a.indexOf(':') + 2)}`);

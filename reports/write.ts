@@ -40,7 +40,10 @@ const queues = new Map<string, Promise<unknown>>();
 function serialized<T>(dir: string, job: () => Promise<T>): Promise<T> {
   const prev = queues.get(dir) ?? Promise.resolve();
   const next = prev.then(job, job);
-  queues.set(dir, next.catch(() => undefined));
+  queues.set(
+    dir,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -81,7 +84,16 @@ export function outDirProblem(dir: string): string | undefined {
     return undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'it (or a folder above it) is a file, not a folder'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'the disk is full'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : (e as Error).message;
     return `cannot write the report to ${abs}: ${why}${code ? ` (${code})` : ''}`;
   }
 }

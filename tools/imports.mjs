@@ -24,7 +24,8 @@ function files(dir, out = []) {
 }
 
 // import ... from '...', export ... from '...', import '...', import('...'), require('...'), import type too.
-const IMPORT = /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+const IMPORT =
+  /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
 /** The file an import names: the path itself, or with .ts/.js, or its index; undefined when none exists. */
 function resolveFile(target) {
@@ -48,7 +49,8 @@ for (const from of all) {
     if (target === undefined) continue;
     const why = violation(from, target);
     if (why) problems.push(why);
-    const f = folderOf(from) ?? '(root)', t = folderOf(target) ?? '(root)';
+    const f = folderOf(from) ?? '(root)',
+      t = folderOf(target) ?? '(root)';
     if (f !== t) edges.set(`${isTest(from) ? `${f} (tests)` : f} -> ${t}`, (edges.get(`${isTest(from) ? `${f} (tests)` : f} -> ${t}`) ?? 0) + 1);
     const file = resolveFile(target);
     if (file) out.add(file);
@@ -58,7 +60,10 @@ for (const from of all) {
 
 // Tarjan's strongly connected components: every component of more than one file is a cycle.
 let next = 0;
-const index = new Map(), low = new Map(), stack = [], onStack = new Set();
+const index = new Map(),
+  low = new Map(),
+  stack = [],
+  onStack = new Set();
 function connect(v) {
   index.set(v, next);
   low.set(v, next++);

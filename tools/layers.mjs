@@ -30,7 +30,6 @@ export function folderOf(rel) {
   if (parts[0] === 'dist' && parts.length > 1) return parts[1];
   if (parts.length > 1) return parts[0];
   return /\.[a-z]+$/i.test(parts[0]) ? undefined : parts[0]; // "reference" (a folder's index), not "package.json"
-
 }
 
 export const isTest = (rel) => /\.test\.[cm]?[tj]s$/.test(rel);
@@ -40,13 +39,16 @@ export const isTest = (rel) => /\.test\.[cm]?[tj]s$/.test(rel);
  * undefined when it is allowed.
  */
 export function violation(from, to) {
-  const f = folderOf(from), t = folderOf(to);
+  const f = folderOf(from),
+    t = folderOf(to);
   if (isTest(to)) return `${from} imports the test file ${to}`;
   if (isTest(from) || f === undefined || t === undefined || f === t) return undefined;
   if (!(f in RANKS)) return `${from}: folder ${f}/ has no rank in tools/layers.mjs`;
   if (!(t in RANKS)) return `${from} imports ${to}: folder ${t}/ has no rank in tools/layers.mjs`;
   if (RANKS[t] < RANKS[f]) return undefined;
-  return RANKS[t] === RANKS[f] ? `${f}/ and ${t}/ are peers and may not import each other (${from} → ${to})` : `upward import ${f}/ (rank ${RANKS[f]}) → ${t}/ (rank ${RANKS[t]}): ${from} → ${to}`;
+  return RANKS[t] === RANKS[f]
+    ? `${f}/ and ${t}/ are peers and may not import each other (${from} → ${to})`
+    : `upward import ${f}/ (rank ${RANKS[f]}) → ${t}/ (rank ${RANKS[t]}): ${from} → ${to}`;
 }
 
 /** Repository-relative target of `spec` imported from repository-relative `from`, or undefined for a package. */

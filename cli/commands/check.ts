@@ -42,8 +42,12 @@ export async function run(argv: string[]): Promise<number> {
   const targetName = str(p, 'target');
   const backend = str(p, 'backend');
   const dtypeFlag = str(p, 'dtype');
-  if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
-  const only = str(p, 'only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64')
+    throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
+  const only = str(p, 'only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const out = str(p, 'out') ?? 'atn-check';
   const json = p.flags.json === true;
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');

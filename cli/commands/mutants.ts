@@ -107,7 +107,10 @@ function describe(o: MutantOutcome): string {
   const lines: string[] = [];
   const verdict = o.id === BASE_ROW ? (o.caught ? 'FAILS (the base must conform)' : 'conforms') : o.caught ? 'caught' : 'SURVIVED';
   lines.push(`${o.id.padEnd(26)} ${verdict.padEnd(9)} ${(o.wallMs / 1000).toFixed(1).padStart(6)}s  ${o.by.length ? 'by ' + o.by.join(', ') : ''}`);
-  if (o.id !== BASE_ROW) lines.push(`    diagnosed as: ${o.diagnosedAs ? `${o.diagnosedAs.id} (confidence ${o.diagnosedAs.confidence.toFixed(2)})` : 'nothing'}${o.diagnosedAs?.id === o.id ? '' : '  <- MISDIAGNOSED'}`);
+  if (o.id !== BASE_ROW)
+    lines.push(
+      `    diagnosed as: ${o.diagnosedAs ? `${o.diagnosedAs.id} (confidence ${o.diagnosedAs.confidence.toFixed(2)})` : 'nothing'}${o.diagnosedAs?.id === o.id ? '' : '  <- MISDIAGNOSED'}`,
+    );
   if (o.first) {
     lines.push(`    first: ${o.first.check} (${o.first.clause}): ${o.first.detail}`);
     for (const r of o.first.requests.slice(-2)) lines.push(`    request: ${oneLine(r)}`);
@@ -140,13 +143,17 @@ export async function run(argv: string[]): Promise<number> {
   const only = str(p, 'only');
   let selected = ids;
   if (only !== undefined) {
-    selected = only.split(',').map((s) => s.trim()).filter(Boolean);
+    selected = only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = selected.filter((s) => !ids.includes(s));
     if (unknown.length) throw new UsageError(`unknown mutant ${unknown.join(', ')}; the ids are: ${ids.join(', ')}`);
   }
   const json = p.flags.json === true;
   const t0 = Date.now();
-  if (!json) process.stderr.write(`atn mutants: ${selected.length} mutants + base, dtype float32, seed ${seed}${runs ? `, runs ${runs}` : ''}, ${jobsN} jobs\n`);
+  if (!json)
+    process.stderr.write(`atn mutants: ${selected.length} mutants + base, dtype float32, seed ${seed}${runs ? `, runs ${runs}` : ''}, ${jobsN} jobs\n`);
   // Longest first (the leak mutant shrinks for minutes), the base last; the queue keeps the workers busy.
   const order = [...selected].sort((a, b) => Number(b === 'state-leak') - Number(a === 'state-leak'));
   const withBase = port === undefined || portBase !== undefined;

@@ -49,7 +49,10 @@ export const GATED: Record<string, Level[]> = { core: ['core'], extended: ['core
  */
 export function selectChecks(only: string | undefined, all: readonly Check[] = CHECKS): Check[] | undefined {
   if (only === undefined) return undefined;
-  const names = only.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = only
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (!names.length) throw new UsageError('--only needs at least one check id');
   for (const n of names)
     if (!all.some((c) => c.id === n || c.clause === n))
@@ -91,7 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   const port = str(p, 'port');
   const backend = str(p, 'backend');
   const dtypeFlag = str(p, 'dtype');
-  if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
+  if (dtypeFlag !== undefined && dtypeFlag !== 'float32' && dtypeFlag !== 'float64')
+    throw new UsageError(`--dtype must be float32 or float64, got ${JSON.stringify(dtypeFlag)}`);
   const runs = int(p, 'runs', 1, MAX_RUNS);
   const budget = seconds(p, 'time-budget');
   const seed = parseSeed(str(p, 'seed')) ?? seedFromEnv();
@@ -146,7 +150,8 @@ export async function run(argv: string[]): Promise<number> {
         writePartial(partial, out).then(
           () => undefined,
           (e: unknown) => {
-            if (!partialFailed) process.stderr.write(termText(`atn report: could not write the partial report: ${e instanceof Error ? e.message : String(e)}`) + '\n');
+            if (!partialFailed)
+              process.stderr.write(termText(`atn report: could not write the partial report: ${e instanceof Error ? e.message : String(e)}`) + '\n');
             partialFailed = true;
           },
         ),
@@ -167,7 +172,9 @@ export async function run(argv: string[]): Promise<number> {
 
     const written = await writeReport(result, out);
     if (json) process.stdout.write(reportJson(result));
-    log(`atn report: ${displayName(result)} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks${result.only ? ' (--only)' : ''}, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`);
+    log(
+      `atn report: ${displayName(result)} (${spec}${result.target.backend ? `, backend ${result.target.backend}` : ''}, ${dtype}), ${result.checks.length} checks${result.only ? ' (--only)' : ''}, ${result.runs} runs each, seed ${result.seed}, ${duration(result.wallMs)}`,
+    );
     for (const c of result.checks.filter((x) => x.status === 'fail' || x.status === 'error'))
       log(`  ${c.status === 'fail' ? 'FAIL ' : 'ERROR'} ${c.clause} ${c.id}: ${c.counterexample?.detail ?? c.reason ?? ''}`.slice(0, 240));
     log(`  ${verdictSentence(result)}`);
@@ -176,7 +183,12 @@ export async function run(argv: string[]): Promise<number> {
     if (result.stopped) return 2;
     if (!result.complete) return result.summary.failed > 0 || result.summary.errors > 0 ? 1 : 2;
     const v = verdict(result);
-    if (result.only) return result.summary.failed === 0 && result.summary.errors === 0 && result.summary.passed > 0 ? 0 : result.summary.passed === 0 && result.summary.failed === 0 && result.summary.errors === 0 ? 2 : 1;
+    if (result.only)
+      return result.summary.failed === 0 && result.summary.errors === 0 && result.summary.passed > 0
+        ? 0
+        : result.summary.passed === 0 && result.summary.failed === 0 && result.summary.errors === 0
+          ? 2
+          : 1;
     if (v === 'DOES NOT CONFORM' && level !== 'all' && result.levels) {
       // Only the gated levels decide (ATN-9.3); the report still lists every problem.
       const gated = GATED[level];

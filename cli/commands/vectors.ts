@@ -39,7 +39,10 @@ export async function run(argv: string[]): Promise<number> {
     let kept = 0;
     if (existsSync(join(out, CORPUS_FILE))) {
       const old = loadCorpus(out).corpus;
-      kept = mergeCases(corpus, old.cases.filter((c) => c.source !== 'hand-picked'));
+      kept = mergeCases(
+        corpus,
+        old.cases.filter((c) => c.source !== 'hand-picked'),
+      );
     }
     let added = 0;
     if (addFrom) {

@@ -40,7 +40,10 @@ export function checkAtnOptions(a: tf.Tensor, opts: AtnOptions): { T: number; B:
   if (!Number.isFinite(opts.eps) || opts.eps < 0) throw badArgument('eps', 'ATN-6.2', `must be finite and non-negative, got ${opts.eps}`);
   const [d0, d1, H] = a.shape as [number, number, number];
   const [T, B] = opts.batchMajor ? [d1, d0] : [d0, d1];
-  for (const [name, v] of [['gain', opts.gain], ['bias', opts.bias]] as const)
+  for (const [name, v] of [
+    ['gain', opts.gain],
+    ['bias', opts.bias],
+  ] as const)
     if (v && (v.rank !== 1 || v.shape[0] !== H)) throw badArgument(name, 'ATN-6.5', `expected shape [${H}], got [${v.shape}]`);
   return { T, B, H, eps32: Math.fround(opts.eps) };
 }
@@ -55,7 +58,8 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
   return tf.tidy(ATN_KERNEL, () => {
     const gain = opts.gain ?? tf.ones([H]);
     const bias = opts.bias ?? tf.zeros([H]);
-    if ((opts.path ?? defaultPath()) === 'device') return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
+    if ((opts.path ?? defaultPath()) === 'device')
+      return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
     const f = tf.customGrad(((x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D) =>
       atnHost(x, g, b, { T, B, H, k: opts.k, eps: eps32, batchMajor: !!opts.batchMajor })) as never) as unknown as (
       x: tf.Tensor3D,

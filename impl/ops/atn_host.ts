@@ -41,7 +41,8 @@ export interface HostTape {
 
 /** Two-pass mean and M2 of each row of H entries (exact for a constant row: mean = the entry, M2 = 0). */
 export function rowStats(a: ArrayLike<number>, R: number, H: number): { mean: Float64Array; m2: Float64Array } {
-  const mean = new Float64Array(R), m2 = new Float64Array(R);
+  const mean = new Float64Array(R),
+    m2 = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     const o = r * H;
     let s = 0;
@@ -67,7 +68,8 @@ export function atnForwardHost(a: Float32Array, gain: Float64Array, bias: Float6
   const y = new Float32Array(R * H);
   for (let r = 0; r < R; r++) {
     const o = r * H;
-    const mu = W.mu[r], rs = 1 / W.s[r];
+    const mu = W.mu[r],
+      rs = 1 / W.s[r];
     for (let h = 0; h < H; h++) y[o + h] = gain[h] * ((a[o + h] - mu) * rs) + bias[h];
   }
   return { y, tape: { dims, a, gain, mean, W } };
@@ -87,12 +89,18 @@ export function atnBackwardHost(tape: HostTape, dy: Float32Array): { da: Float32
   const { dims, a, gain, mean, W } = tape;
   const { T, B, H, k, batchMajor } = dims;
   const R = T * B;
-  const dg = new Float64Array(H), db = new Float64Array(H);
-  const u = new Float64Array(R), v = new Float64Array(R), q = new Float64Array(R);
+  const dg = new Float64Array(H),
+    db = new Float64Array(H);
+  const u = new Float64Array(R),
+    v = new Float64Array(R),
+    q = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     const o = r * H;
-    const mu = W.mu[r], s = W.s[r], rs = 1 / s;
-    let s1 = 0, s2 = 0;
+    const mu = W.mu[r],
+      s = W.s[r],
+      rs = 1 / s;
+    let s1 = 0,
+      s2 = 0;
     for (let h = 0; h < H; h++) {
       const d = dy[o + h];
       const z = (a[o + h] - mu) * rs;
@@ -110,7 +118,9 @@ export function atnBackwardHost(tape: HostTape, dy: Float32Array): { da: Float32
   const da = new Float32Array(R * H);
   for (let r = 0; r < R; r++) {
     const o = r * H;
-    const m = mean[r], rs = 1 / W.s[r], sv = Sv[r];
+    const m = mean[r],
+      rs = 1 / W.s[r],
+      sv = Sv[r];
     const c = Su[r] + m * sv - Sq[r];
     for (let h = 0; h < H; h++) da[o + h] = gain[h] * dy[o + h] * rs - (a[o + h] - m) * sv - c;
   }

@@ -113,7 +113,16 @@ export function epsExponent(eps: number): number {
  * window statistics W holding N entries; returns g*z + b. Shapes: d [...rows, H], the others [...rows] (N may be a
  * number or broadcast against rows). eps is the float32 value.
  */
-export function normalizeT(d: tf.Tensor, eS: tf.Tensor, mS: tf.Tensor, W: StatsT, N: number | tf.Tensor, eps: number, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+export function normalizeT(
+  d: tf.Tensor,
+  eS: tf.Tensor,
+  mS: tf.Tensor,
+  W: StatsT,
+  N: number | tf.Tensor,
+  eps: number,
+  gain: tf.Tensor,
+  bias: tf.Tensor,
+): tf.Tensor {
   const U = eps > 0 ? tf.maximum(W.e, epsExponent(eps)) : W.e;
   const rW = pow2(tf.sub(W.e, U));
   const mu = tf.mul(W.m, rW); // the window's centre; its mean is mu + rest

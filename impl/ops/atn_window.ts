@@ -54,23 +54,47 @@ export interface WindowStats {
  * are exact for constant steps (float64 two-pass over float32 entries: the mean of equal entries is that entry and
  * its M2 is 0), since Chan's formula then keeps a constant window's mean exact and its M2 zero by itself.
  */
-export function windowStats(L: Layout, k: number, H: number, eps: number, mean: Float64Array, m2: Float64Array, max?: Float64Array, min?: Float64Array, what = 'a'): WindowStats {
+export function windowStats(
+  L: Layout,
+  k: number,
+  H: number,
+  eps: number,
+  mean: Float64Array,
+  m2: Float64Array,
+  max?: Float64Array,
+  min?: Float64Array,
+  what = 'a',
+): WindowStats {
   const checkConstant = max !== undefined && min !== undefined;
   max ??= mean;
   min ??= mean;
   const { T, B, strideT, strideB } = L;
   const R = T * B;
-  const mu = new Float64Array(R), s = new Float64Array(R), n = new Float64Array(R);
+  const mu = new Float64Array(R),
+    s = new Float64Array(R),
+    n = new Float64Array(R);
   // partial aggregates of one sample: count (steps), mean, M2, max, min
-  const pc = new Float64Array(T), pm = new Float64Array(T), pq = new Float64Array(T), px = new Float64Array(T), pn = new Float64Array(T);
-  const sc = new Float64Array(T), sm = new Float64Array(T), sq = new Float64Array(T), sx = new Float64Array(T), sn = new Float64Array(T);
+  const pc = new Float64Array(T),
+    pm = new Float64Array(T),
+    pq = new Float64Array(T),
+    px = new Float64Array(T),
+    pn = new Float64Array(T);
+  const sc = new Float64Array(T),
+    sm = new Float64Array(T),
+    sq = new Float64Array(T),
+    sx = new Float64Array(T),
+    sn = new Float64Array(T);
   for (let b = 0; b < B; b++) {
     const row = (t: number) => t * strideT + b * strideB;
     // prefixes, restarting at each block start
     for (let t = 0; t < T; t++) {
       const r = row(t);
       if (t % k === 0) {
-        pc[t] = 1; pm[t] = mean[r]; pq[t] = m2[r]; px[t] = max[r]; pn[t] = min[r];
+        pc[t] = 1;
+        pm[t] = mean[r];
+        pq[t] = m2[r];
+        px[t] = max[r];
+        pn[t] = min[r];
       } else {
         const c = pc[t - 1] + 1;
         const d = mean[r] - pm[t - 1];
@@ -85,7 +109,11 @@ export function windowStats(L: Layout, k: number, H: number, eps: number, mean: 
     for (let t = T - 1; t >= 0; t--) {
       const r = row(t);
       if (t % k === k - 1 || t === T - 1) {
-        sc[t] = 1; sm[t] = mean[r]; sq[t] = m2[r]; sx[t] = max[r]; sn[t] = min[r];
+        sc[t] = 1;
+        sm[t] = mean[r];
+        sq[t] = m2[r];
+        sx[t] = max[r];
+        sn[t] = min[r];
       } else {
         const c = sc[t + 1] + 1;
         const d = mean[r] - sm[t + 1];
@@ -97,10 +125,16 @@ export function windowStats(L: Layout, k: number, H: number, eps: number, mean: 
       }
     }
     forEachWindow(T, k, (t, from) => {
-      let c = pc[t], m = pm[t], q = pq[t], hi = px[t], lo = pn[t];
+      let c = pc[t],
+        m = pm[t],
+        q = pq[t],
+        hi = px[t],
+        lo = pn[t];
       if (from >= 0) {
         // Chan et al.: join two disjoint groups of ca*H and c*H entries
-        const ca = sc[from], d = m - sm[from], tot = ca + c;
+        const ca = sc[from],
+          d = m - sm[from],
+          tot = ca + c;
         m = sm[from] + d * (c / tot);
         q = sq[from] + q + d * d * H * ((ca * c) / tot);
         c = tot;
@@ -142,9 +176,11 @@ export function degenerateWindow(what: string, t: number, b: number, steps: numb
 export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Float64Array[] {
   const { T, B, strideT, strideB } = L;
   const out = v.map(() => new Float64Array(T * B));
-  const pre = new Float64Array(T), suf = new Float64Array(T);
+  const pre = new Float64Array(T),
+    suf = new Float64Array(T);
   for (let j = 0; j < v.length; j++) {
-    const src = v[j], dst = out[j];
+    const src = v[j],
+      dst = out[j];
     for (let b = 0; b < B; b++) {
       // reversed time u = T-1-t turns forward windows into backward ones
       const row = (u: number) => (T - 1 - u) * strideT + b * strideB;
@@ -164,9 +200,11 @@ export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Floa
  */
 export function checkDegenerate(a: ArrayLike<number>, T: number, B: number, H: number, k: number, eps32: number, what: string): void {
   if (eps32 !== 0) return;
-  const hi = new Float64Array(T * B), lo = new Float64Array(T * B);
+  const hi = new Float64Array(T * B),
+    lo = new Float64Array(T * B);
   for (let r = 0; r < T * B; r++) {
-    let x = -Infinity, y = Infinity;
+    let x = -Infinity,
+      y = Infinity;
     for (let h = 0; h < H; h++) {
       const v = a[r * H + h];
       if (v > x) x = v;

@@ -19,7 +19,6 @@ const mm2 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
 
 /** a [m][k] times b [k][n], differentiable in both. */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0])
-    throw new Error(`matMul: shapes [${a.shape}] and [${b.shape}] do not multiply`);
+  if (a.rank !== 2 || b.rank !== 2 || a.shape[1] !== b.shape[0]) throw new Error(`matMul: shapes [${a.shape}] and [${b.shape}] do not multiply`);
   return mm2(a, b) as tf.Tensor2D;
 }

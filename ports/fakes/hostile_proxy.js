@@ -78,7 +78,12 @@ function alter(line) {
     return JSON.stringify(msg);
   }
   if (mode === 'ansi' && msg.ok === false) msg.error.message += ATTACK;
-  if (mode === 'all-internal') return JSON.stringify({ id: msg.id, ok: false, error: { code: 'internal', clause: 'ATN-8.6', message: "AttributeError: module 'atn' has no attribute 'ATNLayer'" } });
+  if (mode === 'all-internal')
+    return JSON.stringify({
+      id: msg.id,
+      ok: false,
+      error: { code: 'internal', clause: 'ATN-8.6', message: "AttributeError: module 'atn' has no attribute 'ATNLayer'" },
+    });
   if (!msg.ok) return JSON.stringify(msg);
   const r = JSON.stringify(msg.result);
   const head = `{"id":${JSON.stringify(msg.id)},"ok":true,"result":`;
@@ -103,8 +108,7 @@ function alter(line) {
 onLines(inner.stdout, (raw) => {
   const afterHello = helloDone; // the misbehaviour starts after the start-up hello has been answered
   let line = alter(raw);
-  if (mode === 'bare-nan' && line.includes('"result":') && !line.includes('"name"'))
-    line = line.replace(/("result":[^0-9-]*)-?\d[\d.eE+-]*/, '$1"NaN"');
+  if (mode === 'bare-nan' && line.includes('"result":') && !line.includes('"name"')) line = line.replace(/("result":[^0-9-]*)-?\d[\d.eE+-]*/, '$1"NaN"');
   if (mode === 'bare-nan') line = line.replace(/"(-?Infinity|NaN)"/g, '$1');
   if (mode === 'stale' && seen >= 2 && previous !== undefined) {
     const now = line;
@@ -116,7 +120,6 @@ onLines(inner.stdout, (raw) => {
     return;
   }
   out(line, afterHello);
-
 });
 
 onLines(process.stdin, (raw) => {

@@ -130,7 +130,9 @@ function lstm(args, wantGrads) {
   const tp = new Tape(R);
   const { k } = args;
   const eps = R(args.eps);
-  const T = args.x.length, B = args.x[0].length, H = args.h0[0].length;
+  const T = args.x.length,
+    B = args.x[0].length,
+    H = args.h0[0].length;
   const P = args.params;
   const G = 4 * H;
   const L1 = (v) => v.map((e) => tp.leaf(e));
@@ -138,15 +140,24 @@ function lstm(args, wantGrads) {
   const ones = (n) => new Array(n).fill(1);
   const zeros = (n) => new Array(n).fill(0);
   const aff = (a, n) => ({ gain: L1(a && a.gain ? a.gain : ones(n)), bias: L1(a && a.bias ? a.bias : zeros(n)) });
-  const w_xh = L2(P.w_xh), w_hh = L2(P.w_hh);
-  const b_x = L1(P.b_x || zeros(G)), b_h = L1(P.b_h || zeros(G));
-  const ax = aff(P.atn_x, G), ah = aff(P.atn_h, G), ac = aff(P.atn_c, H);
+  const w_xh = L2(P.w_xh),
+    w_hh = L2(P.w_hh);
+  const b_x = L1(P.b_x || zeros(G)),
+    b_h = L1(P.b_h || zeros(G));
+  const ax = aff(P.atn_x, G),
+    ah = aff(P.atn_h, G),
+    ac = aff(P.atn_c, H);
   const x = args.x.map(L2);
-  const h0 = L2(args.h0), c0 = L2(args.c0);
-  const hs = [], cs = [];
+  const h0 = L2(args.h0),
+    c0 = L2(args.c0);
+  const hs = [],
+    cs = [];
   for (let b = 0; b < B; b++) {
-    const AX = [], AH = [], C = [];
-    let h = h0[b], c = c0[b];
+    const AX = [],
+      AH = [],
+      C = [];
+    let h = h0[b],
+      c = c0[b];
     for (let t = 0; t < T; t++) {
       AX.push(affine(tp, x[t][b], w_xh, b_x));
       AH.push(affine(tp, h, w_hh, b_h));
@@ -175,8 +186,16 @@ function lstm(args, wantGrads) {
   const adj = tp.backward(seed);
   const g = (ids) => (Array.isArray(ids) ? ids.map(g) : adj[ids]);
   out.grads = {
-    x: g(x), h0: g(h0), c0: g(c0), w_xh: g(w_xh), w_hh: g(w_hh), b_x: g(b_x), b_h: g(b_h),
-    atn_x: { gain: g(ax.gain), bias: g(ax.bias) }, atn_h: { gain: g(ah.gain), bias: g(ah.bias) }, atn_c: { gain: g(ac.gain), bias: g(ac.bias) },
+    x: g(x),
+    h0: g(h0),
+    c0: g(c0),
+    w_xh: g(w_xh),
+    w_hh: g(w_hh),
+    b_x: g(b_x),
+    b_h: g(b_h),
+    atn_x: { gain: g(ax.gain), bias: g(ax.bias) },
+    atn_h: { gain: g(ah.gain), bias: g(ah.bias) },
+    atn_c: { gain: g(ac.gain), bias: g(ac.bias) },
   };
   return out;
 }
@@ -195,13 +214,20 @@ const err = (code, clause, message, arg) => ({ code, clause, message, ...(arg ? 
 function handle(req) {
   const a = req.args || {};
   if (req.op === 'hello')
-    return { name: 'independent-atn-lstm-tape' + (MUTANT ? ':' + MUTANT : ''), version: '1', protocol: 1, ops: ['hello', 'lstm.forward', 'lstm.vjp'], dtypes: ['float32', 'float64'] };
+    return {
+      name: 'independent-atn-lstm-tape' + (MUTANT ? ':' + MUTANT : ''),
+      version: '1',
+      protocol: 1,
+      ops: ['hello', 'lstm.forward', 'lstm.vjp'],
+      dtypes: ['float32', 'float64'],
+    };
   if (req.op !== 'lstm.forward' && req.op !== 'lstm.vjp') throw err('unknown_op', 'ATN-8.5', `unknown op ${req.op}`);
   if (a.dtype !== 'float32' && a.dtype !== 'float64') throw err('unsupported_dtype', 'ATN-6.7', 'dtype: float32 or float64', 'dtype');
   for (const key of ['x', 'h0', 'c0', 'params']) if (!a[key]) throw err('bad_argument', 'ATN-6.8', `${key}: missing`, key);
   if (!(Number.isInteger(a.k) && a.k >= 1)) throw err('bad_argument', 'ATN-6.1', 'k: an integer >= 1', 'k');
   if (req.op === 'lstm.vjp' && !a.dh) throw err('bad_argument', 'ATN-6.8', 'dh: missing', 'dh');
-  const H = a.h0[0] && a.h0[0].length, I = a.x[0] && a.x[0][0] && a.x[0][0].length;
+  const H = a.h0[0] && a.h0[0].length,
+    I = a.x[0] && a.x[0][0] && a.x[0][0].length;
   const cols = (W, rows) => Array.isArray(W) && W.length === rows && W.every((r) => Array.isArray(r) && r.length === 4 * H);
   if (!cols(a.params.w_xh, I)) throw err('bad_argument', 'ATN-6.8', 'params.w_xh: must be [I][4H]', 'params.w_xh');
   if (!cols(a.params.w_hh, H)) throw err('bad_argument', 'ATN-6.8', 'params.w_hh: must be [H][4H]', 'params.w_hh');
@@ -210,20 +236,21 @@ function handle(req) {
 }
 
 if (require.main !== module) module.exports = { lstm };
-else readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (!line.trim()) return;
-  let req;
-  try {
-    req = JSON.parse(line);
-  } catch {
-    process.stdout.write(JSON.stringify({ id: null, ok: false, error: err('parse_error', 'ATN-8.1', 'not JSON') }) + '\n');
-    return;
-  }
-  const id = req && (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null;
-  try {
-    process.stdout.write(JSON.stringify({ id, ok: true, result: wire(handle(req)) }) + '\n');
-  } catch (e) {
-    const error = e && e.code ? e : err('internal', 'ATN-8.6', String(e && e.message ? e.message : e));
-    process.stdout.write(JSON.stringify({ id, ok: false, error }) + '\n');
-  }
-});
+else
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    if (!line.trim()) return;
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      process.stdout.write(JSON.stringify({ id: null, ok: false, error: err('parse_error', 'ATN-8.1', 'not JSON') }) + '\n');
+      return;
+    }
+    const id = req && (typeof req.id === 'string' || typeof req.id === 'number') ? req.id : null;
+    try {
+      process.stdout.write(JSON.stringify({ id, ok: true, result: wire(handle(req)) }) + '\n');
+    } catch (e) {
+      const error = e && e.code ? e : err('internal', 'ATN-8.6', String(e && e.message ? e.message : e));
+      process.stdout.write(JSON.stringify({ id, ok: false, error }) + '\n');
+    }
+  });

@@ -26,7 +26,8 @@ function windowOf(a, t, b, k) {
 
 /** Welford's updating mean and biased variance. */
 function welford(R, xs) {
-  let mean = 0, m2 = 0;
+  let mean = 0,
+    m2 = 0;
   xs.forEach((x, i) => {
     const d = R(x - mean);
     mean = R(mean + R(d / (i + 1)));
@@ -42,7 +43,10 @@ function sum(R, xs) {
 /** The forward pass of one window: what autograd keeps for the backward. */
 function step(R, a, t, b, k, eps, gain, bias) {
   const w = windowOf(a, t, b, k);
-  const { mean, v } = welford(R, w.map((e) => e[2]));
+  const { mean, v } = welford(
+    R,
+    w.map((e) => e[2]),
+  );
   const s = R(Math.sqrt(R(v + eps)));
   const num = a[t][b].map((x) => R(x - mean));
   const xn = num.map((n) => R(n / s));
@@ -64,9 +68,12 @@ function vjpOf({ detachMean = false } = {}) {
 function vjpImpl(a, dy, p, detachMean) {
   const R = rounding(p.dtype);
   const eps = R(p.eps);
-  const T = a.length, B = a[0].length, H = a[0][0].length;
+  const T = a.length,
+    B = a[0].length,
+    H = a[0][0].length;
   const da = a.map((row) => row.map((r) => r.map(() => 0)));
-  const dgain = new Array(H).fill(0), dbias = new Array(H).fill(0);
+  const dgain = new Array(H).fill(0),
+    dbias = new Array(H).fill(0);
   const y = [];
   for (let t = 0; t < T; t++) {
     const yt = [];
@@ -82,11 +89,19 @@ function vjpImpl(a, dy, p, detachMean) {
       // (x - mean) / s: the numerator's gradient, and the denominator's, summed over the broadcast features.
       const dnum = dxn.map((g) => R(g / f.s));
       const ss = R(f.s * f.s);
-      const ds = sum(R, dxn.map((g, h) => R(R(-g * f.num[h]) / ss)));
+      const ds = sum(
+        R,
+        dxn.map((g, h) => R(R(-g * f.num[h]) / ss)),
+      );
       const dv = R(ds / R(2 * f.s));
       const dmean = R(-sum(R, dnum));
       // var's backward recomputes the window mean (plain sum / N).
-      const mean2 = R(sum(R, f.w.map((e) => e[2])) / N);
+      const mean2 = R(
+        sum(
+          R,
+          f.w.map((e) => e[2]),
+        ) / N,
+      );
       const cv = R(R(2 / N) * dv);
       for (let h = 0; h < H; h++) da[t][b][h] = R(da[t][b][h] + dnum[h]);
       for (const [s, h, x] of f.w) {

@@ -60,7 +60,10 @@ export function suiteInfo(): CampaignResult['suite'] {
   let commit = 'unknown';
   if (root)
     try {
-      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || 'unknown';
+      commit =
+        execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+          .toString()
+          .trim() || 'unknown';
     } catch {
       // not a git checkout (an npm install): unknown
     }
@@ -103,7 +106,10 @@ export function levelVerdicts(r: Pick<CampaignResult, 'checks' | 'problems' | 'o
 
 export function summarize(checks: CheckResult[], complete: boolean): CampaignResult['summary'] {
   const count = (s: CheckResult['status']) => checks.filter((c) => c.status === s).length;
-  const passed = count('pass'), failed = count('fail'), skipped = count('skip'), errors = count('error');
+  const passed = count('pass'),
+    failed = count('fail'),
+    skipped = count('skip'),
+    errors = count('error');
   return { passed, failed, skipped, errors, conforms: complete && failed === 0 && errors === 0 };
 }
 
@@ -152,7 +158,16 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   if (isRecord(first) && first.byRunner === true && first.ok === false) {
     // No answer at all (the port died or went silent right after starting): nothing was judged, so could not run.
     const why = `the target gave no answer to hello: ${(first.error as { message?: string } | undefined)?.message ?? ''}`;
-    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: why, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.checks.push({
+      id: 'protocol.hello',
+      clause: 'ATN-8.7',
+      title: 'the target answers hello',
+      status: 'error',
+      reason: why,
+      runs: 1,
+      seed,
+      durationMs: Date.now() - t0,
+    });
     result.stopped = why;
     return finish(true);
   }
@@ -178,7 +193,16 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   // A hello without the fields the campaign needs cannot decide which checks apply: could not run, naming the field.
   const bad = helloProblem(hello);
   if (bad) {
-    result.checks.push({ id: 'protocol.hello', clause: 'ATN-8.7', title: 'the target answers hello', status: 'error', reason: bad, runs: 1, seed, durationMs: Date.now() - t0 });
+    result.checks.push({
+      id: 'protocol.hello',
+      clause: 'ATN-8.7',
+      title: 'the target answers hello',
+      status: 'error',
+      reason: bad,
+      runs: 1,
+      seed,
+      durationMs: Date.now() - t0,
+    });
     result.stopped = bad;
     return finish(true);
   }
@@ -211,7 +235,16 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     try {
       r = await check.run(ctx);
     } catch (e) {
-      r = { id: check.id, clause: check.clause, title: check.title, status: 'error', reason: `the check threw: ${e instanceof Error ? e.message : String(e)}`, runs: cases, seed, durationMs: 0 };
+      r = {
+        id: check.id,
+        clause: check.clause,
+        title: check.title,
+        status: 'error',
+        reason: `the check threw: ${e instanceof Error ? e.message : String(e)}`,
+        runs: cases,
+        seed,
+        durationMs: 0,
+      };
     }
     if (opts.signal?.aborted && r.status === 'error') return finish(false); // an interrupted check is not a result
     if (opts.ftz && r.status === 'error' && /discarded/.test(r.reason ?? ''))
@@ -291,8 +324,10 @@ function watchAnswers(inner: Target): { target: Target; stopReason(): string | u
       current = id;
     },
     stopReason() {
-      if (standIns >= STAND_IN_LIMIT) return `the port gave no usable answer to ${standIns} requests in a row (the runner answered in its place); the last: ${lastStandIn}`;
-      if (!anyOk && same >= SAME_ERROR_LIMIT && checksSeen.size >= 3) return `the target answered each of its ${same} requests with the same error, so it never computed anything: ${first}`;
+      if (standIns >= STAND_IN_LIMIT)
+        return `the port gave no usable answer to ${standIns} requests in a row (the runner answered in its place); the last: ${lastStandIn}`;
+      if (!anyOk && same >= SAME_ERROR_LIMIT && checksSeen.size >= 3)
+        return `the target answered each of its ${same} requests with the same error, so it never computed anything: ${first}`;
       return undefined;
     },
   };

@@ -33,7 +33,8 @@ export function capabilitiesOf(hello: Hello): Capabilities {
   const h = hello as Hello & { k?: { min?: unknown; max?: unknown }; eps?: unknown };
   const kMin = h.k && isCount(h.k.min) ? h.k.min : 1;
   const kMax = h.k && isCount(h.k.max) && h.k.max >= kMin ? h.k.max : Infinity;
-  const eps = Array.isArray(h.eps) && h.eps.length && h.eps.every((e) => typeof e === 'number' && e >= 0 && Number.isFinite(e)) ? (h.eps as number[]).slice() : undefined;
+  const eps =
+    Array.isArray(h.eps) && h.eps.length && h.eps.every((e) => typeof e === 'number' && e >= 0 && Number.isFinite(e)) ? (h.eps as number[]).slice() : undefined;
   return { kMin, kMax, ...(eps ? { eps } : {}) };
 }
 
@@ -51,11 +52,13 @@ export function servesEps(c: Capabilities, eps: number, dtype: CampaignDtype): b
 export function capabilityReason(c: Capabilities, needs: Needs | undefined, dtype: CampaignDtype): string | undefined {
   if (!needs) return undefined;
   const range = `[${c.kMin}, ${c.kMax === Infinity ? 'inf' : c.kMax}]`;
-  if (needs.k === 'free' && (c.kMin > 1 || c.kMax < Infinity)) return `the check derives k from each case (it changes k); the target serves k in ${range} only (hello.k, ATN-8.8)`;
-  const badK = (needs.k === 'free' ? [] : needs.k ?? []).filter((k) => k < c.kMin || k > c.kMax);
+  if (needs.k === 'free' && (c.kMin > 1 || c.kMax < Infinity))
+    return `the check derives k from each case (it changes k); the target serves k in ${range} only (hello.k, ATN-8.8)`;
+  const badK = (needs.k === 'free' ? [] : (needs.k ?? [])).filter((k) => k < c.kMin || k > c.kMax);
   if (badK.length) return `the check sends k = ${badK.join(', ')}; the target serves k in ${range} only (hello.k, ATN-8.8)`;
   if (c.eps !== undefined) {
-    if (needs.eps === 'free') return `the check derives eps from each case (it changes eps); the target serves eps ${c.eps.join(', ')} only (hello.eps, ATN-8.8)`;
+    if (needs.eps === 'free')
+      return `the check derives eps from each case (it changes eps); the target serves eps ${c.eps.join(', ')} only (hello.eps, ATN-8.8)`;
     const badE = (needs.eps ?? []).filter((e) => !servesEps(c, e, dtype));
     if (badE.length) return `the check sends eps = ${badE.join(', ')}; the target serves eps ${c.eps.join(', ')} only (hello.eps, ATN-8.8)`;
   }

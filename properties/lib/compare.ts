@@ -69,9 +69,12 @@ class Walker {
     }
     if (this.structureOnly) return;
     let ratio: number;
-    if (!Number.isNaN(got) && got === want) ratio = 0; // exact agreement needs no tolerance
+    if (!Number.isNaN(got) && got === want)
+      ratio = 0; // exact agreement needs no tolerance
     else if (!(tol >= 0 && Number.isFinite(tol)))
-      throw new ToleranceError(`${placeName(output, index) || 'result'}: the derived tolerance is ${fmt(tol)}, not a finite number >= 0 (a harness error: no bound could be derived for this case)`);
+      throw new ToleranceError(
+        `${placeName(output, index) || 'result'}: the derived tolerance is ${fmt(tol)}, not a finite number >= 0 (a harness error: no bound could be derived for this case)`,
+      );
     else if (Number.isNaN(got) || Number.isNaN(want)) ratio = Infinity;
     else {
       ratio = tol > 0 ? Math.abs(got - want) / tol : Infinity; // Infinity for an overflowed output or tol 0
@@ -79,8 +82,7 @@ class Walker {
       if (this.float32 && got === Math.fround(want)) ratio = Math.min(ratio, 1);
     }
     this.ratios.push(ratio);
-    if (!this.worst || ratio > this.worst.ratio)
-      this.worst = { output, index: index.slice(), got, want, tol, ratio };
+    if (!this.worst || ratio > this.worst.ratio) this.worst = { output, index: index.slice(), got, want, tol, ratio };
   }
 
   /** want and tol have the same structure (the reference makes both); got is what the target answered. */
@@ -94,7 +96,8 @@ class Walker {
         this.fail(output, index, `expected an array of length ${want.length}, got ${shape(got)} (a squeezed or missing dimension)`);
         return;
       }
-      const dg = dims(got, Infinity).length, dw = dims(want, Infinity).length;
+      const dg = dims(got, Infinity).length,
+        dw = dims(want, Infinity).length;
       if (dg !== dw) {
         this.fail(output, index, `${dg}-dimensional, expected ${dw}-dimensional (${dg < dw ? 'a dimension is missing, e.g. squeezed' : 'an extra dimension'})`);
         return;
@@ -129,13 +132,12 @@ class Walker {
         this.walk(g[key], w[key], own(tol, key), sub, []);
       }
       for (const key of Object.keys(g))
-        if (!Object.hasOwn(w, key)) this.fail(output ? `${output}.${key}` : key, [], 'unexpected key (the result must have exactly the op\'s structure)');
+        if (!Object.hasOwn(w, key)) this.fail(output ? `${output}.${key}` : key, [], "unexpected key (the result must have exactly the op's structure)");
       return;
     }
     this.fail(output, index, `the expectation holds ${shape(want)} (a harness bug)`);
   }
 }
-
 
 function shape(v: unknown): string {
   if (v === null) return 'null';
@@ -168,8 +170,6 @@ export function maxRatio(ratios: number[]): number {
   for (const r of ratios) if (!(r <= m)) m = Number.isNaN(r) ? Infinity : r;
   return m;
 }
-
-
 
 /**
  * ATN-7.5: two outputs of one target that are equal in exact arithmetic may differ by the sum of their tolerances.

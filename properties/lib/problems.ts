@@ -17,7 +17,6 @@ import type { Check, CheckResult, Level, Outside, Problem } from './types';
 /** A re-run's shrinking budget: it needs a counterexample outside the regime, not the smallest one. */
 const RERUN_SHRINK_MS = 1000;
 
-
 export interface ProblemsInput {
   checks: Check[];
   results: CheckResult[];
@@ -76,7 +75,10 @@ async function failsOutside(r: CheckResult, g: RegimeDef, ctx: RunContext): Prom
 /** "a, b pass; c has no case outside it" for the evidence of a problem. */
 function rerunOutcome(explained: CheckResult[], inside: CheckResult[]): string {
   const passed = explained.filter((r) => !inside.includes(r)).map((r) => r.id);
-  const parts = [passed.length ? `${passed.join(', ')} pass` : '', inside.length ? `${inside.map((r) => r.id).join(', ')} ${inside.length === 1 ? 'has' : 'have'} no case outside it` : ''];
+  const parts = [
+    passed.length ? `${passed.join(', ')} pass` : '',
+    inside.length ? `${inside.map((r) => r.id).join(', ')} ${inside.length === 1 ? 'has' : 'have'} no case outside it` : '',
+  ];
   return parts.filter(Boolean).join('; ');
 }
 
@@ -84,7 +86,8 @@ function untestable(r: CheckResult): boolean {
   return r.status === 'error' && /discarded/.test(r.reason ?? '');
 }
 
-const shapeError = (r: CheckResult): boolean => /squeezed|missing dimension|-dimensional, expected|expected an array of length/.test(r.counterexample?.detail ?? '');
+const shapeError = (r: CheckResult): boolean =>
+  /squeezed|missing dimension|-dimensional, expected|expected an array of length/.test(r.counterexample?.detail ?? '');
 
 function regimeSummary(regime: RegimeDef, explained: CheckResult[]): string {
   if (regime.id === 'singleton')
@@ -97,7 +100,11 @@ function regimeSummary(regime: RegimeDef, explained: CheckResult[]): string {
 }
 
 function opsOf(r: CheckResult): Set<string> {
-  return new Set(requestsOf(r).map((q) => q.op).filter((op) => op !== 'hello'));
+  return new Set(
+    requestsOf(r)
+      .map((q) => q.op)
+      .filter((op) => op !== 'hello'),
+  );
 }
 
 /** The steps t..T-1 (0-based) of y in a result or expectation part. */
@@ -153,7 +160,13 @@ function unexplained(group: CheckResult[], results: CheckResult[]): Omit<Problem
         : only && !passedOps.has(only)
           ? `only ${only} fails`
           : `fails outside every regime tried (${REGIMES.map((g) => g.text.replace(/ \(.*$/, '')).join('; ')})`;
-  return { summary, regime: only ? { id: `op:${only}`, text: `${only} only` } : { id: 'general', text: 'general inputs' }, level: levelOfChecks(group), checks: group.map((r) => r.id), evidence: `${group[0].id}: ${group[0].counterexample?.detail ?? ''}` };
+  return {
+    summary,
+    regime: only ? { id: `op:${only}`, text: `${only} only` } : { id: 'general', text: 'general inputs' },
+    level: levelOfChecks(group),
+    checks: group.map((r) => r.id),
+    evidence: `${group[0].id}: ${group[0].counterexample?.detail ?? ''}`,
+  };
 }
 
 export async function findProblems(input: ProblemsInput): Promise<ProblemsResult> {
@@ -185,7 +198,13 @@ export async function findProblems(input: ProblemsInput): Promise<ProblemsResult
         checks: [...leaks, ...others].map((r) => r.id),
         evidence: `${leaks[0].id}: ${leaks[0].counterexample?.detail ?? ''}; it fails with every regime set aside too${others.length ? `; the other ${others.length} failing checks cannot be told apart from the leak until it is fixed` : ''}`,
       });
-      return finishProblems(input, found, remaining.map((r) => r.id), [], 'Results depend on the order of requests (ATN-1.7 fails): fix the leak and run again to see what else fails.');
+      return finishProblems(
+        input,
+        found,
+        remaining.map((r) => r.id),
+        [],
+        'Results depend on the order of requests (ATN-1.7 fails): fix the leak and run again to see what else fails.',
+      );
     }
   }
   for (;;) {
@@ -216,23 +235,28 @@ export async function findProblems(input: ProblemsInput): Promise<ProblemsResult
     if (explained.length || byDesign) explained = [...explained, ...inside];
     if (explained.length) {
       excluded.push(best.g);
-      add(
-        {
-          summary: regimeSummary(best.g, explained),
-          regime: { id: best.g.id, text: best.g.text },
-          level: explained.every((r) => r.level === 'protocol') ? 'protocol' : best.g.level,
-          checks: explained.map((r) => r.id),
-          evidence: `${explained[0].id}: ${explained[0].counterexample?.detail ?? ''}; re-run with ${best.g.text} set aside (seed ${ctx.seed}): ${rerunOutcome(explained, inside)}`,
+      add({
+        summary: regimeSummary(best.g, explained),
+        regime: { id: best.g.id, text: best.g.text },
+        level: explained.every((r) => r.level === 'protocol') ? 'protocol' : best.g.level,
+        checks: explained.map((r) => r.id),
+        evidence: `${explained[0].id}: ${explained[0].counterexample?.detail ?? ''}; re-run with ${best.g.text} set aside (seed ${ctx.seed}): ${rerunOutcome(explained, inside)}`,
       });
     }
     // What still fails, now with counterexamples outside the regimes set aside so far.
-    remaining = remaining.filter((r) => !explained.includes(r)).map((r) => (excluded.includes(best.g) ? rerun.get(r.id) ?? r : r));
+    remaining = remaining.filter((r) => !explained.includes(r)).map((r) => (excluded.includes(best.g) ? (rerun.get(r.id) ?? r) : r));
   }
 
   // Failures no regime explains: grouped by what they share.
   const warm = remaining.filter((r) => warmupOnly(r, ctx));
   if (warm.length) {
-    add({ summary: 'fails only at the warm-up steps t < k (ATN-1.6: the window holds the n_t steps available, no padding)', regime: { id: 'warmup', text: 't < k' }, level: 'core', checks: warm.map((r) => r.id), evidence: `${warm[0].id}: ${warm[0].counterexample?.detail ?? ''}` });
+    add({
+      summary: 'fails only at the warm-up steps t < k (ATN-1.6: the window holds the n_t steps available, no padding)',
+      regime: { id: 'warmup', text: 't < k' },
+      level: 'core',
+      checks: warm.map((r) => r.id),
+      evidence: `${warm[0].id}: ${warm[0].counterexample?.detail ?? ''}`,
+    });
     remaining = remaining.filter((r) => !warm.includes(r));
   }
   // What no regime explains: one problem per level, because a protocol mistake (an error code or clause, an envelope)
@@ -240,7 +264,12 @@ export async function findProblems(input: ProblemsInput): Promise<ProblemsResult
   const byLevel = (['core', 'extended', 'protocol'] as Level[]).map((level) => remaining.filter((r) => (r.level ?? 'core') === level));
   for (const group of byLevel) if (group.length) add(unexplained(group, input.results));
 
-  return finishProblems(input, found, remaining.map((r) => r.id), excluded);
+  return finishProblems(
+    input,
+    found,
+    remaining.map((r) => r.id),
+    excluded,
+  );
 }
 
 /** Numbers the problems, marks every failing result with its problem and says what passes outside the regimes. */

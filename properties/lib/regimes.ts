@@ -88,7 +88,9 @@ export function nearDegenerateWindow(op: string, args: Args): boolean {
   const B = Array.isArray(rows[0]) ? rows[0].length : 0;
   for (let b = 0; b < B; b++)
     for (let t = 0; t < rows.length; t++) {
-      let lo = Infinity, hi = -Infinity, big = 0;
+      let lo = Infinity,
+        hi = -Infinity,
+        big = 0;
       for (let s = Math.max(0, t - k + 1); s <= t; s++) {
         const row = rows[s]?.[b];
         if (!Array.isArray(row)) return false;

@@ -80,10 +80,7 @@ export function replayLine(seed: number, path?: string | null, checkId?: string)
  * fc.assert with the suite's parameters, printing the replay line on failure (fast-check's own message carries seed
  * and path too, but in its words; ours is what the README tells people to paste).
  */
-export async function assertProperty<T>(
-  prop: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>,
-  base: FcBase = {},
-): Promise<void> {
+export async function assertProperty<T>(prop: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>, base: FcBase = {}): Promise<void> {
   const params = fcParams<T>(base);
   const details = await fc.check(prop as never, params as never);
   if (details.failed) {

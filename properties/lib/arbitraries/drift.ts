@@ -42,6 +42,13 @@ export function driftCase(dtype: CampaignDtype, c: DriftConstraints = {}): fc.Ar
       x = Math.max(-bound, Math.min(bound, x + Math.round(step)));
       if (x === exps[t]) x = x > 0 ? x - 10 : x + 10;
     }
-    return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (t, _b, _h, i) => u[i] * 10 ** exps[t]), aff(dd.H), 'drift');
+    return finish(
+      dtype,
+      dd,
+      eps,
+      build3(dd.T, dd.B, dd.H, (t, _b, _h, i) => u[i] * 10 ** exps[t]),
+      aff(dd.H),
+      'drift',
+    );
   });
 }

@@ -37,7 +37,14 @@ export function generalCase(dtype: CampaignDtype, c: GeneralConstraints = {}): f
       // a = 2^j * (offset + u): moderate scales and offsets.
       const scale = 2 ** pick(p[0], -maxScale, maxScale);
       const off = 2 * p[1];
-      return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => scale * (off + u[i])), aff(dd.H), 'general');
+      return finish(
+        dtype,
+        dd,
+        eps,
+        build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => scale * (off + u[i])),
+        aff(dd.H),
+        'general',
+      );
     });
   return long ? fc.oneof({ arbitrary: general(withRoomForH2(lim)), weight: 9 }, { arbitrary: general(long), weight: 1 }) : general(withRoomForH2(lim));
 }

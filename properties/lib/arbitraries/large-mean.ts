@@ -31,6 +31,13 @@ export function largeMeanCase(dtype: CampaignDtype, c: LargeMeanConstraints = {}
     const mean = (p[0] < 0 ? -1 : 1) * 10 ** pick(p[1], -meanExp, meanExp) * (1 + Math.abs(p[2]));
     const ratio = 10 ** (r0 + ((p[3] + 1) / 2) * (r1 - r0)); // mean/std
     const std = Math.abs(mean) / ratio;
-    return finish(dtype, dd, eps, build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => mean + std * Math.sqrt(3) * u[i]), aff(dd.H), 'large-mean');
+    return finish(
+      dtype,
+      dd,
+      eps,
+      build3(dd.T, dd.B, dd.H, (_t, _b, _h, i) => mean + std * Math.sqrt(3) * u[i]),
+      aff(dd.H),
+      'large-mean',
+    );
   });
 }

@@ -6,10 +6,12 @@ import { SMALL, type Limits } from './shapes';
 import type { LnCase } from './types';
 
 export function lnCase(dtype: CampaignDtype, lim: Limits = SMALL): fc.Arbitrary<LnCase> {
-  return fc.oneof(atnCase(dtype, 'general', { ...lim, maxT: 1 }), atnCase(dtype, 'near-eps', { ...lim, maxT: 1 }), atnCase(dtype, 'large-mean', { ...lim, maxT: 1 })).map((c) => {
-    const out: LnCase = { eps: c.eps, x: c.a[0] };
-    if (c.gain) out.gain = c.gain;
-    if (c.bias) out.bias = c.bias;
-    return out;
-  });
+  return fc
+    .oneof(atnCase(dtype, 'general', { ...lim, maxT: 1 }), atnCase(dtype, 'near-eps', { ...lim, maxT: 1 }), atnCase(dtype, 'large-mean', { ...lim, maxT: 1 }))
+    .map((c) => {
+      const out: LnCase = { eps: c.eps, x: c.a[0] };
+      if (c.gain) out.gain = c.gain;
+      if (c.bias) out.bias = c.bias;
+      return out;
+    });
 }

@@ -57,7 +57,8 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
   const all = opts.shortOnly || lim !== LSTM_SMALL ? [lim] : [lim, LSTM_LONG];
   const big = (f: (l: LstmLimits) => number) => Math.max(...all.map(f));
   const H4 = 4 * big((l) => l.maxH);
-  const n = big((l) => l.maxT * l.maxB * l.maxI) + 2 * big((l) => l.maxB * l.maxH) + big((l) => l.maxI + l.maxH) * H4 + 2 * H4 + 2 * (2 * H4 + 2 * big((l) => l.maxH));
+  const n =
+    big((l) => l.maxT * l.maxB * l.maxI) + 2 * big((l) => l.maxB * l.maxH) + big((l) => l.maxI + l.maxH) * H4 + 2 * H4 + 2 * (2 * H4 + 2 * big((l) => l.maxH));
   const eps0 = opts.eps ?? fc.constantFrom(1e-5, 1e-3, 0);
   return fc
     .record({
@@ -84,10 +85,23 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
       const I = long ? Math.min(I0, LSTM_LONG.maxI) : I0;
       const H0 = edge ? 2 : long ? Math.min(H1, LSTM_LONG.maxH) : H1;
       const H = epsR === 0 ? Math.max(H0, 2) : H0;
-      const k = long ? longK(T, kMode, kPick) : edge ? (kPick % 2 ? 1 : T === 1 ? 1 + (kPick % 3) : 1) : kMode === 'one' ? 1 : kMode === 'within' ? 1 + (kPick % T) : T + 1 + (kPick % 3);
+      const k = long
+        ? longK(T, kMode, kPick)
+        : edge
+          ? kPick % 2
+            ? 1
+            : T === 1
+              ? 1 + (kPick % 3)
+              : 1
+          : kMode === 'one'
+            ? 1
+            : kMode === 'within'
+              ? 1 + (kPick % T)
+              : T + 1 + (kPick % 3);
       let at = 0;
       const take = (scale: number, shift = 0) => r(shift + scale * u[at++ % n]);
-      const mat = (rows: number, cols: number, scale: number, shift = 0) => Array.from({ length: rows }, () => Array.from({ length: cols }, () => take(scale, shift)));
+      const mat = (rows: number, cols: number, scale: number, shift = 0) =>
+        Array.from({ length: rows }, () => Array.from({ length: cols }, () => take(scale, shift)));
       const vec = (len: number, scale: number, shift = 0) => Array.from({ length: len }, () => take(scale, shift));
       const x = Array.from({ length: T }, () => mat(B, I, 2));
       // h0 entries in +-[0.1, 0.5]: never all zero, so ATN_h's first window varies.

@@ -26,6 +26,13 @@ export function nearEpsCase(dtype: CampaignDtype, c: NearEpsConstraints = {}): f
     const f = 10 ** (decades * p[0]);
     const m = 2 * p[1];
     const spread = Math.sqrt(3 * eps * f);
-    return finish(dtype, d, eps, build3(d.T, d.B, d.H, (_t, _b, _h, i) => m + spread * u[i]), aff(d.H), 'near-eps');
+    return finish(
+      dtype,
+      d,
+      eps,
+      build3(d.T, d.B, d.H, (_t, _b, _h, i) => m + spread * u[i]),
+      aff(d.H),
+      'near-eps',
+    );
   });
 }

@@ -9,7 +9,8 @@ import type { AtnCase, AtnVjpCase, LstmCase, LstmVjpCase } from './types';
 
 /** The smallest sqrt(var_t + eps) over the windows of a case (in doubles: a generator's estimate). */
 export function minWindowScale(c: AtnCase): number {
-  const T = c.a.length, B = c.a[0].length;
+  const T = c.a.length,
+    B = c.a[0].length;
   let smin = Infinity;
   for (let t = 0; t < T; t++)
     for (let b = 0; b < B; b++) {
@@ -31,7 +32,9 @@ export function withDy(dtype: CampaignDtype, cases: fc.Arbitrary<AtnCase>, lim: 
   const n = Math.max(lim.maxT, 8) * lim.maxB * Math.max(lim.maxH, 2); // cycled over for longer cases
   return fc.record({ c: cases, dy: pool(n), zeros: fc.nat({ max: 3 }) }).map(({ c, dy, zeros }) => {
     const r = rounder(dtype);
-    const T = c.a.length, B = c.a[0].length, H = c.a[0][0].length;
+    const T = c.a.length,
+      B = c.a[0].length,
+      H = c.a[0][0].length;
     const g = Math.max(1, ...(c.gain ?? []).map(Math.abs));
     const bound = (Math.min(c.k, T) * (Math.min(c.k, T) * H + 2) * g) / minWindowScale(c);
     const limit = dtype === 'float32' ? 2 ** 100 : 2 ** 1000;
@@ -45,7 +48,9 @@ export function withDh(dtype: CampaignDtype, cases: fc.Arbitrary<LstmCase>, lim:
   const n = Math.max(lim.maxT * lim.maxB * Math.max(lim.maxH, 2), LSTM_LONG.maxT * LSTM_LONG.maxB * LSTM_LONG.maxH + 1);
   return fc.record({ c: cases, dh: pool(n) }).map(({ c, dh }) => {
     const r = rounder(dtype);
-    const T = c.x.length, B = c.x[0].length, H = c.h0[0].length;
+    const T = c.x.length,
+      B = c.x[0].length,
+      H = c.h0[0].length;
     return { ...c, dh: build3(T, B, H, (_t, _b, _h, i) => r(dh[i % n])) };
   });
 }

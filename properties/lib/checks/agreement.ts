@@ -4,20 +4,7 @@
  * forward pass, so that a report names the regime a target breaks in.
  */
 import type { ClauseId } from '../../../spec/clauses';
-import {
-  atnArgs,
-  atnCase,
-  atnHardCase,
-  atnVjpArgs,
-  lnArgs,
-  lnCase,
-  lstmArgs,
-  lstmCase,
-  lstmVjpArgs,
-  withDh,
-  withDy,
-  type Regime,
-} from '../arbitraries';
+import { atnArgs, atnCase, atnHardCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, lstmVjpArgs, withDh, withDy, type Regime } from '../arbitraries';
 import type { Check, CheckContext } from '../types';
 import { agree, propertyCheck } from './framework';
 
@@ -52,8 +39,18 @@ export const AGREEMENT: Check[] = [
     'atn.forward is within the window-local tolerance on sequences whose magnitude changes by many orders across time (no prefix sums differenced)',
   ),
   forwardRegime('atn.forward.large-mean', 'ATN-7.2', 'large-mean', 'atn.forward is within tolerance when |mean|/std is 1e4..1e6 (no E[x^2] - E[x]^2)'),
-  forwardRegime('atn.forward.near-eps', 'ATN-1.4', 'near-eps', 'atn.forward adds eps inside the square root: windows with var_t within a factor 100 of eps in {1e-5, 1e-3}'),
-  forwardRegime('atn.forward.subnormal', 'ATN-7.2', 'subnormal', 'atn.forward is within tolerance on subnormal entries, alone and mixed with normal ones (eps = 0)'),
+  forwardRegime(
+    'atn.forward.near-eps',
+    'ATN-1.4',
+    'near-eps',
+    'atn.forward adds eps inside the square root: windows with var_t within a factor 100 of eps in {1e-5, 1e-3}',
+  ),
+  forwardRegime(
+    'atn.forward.subnormal',
+    'ATN-7.2',
+    'subnormal',
+    'atn.forward is within tolerance on subnormal entries, alone and mixed with normal ones (eps = 0)',
+  ),
   propertyCheck({
     id: 'atn.vjp.agrees',
     clause: 'ATN-4.1',
@@ -102,4 +99,3 @@ export const AGREEMENT: Check[] = [
     run: (c, s, ctx) => agree(ctx, s, 'lstm.vjp', lstmVjpArgs(ctx.dtype, c)),
   }),
 ];
-

@@ -6,19 +6,7 @@
 import fc from 'fast-check';
 import type { Outgoing, Response } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
-import {
-  atnArgs,
-  atnCase,
-  atnVjpArgs,
-  lnArgs,
-  lstmArgs,
-  lstmCase,
-  lstmVjpArgs,
-  withDh,
-  withDy,
-  type AtnVjpCase,
-  type LstmVjpCase,
-} from '../arbitraries';
+import { atnArgs, atnCase, atnVjpArgs, lnArgs, lstmArgs, lstmCase, lstmVjpArgs, withDh, withDy, type AtnVjpCase, type LstmVjpCase } from '../arbitraries';
 import { compareOutputs, maxRatio } from '../compare';
 import type { Needs } from '../capabilities';
 import type { Check, CheckContext } from '../types';
@@ -202,7 +190,8 @@ const ERROR_SPECS: ErrorSpec[] = [
     title: 'eps that is negative, non-finite, not a number or missing is refused with bad_argument (ATN-6.2)',
     code: 'bad_argument',
     anyOf: ALL,
-    variants: (ctx) => [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined, ...(ctx.dtype === 'float32' ? [3.5e38] : [])].map((e) => set('eps', e)),
+    variants: (ctx) =>
+      [-1, -1e-30, 'NaN', 'Infinity', '-Infinity', 'abc', null, undefined, ...(ctx.dtype === 'float32' ? [3.5e38] : [])].map((e) => set('eps', e)),
   },
   {
     id: 'errors.shape',
@@ -243,7 +232,8 @@ const ERROR_SPECS: ErrorSpec[] = [
   {
     id: 'errors.non-finite',
     clause: 'ATN-6.4',
-    title: 'a non-finite entry ("Infinity", "-Infinity", "NaN"; at float32 also 3.5e38, which rounds to Infinity, ATN-6.10) in any input array is refused with bad_argument (ATN-6.4)',
+    title:
+      'a non-finite entry ("Infinity", "-Infinity", "NaN"; at float32 also 3.5e38, which rounds to Infinity, ATN-6.10) in any input array is refused with bad_argument (ATN-6.4)',
     code: 'bad_argument',
     anyOf: ALL,
     variants: (ctx) => {
@@ -252,7 +242,11 @@ const ERROR_SPECS: ErrorSpec[] = [
       const overflow: number[] = ctx.dtype === 'float32' ? [3.5e38, -1e308] : [];
       for (const v of ['Infinity', '-Infinity', 'NaN', ...overflow]) {
         out.push(entry('main array', v, ALL, (args, op) => ({ arr: args[mainArray(op)] as Arr })));
-        out.push(entry('gain', v, ['atn.forward', 'atn.vjp', 'ln.forward'], (args) => ({ arr: (args.gain ??= new Array(((args.x ?? (args.a as Arr)[0]) as Arr[])[0].length).fill(1)) as Arr })));
+        out.push(
+          entry('gain', v, ['atn.forward', 'atn.vjp', 'ln.forward'], (args) => ({
+            arr: (args.gain ??= new Array(((args.x ?? (args.a as Arr)[0]) as Arr[])[0].length).fill(1)) as Arr,
+          })),
+        );
         out.push(entry('dy', v, ['atn.vjp'], (args) => ({ arr: args.dy as Arr })));
         out.push(entry('params.w_xh', v, LSTM, (args) => ({ arr: (args.params as Args).w_xh as Arr })));
         out.push(entry('h0', v, LSTM, (args) => ({ arr: args.h0 as Arr })));
@@ -316,7 +310,7 @@ const ERROR_SPECS: ErrorSpec[] = [
         const p = args.params as Args;
         args.eps = 0;
         x[0] = x[0].map((row) => row.map(() => 0));
-        p.b_x = ((p.w_xh as number[][])[0]).map(() => 0.5);
+        p.b_x = (p.w_xh as number[][])[0].map(() => 0.5);
         return true;
       }),
     ],
@@ -447,7 +441,9 @@ const keepsServing: Check = propertyCheck<Base>({
       [fwd, { ...good, [data]: [] }],
       [fwd, { ...good, eps: 'NaN' }],
       ['no.such.op', good],
-      ...(fwd === 'lstm.forward' ? [] : ([[fwd, { ...good, eps: 0, [data]: fwd === 'atn.forward' ? [[[1, 1]]] : [[1, 1]], gain: undefined, bias: undefined }]] as Array<[string, Args]>)),
+      ...(fwd === 'lstm.forward'
+        ? []
+        : ([[fwd, { ...good, eps: 0, [data]: fwd === 'atn.forward' ? [[[1, 1]]] : [[1, 1]], gain: undefined, bias: undefined }]] as Array<[string, Args]>)),
     ];
     let worst: Outcome = { ok: true, ratio: 0, detail: 'served' };
     for (const [op, args] of bads) {
@@ -455,7 +451,10 @@ const keepsServing: Check = propertyCheck<Base>({
       const { res, thrown } = await s.send(fwd, good);
       if (!res || !res.ok) {
         s.focusLast(2);
-        return { ok: false, detail: `after an error for ${op}, a valid ${fwd} got ${res ? `error ${res.error.code}: ${res.error.message}` : `no response (${String(thrown)})`}` };
+        return {
+          ok: false,
+          detail: `after an error for ${op}, a valid ${fwd} got ${res ? `error ${res.error.code}: ${res.error.message}` : `no response (${String(thrown)})`}`,
+        };
       }
       const cmp = compareOutputs(first, res.result, exp.tol, exp.tol);
       const ratio = maxRatio(cmp.ratios);
@@ -470,4 +469,3 @@ const keepsServing: Check = propertyCheck<Base>({
 });
 
 export const ERRORS: Check[] = [...ERROR_SPECS.map(errorCheck), envelope, keepsServing];
-

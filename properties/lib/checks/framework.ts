@@ -124,7 +124,8 @@ export class Session {
    */
   async result(op: string, args: Record<string, unknown>): Promise<UncheckedResult> {
     const { res, thrown } = await this.send(op, args);
-    if (!res) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
+    if (!res)
+      throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: no response (${thrown instanceof Error ? thrown.message : String(thrown)})` });
     const stand = notTheTargets(op, res);
     if (stand) throw new TargetFailure({ ok: false, ratio: Infinity, detail: stand });
     if (res.wire) throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: ${res.wire}` });
@@ -132,7 +133,8 @@ export class Session {
       const e = res.error ?? ({} as Record<string, unknown>);
       throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: answered error ${e.code} (${e.clause}): ${e.message}` });
     }
-    if (res.result === null || typeof res.result !== 'object') throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: result is not an object` });
+    if (res.result === null || typeof res.result !== 'object')
+      throw new TargetFailure({ ok: false, ratio: Infinity, detail: `${op}: result is not an object` });
     return res.result;
   }
 
@@ -169,7 +171,12 @@ export function expectOf<Op extends ReferenceOp>(ctx: CheckContext, op: Op, args
 }
 
 /** Sends one request and compares its result with the reference (ATN-7.1). */
-export async function agree<Op extends ReferenceOp>(ctx: CheckContext, s: Session, op: Op, args: Record<string, unknown>): Promise<Outcome & { result: UncheckedResult; exp: OpExpectation<Op> }> {
+export async function agree<Op extends ReferenceOp>(
+  ctx: CheckContext,
+  s: Session,
+  op: Op,
+  args: Record<string, unknown>,
+): Promise<Outcome & { result: UncheckedResult; exp: OpExpectation<Op> }> {
   const exp = expectOf(ctx, op, args);
   const result = await s.result(op, args);
   const cmp = compare(result, exp, { dtype: ctx.dtype });
@@ -312,12 +319,15 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
           return false;
         }
         // While shrinking, a candidate fails only when its error stays unmistakable, not when it sinks to the noise.
-        return o.ok || !searching && ratioOf(o) < keep;
+        return o.ok || (!searching && ratioOf(o) < keep);
       });
       const params = fcParams<[T]>({ seed: ctx.seed, numRuns, checkId: spec.id, multiply: false });
       // A re-run with a regime set aside discards cheaply (before the reference): give up sooner when all cases are in it.
       if (ctx.exclude) params.maxSkipsPerRun = 10;
-      const examples = spec.examples?.(ctx).map((x) => fitCase(x, caps, ctx.dtype)).filter((x): x is T => x !== undefined);
+      const examples = spec
+        .examples?.(ctx)
+        .map((x) => fitCase(x, caps, ctx.dtype))
+        .filter((x): x is T => x !== undefined);
       if (examples?.length) params.examples = examples.map((x) => [x] as [T]);
       const details = await fc.check(prop, params);
 

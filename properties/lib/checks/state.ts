@@ -23,7 +23,8 @@ interface Triple<C> {
 /** Two different predecessors of the same shape family as Q (same B and H, their own T). */
 function predecessors(q: AtnCase, dtype: 'float32' | 'float64', t1: number, t2: number, u: number[]): [AtnCase, AtnCase] {
   const r = rounder(dtype);
-  const B = q.a[0].length, H = q.a[0][0].length;
+  const B = q.a[0].length,
+    H = q.a[0][0].length;
   const make = (T: number, sign: number) => {
     let a = build3(T, B, H, (_t, _b, _h, i) => r(sign * 8 * u[i % u.length] + sign * 3));
     if (q.eps === 0) a = nonConstantSteps(a, dtype);
@@ -32,7 +33,13 @@ function predecessors(q: AtnCase, dtype: 'float32' | 'float64', t1: number, t2: 
   return [make(t1, 1), make(t2, -1)];
 }
 
-async function twice<Op extends 'atn.forward' | 'lstm.forward'>(s: Session, op: Op, first: Record<string, unknown>, q: Record<string, unknown>, want: Result<Op>): Promise<Result<Op>> {
+async function twice<Op extends 'atn.forward' | 'lstm.forward'>(
+  s: Session,
+  op: Op,
+  first: Record<string, unknown>,
+  q: Record<string, unknown>,
+  want: Result<Op>,
+): Promise<Result<Op>> {
   // Its answer does not matter here, only what it may leave behind; but a predecessor the port never answered (a crash,
   // a timeout: the runner answered, and the port restarts) left nothing behind to test, so the case is not evidence.
   const pre = await s.send(op, first);
@@ -44,16 +51,14 @@ async function twice<Op extends 'atn.forward' | 'lstm.forward'>(s: Session, op: 
 const atnState: Check = propertyCheck<Triple<AtnCase>>({
   id: 'state.independent-sequences',
   clause: 'ATN-1.7',
-  title: 'Each atn.forward request starts with an empty window: request Q answers the same after A as after a different A\'',
+  title: "Each atn.forward request starts with an empty window: request Q answers the same after A as after a different A'",
   ops: ['atn.forward'],
   kind: 'state',
   arb: (ctx) =>
-    fc
-      .record({ q: atnCase(ctx.dtype, 'general'), t1: size(6), t2: size(6), u: fc.array(unit, { minLength: 72, maxLength: 72 }) })
-      .map(({ q, t1, t2, u }) => {
-        const [a1, a2] = predecessors(q, ctx.dtype, t1, t2, u);
-        return { q, a1, a2 };
-      }),
+    fc.record({ q: atnCase(ctx.dtype, 'general'), t1: size(6), t2: size(6), u: fc.array(unit, { minLength: 72, maxLength: 72 }) }).map(({ q, t1, t2, u }) => {
+      const [a1, a2] = predecessors(q, ctx.dtype, t1, t2, u);
+      return { q, a1, a2 };
+    }),
   async run({ q, a1, a2 }, s, ctx) {
     const qa = atnArgs(ctx.dtype, q);
     const e = expectOf(ctx, 'atn.forward', qa);
@@ -72,22 +77,26 @@ const atnState: Check = propertyCheck<Triple<AtnCase>>({
 const lstmState: Check = propertyCheck<Triple<LstmCase>>({
   id: 'state.independent-lstm',
   clause: 'ATN-1.7',
-  title: 'Each lstm.forward request starts from its own h0, c0 and empty windows: Q answers the same after A as after A\'',
+  title: "Each lstm.forward request starts from its own h0, c0 and empty windows: Q answers the same after A as after A'",
   ops: ['lstm.forward'],
   kind: 'state',
   runs: lstmRuns,
   arb: (ctx) =>
-    fc.record({ q: lstmCase(ctx.dtype, undefined, SHORT), a1: lstmCase(ctx.dtype, undefined, SHORT), a2: lstmCase(ctx.dtype, undefined, SHORT) }).map(({ q, a1, a2 }) => {
-      // Predecessors share Q's parameters and batch shape: only x, h0, c0 (and their length in time) differ.
-      const B = q.x[0].length, I = q.x[0][0].length, H = q.h0[0].length;
-      const like = (o: LstmCase, sign: number): LstmCase => ({
-        ...q,
-        x: o.x.map((m) => Array.from({ length: B }, (_, b) => Array.from({ length: I }, (_, i) => sign * (m[b % m.length][i % m[0].length] + 0.5)))),
-        h0: Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => -q.h0[b][h])),
-        c0: Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => sign * (q.c0[b][h] + 0.25))),
-      });
-      return { q, a1: like(a1, 1), a2: like(a2, -1) };
-    }),
+    fc
+      .record({ q: lstmCase(ctx.dtype, undefined, SHORT), a1: lstmCase(ctx.dtype, undefined, SHORT), a2: lstmCase(ctx.dtype, undefined, SHORT) })
+      .map(({ q, a1, a2 }) => {
+        // Predecessors share Q's parameters and batch shape: only x, h0, c0 (and their length in time) differ.
+        const B = q.x[0].length,
+          I = q.x[0][0].length,
+          H = q.h0[0].length;
+        const like = (o: LstmCase, sign: number): LstmCase => ({
+          ...q,
+          x: o.x.map((m) => Array.from({ length: B }, (_, b) => Array.from({ length: I }, (_, i) => sign * (m[b % m.length][i % m[0].length] + 0.5)))),
+          h0: Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => -q.h0[b][h])),
+          c0: Array.from({ length: B }, (_, b) => Array.from({ length: H }, (_, h) => sign * (q.c0[b][h] + 0.25))),
+        });
+        return { q, a1: like(a1, 1), a2: like(a2, -1) };
+      }),
   async run({ q, a1, a2 }, s, ctx) {
     const r = rounder(ctx.dtype);
     const round = (c: LstmCase): LstmCase => ({ ...c, x: c.x.map((m) => m.map((row) => row.map(r))), c0: c.c0.map((row) => row.map(r)) });

@@ -69,7 +69,12 @@ export async function pair<Op extends ReferenceOp>(ctx: CheckContext, s: Session
     r2 = maskTree(r2, o.keep);
   }
   const cmp = compareOutputs(r1, r2, e1.tol, t2);
-  return { ok: cmp.ok, detail: `${o.label}: ${cmp.detail} (want = the first answer, tol = the sum of both, ATN-7.5)`, worst: cmp.worst, ratio: maxRatio(cmp.ratios) };
+  return {
+    ok: cmp.ok,
+    detail: `${o.label}: ${cmp.detail} (want = the first answer, tol = the sum of both, ATN-7.5)`,
+    worst: cmp.worst,
+    ratio: maxRatio(cmp.ratios),
+  };
 }
 
 const timeSteps = (c: AtnCase) => c.a.length;
@@ -109,7 +114,8 @@ const t2: Check = propertyCheck<AtnScaling>({
   ops: ['atn.forward'],
   kind: 'theorem',
   // m is clamped inside the arbitrary: d * a and eps * d^2 are exact (scaling.ts).
-  arb: (ctx) => atnScaling(ctx.dtype, fc.oneof(atnCase(ctx.dtype, 'general'), atnCase(ctx.dtype, 'scale'), atnCase(ctx.dtype, 'near-eps')), { maxExponent: 100 }),
+  arb: (ctx) =>
+    atnScaling(ctx.dtype, fc.oneof(atnCase(ctx.dtype, 'general'), atnCase(ctx.dtype, 'scale'), atnCase(ctx.dtype, 'near-eps')), { maxExponent: 100 }),
   async run({ c, m }, s, ctx) {
     const d = 2 ** m;
     const scaled: AtnCase = { ...c, a: map3(c.a, (v) => v * d), eps: c.eps * d * d };
@@ -147,7 +153,9 @@ const t2lstm: Check = propertyCheck<LstmScaling<LstmCase>>({
   arb: (ctx) => lstmScaling(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true }), { maxExponent: 40 }),
   async run({ c, m, side }, s, ctx) {
     const scaled = lstmScaled(c, side, m);
-    const o = await pair(ctx, s, 'lstm.forward', lstmArgs(ctx.dtype, c), lstmArgs(ctx.dtype, scaled), { label: `T2 LSTM, W_${side}h and b_${side} times 2^${m}` });
+    const o = await pair(ctx, s, 'lstm.forward', lstmArgs(ctx.dtype, c), lstmArgs(ctx.dtype, scaled), {
+      label: `T2 LSTM, W_${side}h and b_${side} times 2^${m}`,
+    });
     return { ...o, points: { invariance: [{ x: m, y: o.ratio ?? 0, group: `lstm W_${side}h` }] } };
   },
 });
@@ -160,7 +168,8 @@ const t3: Check = propertyCheck<LstmScaling<LstmVjpCase>>({
   ops: ['lstm.vjp'],
   kind: 'theorem',
   runs: lstmRuns,
-  arb: (ctx) => lstmScaling(ctx.dtype, withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true })), { maxExponent: 40 }),
+  arb: (ctx) =>
+    lstmScaling(ctx.dtype, withDh(ctx.dtype, lstmCase(ctx.dtype, undefined, { eps: fc.constant(0), explicit: true, shortOnly: true })), { maxExponent: 40 }),
   async run({ c, m, side }, s, ctx) {
     const scaled = lstmScaled(c, side, m);
     const d = 2 ** m;
@@ -170,7 +179,10 @@ const t3: Check = propertyCheck<LstmScaling<LstmVjpCase>>({
       const g = r.grads;
       return { ...r, grads: { ...g, [wKey]: scaleTree(g[wKey], d), [bKey]: scaleTree(g[bKey], d) } };
     };
-    return pair(ctx, s, 'lstm.vjp', lstmVjpArgs(ctx.dtype, c), lstmVjpArgs(ctx.dtype, scaled), { label: `T3 LSTM, W_${side}h and b_${side} times 2^${m}, their gradients times 2^${m}`, map2 });
+    return pair(ctx, s, 'lstm.vjp', lstmVjpArgs(ctx.dtype, c), lstmVjpArgs(ctx.dtype, scaled), {
+      label: `T3 LSTM, W_${side}h and b_${side} times 2^${m}, their gradients times 2^${m}`,
+      map2,
+    });
   },
 });
 
@@ -217,7 +229,9 @@ const t4vjp: Check = propertyCheck<{ c: AtnCase; dy: number[]; t: number }>({
     }),
   async run({ c, dy: pool, t: tPick }, s, ctx) {
     const r = rounder(ctx.dtype);
-    const T = c.a.length, B = c.a[0].length, H = c.a[0][0].length;
+    const T = c.a.length,
+      B = c.a[0].length,
+      H = c.a[0][0].length;
     const t = tPick % T;
     const dy = build3(T, B, H, (tt, b, h) => (tt === t ? r(pool[(b * H + h) % 16] || 0.5) : 0));
     const args = atnVjpArgs(ctx.dtype, { ...c, dy });
@@ -271,7 +285,8 @@ const t5: Check = propertyCheck<BoundInput>({
   async run({ c, outliers, explicitAffine }, s, ctx) {
     const r = rounder(ctx.dtype);
     const H = Math.max(2, c.a[0][0].length);
-    const T = c.a.length, B = c.a[0].length;
+    const T = c.a.length,
+      B = c.a[0].length;
     // Outliers: all entries equal to c0 except one per step and sample, which is c0 + delta (|z| of it near sqrt(N-1)).
     const c0 = c.a[0][0][0];
     let a = outliers
@@ -298,7 +313,11 @@ const t5: Check = propertyCheck<BoundInput>({
           const excess = Math.abs(v) - bound;
           const ratio = Number.isNaN(v) ? Infinity : excess <= 0 ? 0 : excess / tol[t][b][h];
           if (ratio > (out.ratio ?? 0))
-            out = { ok: ratio <= 1, ratio, detail: `T5: |y[${t}][${b}][${h}]| = ${Math.abs(v)} exceeds sqrt(N - 1) = ${bound} (N = ${N}) by more than its tolerance ${tol[t][b][h].toExponential(3)} (ratio ${ratio.toPrecision(3)})` };
+            out = {
+              ok: ratio <= 1,
+              ratio,
+              detail: `T5: |y[${t}][${b}][${h}]| = ${Math.abs(v)} exceeds sqrt(N - 1) = ${bound} (N = ${N}) by more than its tolerance ${tol[t][b][h].toExponential(3)} (ratio ${ratio.toPrecision(3)})`,
+            };
         }
     }
     return out;
@@ -317,7 +336,7 @@ interface LocalityInput {
 const t6: Check = propertyCheck<LocalityInput>({
   id: 'T6.locality',
   clause: 'ATN-5.6',
-  title: 'T6: changing a_s for s before y_t\'s window, or any entry of another sample, leaves y_t unchanged',
+  title: "T6: changing a_s for s before y_t's window, or any entry of another sample, leaves y_t unchanged",
   ops: ['atn.forward'],
   kind: 'theorem',
   arb: (ctx) =>
@@ -328,12 +347,13 @@ const t6: Check = propertyCheck<LocalityInput>({
     }),
   async run({ c, fresh, pick }, s, ctx) {
     const r = rounder(ctx.dtype);
-    const T = c.a.length, B = c.a[0].length;
+    const T = c.a.length,
+      B = c.a[0].length;
     const k = 1 + ((c.k - 1) % (T - 1)); // k <= T - 1: some step lies before a window
     const p = 1 + (pick % (T - k)); // steps 0..p-1 change; windows of t >= p + k - 1 exclude them
     const b = pick % B;
     const scale = Math.max(...flat3(c.a).map(Math.abs)) || 1;
-    let changed = map3(c.a, (v, t, bb, h) => ((bb !== b || t < p) ? r(v + scale * (fresh[(t * 7 + bb * 3 + h) % 64] || 0.5)) : v));
+    let changed = map3(c.a, (v, t, bb, h) => (bb !== b || t < p ? r(v + scale * (fresh[(t * 7 + bb * 3 + h) % 64] || 0.5)) : v));
     if (c.eps === 0) changed = nonConstantSteps(changed, ctx.dtype);
     const keep = (_o: string, idx: number[]) => idx[0] >= p + k - 1 && idx[1] === b;
     return pair(ctx, s, 'atn.forward', atnArgs(ctx.dtype, { ...c, k }), atnArgs(ctx.dtype, { ...c, k, a: changed }), {
@@ -356,7 +376,9 @@ const t7: Check = propertyCheck<{ c: AtnCase; extra: number }>({
   arb: (ctx) => fc.record({ c: atnCase(ctx.dtype, 'general'), extra: fc.constantFrom(5, 50) }),
   run: ({ c, extra }, s, ctx) => {
     const T = timeSteps(c);
-    return pair(ctx, s, 'atn.forward', atnArgs(ctx.dtype, { ...c, k: T }), atnArgs(ctx.dtype, { ...c, k: T + extra }), { label: `T7: k = ${T} vs k = ${T + extra}` });
+    return pair(ctx, s, 'atn.forward', atnArgs(ctx.dtype, { ...c, k: T }), atnArgs(ctx.dtype, { ...c, k: T + extra }), {
+      label: `T7: k = ${T} vs k = ${T + extra}`,
+    });
   },
 });
 
@@ -397,17 +419,25 @@ const t8: Check = propertyCheck<StepShiftInput>({
     const e1 = expectOf(ctx, 'atn.forward', args1);
     const e2 = expectOf(ctx, 'atn.forward', args2);
     // The element where the exact outputs differ most, in units of the summed tolerances.
-    const w1 = e1.want.y, w2 = e2.want.y, t1v = e1.tol.y, t2v = e2.tol.y;
+    const w1 = e1.want.y,
+      w2 = e2.want.y,
+      t1v = e1.tol.y,
+      t2v = e2.tol.y;
     let best = { sep: 0, idx: [0, 0, 0] };
-    w1.forEach((m, t) => m.forEach((row, b) => row.forEach((v, h) => {
-      const sep = Math.abs(v - w2[t][b][h]) / (t1v[t][b][h] + t2v[t][b][h]);
-      if (sep > best.sep) best = { sep, idx: [t, b, h] };
-    })));
+    w1.forEach((m, t) =>
+      m.forEach((row, b) =>
+        row.forEach((v, h) => {
+          const sep = Math.abs(v - w2[t][b][h]) / (t1v[t][b][h] + t2v[t][b][h]);
+          if (sep > best.sep) best = { sep, idx: [t, b, h] };
+        }),
+      ),
+    );
     fc.pre(best.sep > 4); // the exact outputs must differ clearly (almost always)
     const r1 = await checked(s, 'atn.forward', args1, e1.want, 'first');
     const r2 = await checked(s, 'atn.forward', args2, e2.want, 'second');
     const [t, b, h] = best.idx;
-    const g1 = r1.y[t][b][h], g2 = r2.y[t][b][h];
+    const g1 = r1.y[t][b][h],
+      g2 = r2.y[t][b][h];
     const tol = t1v[t][b][h] + t2v[t][b][h];
     const diff = Math.abs(g1 - g2);
     const ok = diff > tol;
