@@ -43,8 +43,8 @@ export function rawAtn(lim: Limits, eps: fc.Arbitrary<number>): fc.Arbitrary<Raw
     d: dims(lim),
     u: pool(n),
     // Read by no regime: drawn only so that every generated case (and so every campaign verdict) stays what it was;
-    // removing it changes every ATN case of every seed.
-    unused: pool(n),
+    // removing it changes every ATN case of every seed. Never shrunk: nothing reads it, so shrinking it only costs.
+    unused: fc.noShrink(pool(n)),
     // Small integers: exponent jitter per entry / per step, and case-wide parameters.
     e: fc.array(fc.integer({ min: -8, max: 8 }), { minLength: n, maxLength: n }),
     p: pool(4),
