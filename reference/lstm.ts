@@ -115,19 +115,24 @@ function byTime<V>(perSample: V[][][], T: number): V[][][] {
   return Array.from({ length: T }, (_, t) => perSample.map((s) => s[t]));
 }
 
-export function lstmForward(m: MathCtx, args: LstmArgs): LstmExact {
-  const inp = lstmInputs(m, args);
-  const fw = Array.from({ length: inp.B }, (_, b) => forwardSample(m, inp, b));
+/** h and c as [T][B][H] from each sample's forward pass. */
+function statesByTime<V>(fw: { h: V[][]; c: V[][] }[], T: number): { h: V[][][]; c: V[][][] } {
   return {
     h: byTime(
       fw.map((f) => f.h),
-      inp.T,
+      T,
     ),
     c: byTime(
       fw.map((f) => f.c),
-      inp.T,
+      T,
     ),
   };
+}
+
+export function lstmForward(m: MathCtx, args: LstmArgs): LstmExact {
+  const inp = lstmInputs(m, args);
+  const fw = Array.from({ length: inp.B }, (_, b) => forwardSample(m, inp, b));
+  return statesByTime(fw, inp.T);
 }
 
 const zeros = (m: MathCtx, n: number): Big[] => Array.from({ length: n }, () => m.zero);
@@ -213,17 +218,7 @@ export function lstmVjp(m: MathCtx, args: LstmVjpArgs): LstmVjpExact {
       grads,
     ),
   );
-  return {
-    h: byTime(
-      fw.map((f) => f.h),
-      inp.T,
-    ),
-    c: byTime(
-      fw.map((f) => f.c),
-      inp.T,
-    ),
-    grads,
-  };
+  return { ...statesByTime(fw, inp.T), grads };
 }
 
 /** The exact gradients rounded to doubles, in the protocol's structure. */

@@ -51,7 +51,8 @@ for (const from of all) {
     if (why) problems.push(why);
     const f = folderOf(from) ?? '(root)',
       t = folderOf(target) ?? '(root)';
-    if (f !== t) edges.set(`${isTest(from) ? `${f} (tests)` : f} -> ${t}`, (edges.get(`${isTest(from) ? `${f} (tests)` : f} -> ${t}`) ?? 0) + 1);
+    const edge = `${isTest(from) ? `${f} (tests)` : f} -> ${t}`;
+    if (f !== t) edges.set(edge, (edges.get(edge) ?? 0) + 1);
     const file = resolveFile(target);
     if (file) out.add(file);
   }

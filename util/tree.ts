@@ -70,11 +70,19 @@ export function leaves(v: unknown, out: unknown[] = []): unknown[] {
 /** The structure of `like` filled from `flat` in leaves' order, keys in `like`'s own order. */
 export function unflatten<V>(like: V, flat: ArrayLike<unknown>): V {
   let i = 0;
-  const order = leaves(mapTree(like, () => i++)) as number[]; // position of each leaf of `like` in leaves' order
-  const slot = new Array<number>(order.length);
-  order.forEach((leafIndex, pos) => (slot[leafIndex] = pos));
-  let j = 0;
-  return mapTree(like, () => flat[slot[j++]]) as V;
+  const fill = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(fill);
+    if (!isPlainObject(v)) return flat[i++];
+    const filled = new Map(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, fill(v[k])]),
+    ); // taken in leaves' order
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) defineOwn(out, k, filled.get(k)); // kept in like's order
+    return out;
+  };
+  return fill(like) as V;
 }
 
 /** The lengths along first elements: [T, B, H] for a [T][B][H] array, [] for a leaf (at most `maxDepth` levels). */

@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import type { Expectation, ReferenceOp } from '../../../reference';
-import type { Target } from '../../../protocol/target';
+import { isEnvelope, type Target } from '../../../protocol/target';
 import type { Result } from '../../../protocol/ops';
-import type { BrokenEnvelope, Envelope, Id, RecordedRequest, Response, UncheckedResult } from '../../../protocol/types';
+import type { BrokenEnvelope, Envelope, Id, Outgoing, RecordedRequest, Response, UncheckedResult } from '../../../protocol/types';
 import type { ClauseId } from '../../../spec/clauses';
 import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '../capabilities';
 import { recordRequest, recordResponse } from '../../../protocol/record';
@@ -94,8 +94,8 @@ export class Session {
   sendBroken(op: unknown, args: unknown): Promise<{ req: BrokenEnvelope; res?: Response; thrown?: unknown }> {
     // A regime (ATN-9.5/9.6) is a property of well-formed args: an envelope whose op is not a string or whose args are
     // not an object is in none, so it is never set aside (asking a predicate about args null would throw).
-    const wellFormed = typeof op === 'string' && args !== null && typeof args === 'object' && !Array.isArray(args);
-    if (wellFormed && this.exclude?.(op, args as Record<string, unknown>)) fc.pre(false);
+    const envelope = { id: null, op, args } as Outgoing;
+    if (isEnvelope(envelope) && this.exclude?.(envelope.op, envelope.args)) fc.pre(false);
     return this.exchange({ id: nextIdFor(this.target), op, args });
   }
 
