@@ -59,6 +59,9 @@ export interface Stats {
 
 const id = (x: number) => x;
 
+/** The tile of the tiled-reduction-256 mistake: WebGPU's default maxComputeInvocationsPerWorkgroup. */
+const TILE = 256;
+
 function windowLength(k: number, flags: Flags): number {
   if (flags.has('k-ignored')) return 1;
   if (flags.has('window-k-plus-1')) return k + 1;
@@ -112,7 +115,9 @@ export function groupsForStep(seq: AtnSeq, t: number, flags: Flags): Group[] {
   const groups: Group[] = [];
   for (let b = 0; b < B; b++) {
     if (flags.has('stats-per-feature')) for (let i = 0; i < W; i++) groups.push(make([b * W + i], [b * W + i], String(b)));
-    else groups.push(make(range(b * W, W), range(b * W, W), String(b)));
+    // tiled-reduction-256: a kernel that reduces one 256-wide tile per row and never loops to the next one; every
+    // feature is still normalized, by the statistics of the first 256.
+    else groups.push(make(range(b * W, flags.has('tiled-reduction-256') ? Math.min(W, TILE) : W), range(b * W, W), String(b)));
   }
   return groups;
 }

@@ -71,6 +71,15 @@ const req = <Op extends OpName>(id: number, op: Op, args: Args<Op>): Request<Op>
 /** f32 cancellation: |mean| = 1e4 >> std ~ 1; E[x^2] = 1e8 holds ~3 significant bits of the variance in float32. */
 const LARGE_MEAN = ten3(T, B, H, grid(T * B * H, 29, 1, 1e4));
 
+/** One step, 300 features: the last 44 (beyond a 256-wide tile) of another level and spread than the first 256. */
+const WIDE_H = 300;
+const WIDE_A = ten3(
+  2,
+  1,
+  WIDE_H,
+  grid(2 * WIDE_H, 31).map((v, j) => (j % WIDE_H >= 256 ? 3 * v + 2 : v)),
+);
+
 export const SEPARATING: Record<string, Request[]> = {
   'unbiased-variance': [req(1, 'atn.forward', atnForwardArgs())],
   'eps-outside-sqrt': [req(1, 'atn.forward', atnForwardArgs({ eps: 0.5 }))],
@@ -86,6 +95,7 @@ export const SEPARATING: Record<string, Request[]> = {
   'stats-lagged': [req(1, 'atn.forward', atnForwardArgs())],
   'ln-mean-window-var': [req(1, 'atn.forward', atnForwardArgs())],
   'f32-naive-variance': [req(1, 'atn.forward', atnForwardArgs({ a: LARGE_MEAN }))],
+  'tiled-reduction-256': [req(1, 'atn.forward', atnForwardArgs({ a: WIDE_A, gain: grid(WIDE_H, 37, 0.25, 1), bias: grid(WIDE_H, 41, 0.25) }))],
   'gain-bias-swapped': [req(1, 'atn.forward', atnForwardArgs())],
   'affine-before-normalize': [req(1, 'atn.forward', atnForwardArgs())],
   'history-detached': [req(1, 'atn.vjp', atnVjpArgs())],

@@ -63,6 +63,12 @@ export const CATALOGUE: readonly Entry[] = [
     'variance as E[x^2]-E[x]^2 in float32 arithmetic, no scaling',
     '|mean| >> std (cancellation, e.g. 1e4 + N(0,1)) or |a| near 1e19 (a^2 overflows float32)',
   ),
+  m(
+    'tiled-reduction-256',
+    'ATN-1.3',
+    'window statistics reduced over the first 256 features of each step only (one 256-wide tile, no loop over the next), every feature normalized by them',
+    'H > 256 with features beyond the 256th of different mean or spread',
+  ),
   m('gain-bias-swapped', 'ATN-1.5', 'gain and bias swapped', 'gain != bias'),
   m('affine-before-normalize', 'ATN-1.4', 'gain and bias applied to a before normalizing', 'non-trivial gain or bias (not all ones and zeros)'),
   m(

@@ -3,8 +3,10 @@
  * them by how closely they reproduce the target's answers. Requests are replayed in order on a fresh machine per
  * candidate, so that a leaking target's answers are reproduced by the leak mutant.
  *
- * Score = fraction of compared elements the candidate reproduces: an element agrees when it is within twice the
- * ATN-7 tolerance (float64 estimate, tolerance.ts) of the target's number (equal NaNs and infinities agree); an output
+ * Score = mean over the scored cases of the fraction of the case's output elements the candidate reproduces (each case
+ * weighs alike, however large): an element agrees when it is within twice the
+ * ATN-7 tolerance (float64 estimate, tolerance.ts) of the target's number, or within 2^12 u of its output array's largest
+ * magnitude (equal NaNs and infinities agree; ATN-9.7); an output
  * whose shape differs from the target's agrees nowhere (so a squeezed answer is reproduced only by the squeeze
  * mutant); an error response is one element, reproduced by an error with the same code.
  */
@@ -47,6 +49,16 @@ function outputs(r: Record<string, unknown>, prefix = ''): Map<string, Nested> {
   return m;
 }
 
+/** 2^12: relative rounding noise that any two implementations of one formula stay within (ATN-9.7). */
+const COARSE = 4096;
+
+/** The largest finite magnitude of an output array: the scale its rounding noise is relative to. */
+function scaleOf(xs: number[]): number {
+  let m = 0;
+  for (const x of xs) if (Number.isFinite(x)) m = Math.max(m, Math.abs(x));
+  return m;
+}
+
 function agrees(c: number, t: number, tol: number): boolean {
   if (Number.isNaN(c) || Number.isNaN(t)) return Number.isNaN(c) && Number.isNaN(t);
   return c === t || Math.abs(c - t) <= SLACK * tol;
@@ -73,10 +85,14 @@ function compare(got: Response, cand: Response, tol: Record<string, unknown> | u
     if (c === undefined || !sameShape(c, g)) continue;
     const cf = flatNumbers(c);
     const tf = tolOut.has(path) ? flatNumbers(tolOut.get(path)) : [];
+    // The ATN-7 tolerance is the correct formula's: a mistake has its own conditioning (gain and bias swapped scales
+    // the rounding by |b|, not |g|), so two independent implementations of one mistake can differ by more. Rounding
+    // noise relative to the output's own scale always agrees (ATN-9.7).
+    const floor = COARSE * u * scaleOf(gf);
     for (let i = 0; i < gf.length; i++) {
       // LSTM (7.4) or unknown: a coarse bound, 2^12 u relative to max(1, |x|).
-      const t = tf.length === gf.length ? tf[i] : 4096 * u * Math.max(1, Math.abs(gf[i]));
-      if (agrees(cf[i], gf[i], t)) matched++;
+      const t = tf.length === gf.length ? tf[i] : COARSE * u * Math.max(1, Math.abs(gf[i]));
+      if (agrees(cf[i], gf[i], Math.max(t, floor))) matched++;
     }
   }
   return { matched, total };
@@ -119,10 +135,13 @@ export function diagnose(cases: DiagnoseCase[]): Diagnosis {
   cases.forEach((c, i) => {
     if (!informative[i] || !scored(c)) return;
     const dtype = dtypeOf(c);
+    // Each case is one piece of evidence, weighted alike: a realistic-size case (ATN-9.10) has thousands of elements
+    // and would otherwise outvote every small case, and with them every op but its own.
     ids.forEach((_, j) => {
       const s = compare(c.response!, answers[j][i], tols[i], dtype);
-      scores[j].matched += s.matched;
-      scores[j].total += s.total;
+      if (s.total === 0) return;
+      scores[j].matched += s.matched / s.total;
+      scores[j].total += 1;
     });
   });
   const described = ids.map((id, j) => ({

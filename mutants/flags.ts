@@ -19,6 +19,7 @@ export const FLAGS = [
   'stats-lagged',
   'ln-mean-window-var',
   'f32-naive-variance',
+  'tiled-reduction-256',
   // affine
   'gain-bias-swapped',
   'affine-before-normalize',

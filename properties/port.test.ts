@@ -15,6 +15,7 @@ import type { Response, UnknownOpRequest } from '../protocol/types';
 import { createReference, type ReferenceOp } from '../reference';
 import { CATALOGUE } from '../mutants/catalogue';
 import { diagnose } from '../mutants';
+import { failingCases } from '../reports/diagnosis';
 import { runCampaign } from './lib/campaign';
 import { compare } from './lib/compare';
 import { hasPython } from './lib/python';
@@ -255,11 +256,7 @@ describe.skipIf(!PYTHON)('a campaign through the Python port', () => {
       const r = await runCampaign({ target: p, targetSpec: 'python --mutant gain-bias-swapped', dtype: 'float64', runs: 5 });
       expect(r.summary.conforms).toBe(false);
       expect(r.faults).toEqual([]);
-      // as reports/diagnosis.ts does (its lazy require of ../mutants does not load .ts under vitest)
-      const cases = r.checks
-        .filter((c) => c.status === 'fail' && c.counterexample)
-        .flatMap((c) => c.counterexample!.requests.map((request, i) => ({ request, response: c.counterexample!.responses?.[i] })))
-        .filter((c) => c.response !== undefined);
+      const cases = failingCases(r.checks);
       expect(diagnose(cases).best?.id).toBe('gain-bias-swapped');
     } finally {
       await p.close();

@@ -73,7 +73,14 @@ describe('record: bounded copies', () => {
     const y = Array.from({ length: 300 }, () => Array.from({ length: 300 }, () => 0.5));
     const res = { id: 1, ok: true as const, result: { y } };
     const rec = recordResponse(res)!;
-    expect(rec.recorded).toMatchObject({ truncated: true, leaves: 90_000 + 2 /* and id, ok */, shapes: { 'result.y': '[300][300]' }, sha256: digestOf(res) });
+    expect(rec.recorded).toMatchObject({
+      truncated: true,
+      leaves: 90_000 + 2 /* and id, ok */,
+      shapes: { 'result.y': '[300][300]' },
+      sha256: digestOf({ ok: true, result: { y } }),
+    });
+    // The digest is the answer's, not the envelope's: the same answer under another id (another run) hashes alike.
+    expect(recordResponse({ ...res, id: 7 })!.recorded!.sha256).toBe(rec.recorded!.sha256);
     expect(JSON.stringify(rec).length).toBeLessThan(100_000);
     expect(recordResponse(rec)).toEqual(rec);
     expect(boundValue(rec).truncated).toBe(false);

@@ -357,7 +357,17 @@ function looksLikeHello(v: Record<string, unknown>): boolean {
 }
 
 class Port implements PortTarget {
-  faults: Fault[] = [];
+  private readonly log: Fault[] = [];
+  /** A request is on the wire (handleOne runs): lines that arrive now are its answer's business, not unsolicited. */
+  private busy = false;
+  /**
+   * What went wrong so far. Reading it between requests first records the lines that arrived since the last answer
+   * (a second copy of the campaign's very last answer arrives when no request follows to drain it).
+   */
+  get faults(): Fault[] {
+    if (!this.busy && this.proc) this.drainUnsolicited(this.proc);
+    return this.log;
+  }
   hello?: Hello;
   private proc?: Proc;
   private chain: Promise<unknown> = Promise.resolve();
@@ -385,12 +395,12 @@ class Port implements PortTarget {
   }
 
   fault(kind: Fault['kind'], message: string, request?: Outgoing): void {
-    if (this.faults.length < MAX_FAULTS) {
+    if (this.log.length < MAX_FAULTS) {
       const f: Fault = { kind, message, atMs: Date.now() - this.t0 };
       if (request) f.request = request;
-      this.faults.push(f);
+      this.log.push(f);
     } else if (this.faultsDropped++ === 0) {
-      this.faults.push({ kind: 'other', message: `more than ${MAX_FAULTS} faults: later ones are not recorded`, atMs: Date.now() - this.t0 });
+      this.log.push({ kind: 'other', message: `more than ${MAX_FAULTS} faults: later ones are not recorded`, atMs: Date.now() - this.t0 });
     }
   }
 
@@ -460,7 +470,25 @@ class Port implements PortTarget {
     return { id, ok: false, error: { code: 'internal', clause, message }, byRunner: true };
   }
 
+  /** Records every line that arrived while no request was on the wire. */
+  private drainUnsolicited(p: Proc): void {
+    for (const e of p.drain()) {
+      if ('line' in e) this.fault('wrong-id', `port printed a line while no request was on the wire: ${shown(e.line)}`);
+      else if ('tooLong' in e) this.fault('garbage', `port printed a line of ${e.tooLong} bytes while no request was on the wire`);
+      else if ('badUtf8' in e) this.fault('garbage', `port printed a line while no request was on the wire: ${e.badUtf8}`);
+    }
+  }
+
   private async handleOne(req: Outgoing): Promise<Response> {
+    this.busy = true;
+    try {
+      return await this.exchangeOne(req);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async exchangeOne(req: Outgoing): Promise<Response> {
     const what = `${typeof req?.op === 'string' ? req.op.slice(0, 60) : 'request'} (id ${idText(req?.id)})`;
     if (this.closing) return this.errorResponse(req, `port is closed; cannot answer ${what}`);
     let line: string;
@@ -484,11 +512,7 @@ class Port implements PortTarget {
       this.restartFailures = 0;
     }
     const p = this.proc!;
-    for (const e of p.drain()) {
-      if ('line' in e) this.fault('wrong-id', `port printed a line while no request was on the wire: ${shown(e.line)}`);
-      else if ('tooLong' in e) this.fault('garbage', `port printed a line of ${e.tooLong} bytes while no request was on the wire`);
-      else if ('badUtf8' in e) this.fault('garbage', `port printed a line while no request was on the wire: ${e.badUtf8}`);
-    }
+    this.drainUnsolicited(p);
     p.write(line);
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
@@ -555,7 +579,7 @@ class Port implements PortTarget {
     const why = await this.start();
     if (why) {
       this.fault('start', why);
-      throw new PortStartError(`could not start port \`${this.command}\`: ${why}`, this.faults);
+      throw new PortStartError(`could not start port \`${this.command}\`: ${why}`, this.log);
     }
   }
 }

@@ -136,6 +136,13 @@ function shapesOf(v: unknown, prefix: string, out: Record<string, string>, level
   }
 }
 
+/** What the target answered, without the envelope's id: the same answer to the same request hashes alike in any run. */
+function answerOf(res: Response): unknown {
+  if (!isRecord(res)) return res;
+  const { id: _id, ...answer } = res as Response & { id?: unknown };
+  return answer;
+}
+
 /** A response as a report keeps it: bounded, with a `recorded` note when it was cut. */
 export function recordResponse(res: Response | undefined): Response | undefined {
   if (res === undefined || res === null) return undefined;
@@ -144,7 +151,7 @@ export function recordResponse(res: Response | undefined): Response | undefined 
   if (!b.truncated) return b.value as Response;
   const shapes: Record<string, string> = {};
   shapesOf(res, '', shapes);
-  const recorded: RecordedNote = { truncated: true, leaves: b.leaves, depth: b.depth, shapes, sha256: digestOf(res) };
+  const recorded: RecordedNote = { truncated: true, leaves: b.leaves, depth: b.depth, shapes, sha256: digestOf(answerOf(res)) };
   return { ...(b.value as Response), recorded };
 }
 

@@ -24,12 +24,14 @@ export interface DiagnosisProbe {
 }
 
 /** The shrunk and the first failing case of every failed check (ATN-9.7: the diagnosis replays both). */
-function failingCases(checks: CheckResult[]): Array<{ request: Envelope; response: Response | undefined }> {
+export function failingCases(checks: CheckResult[]): Array<{ request: Envelope; response: Response | undefined }> {
   return (
     checks
       .filter((c) => c.status === 'fail' && c.counterexample)
       .flatMap((c) => [c.counterexample!, ...(c.counterexample!.first ? [c.counterexample!.first] : [])])
-      .flatMap((ce) => ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
+      // The uncut exchanges where this run made them (a realistic-size answer is cut in the report's copy), else the
+      // report's copy (a report read back from report.json).
+      .flatMap((ce) => ce.evidence ?? ce.requests.map((request, i) => ({ request, response: ce.responses?.[i] ?? undefined })))
       .filter((c) => c.response !== undefined)
       // Only the target's own, whole answers to replayable requests are evidence (not raw envelopes, the runner's
       // stand-ins, or answers cut for the report).

@@ -3,7 +3,7 @@
  * a Target) and collects CheckResults; reports/ renders a CampaignResult. Keep this file the single definition.
  */
 import type { ClauseId } from '../../spec/clauses';
-import type { Fault, Hello, RecordedRequest, Response } from '../../protocol/types';
+import type { Envelope, Fault, Hello, RecordedRequest, Response } from '../../protocol/types';
 import type { Diagnosis } from '../../mutants/diagnose';
 import type { Target } from '../../protocol/target';
 import type { Reference } from '../../reference';
@@ -50,8 +50,17 @@ export interface Counterexample {
   detail: string;
   worst?: Worst;
   /** The first failing case found, before shrinking (ATN-9.7), when it differs from the shrunk one. */
-  first?: { requests: RecordedRequest[]; responses?: (Response | undefined)[]; detail: string; worst?: Worst };
+  first?: { requests: RecordedRequest[]; responses?: (Response | undefined)[]; detail: string; worst?: Worst; readonly evidence?: Evidence };
+  /** The exchanges uncut (see Evidence). */
+  readonly evidence?: Evidence;
 }
+
+/**
+ * The well-formed requests of a counterexample and the target's answers, uncut, in memory only: a non-enumerable
+ * property, so report.json never holds it. The report's copy is bounded (protocol/record.ts: 64 items per array), so a
+ * realistic-size case (H = 300) is cut there and cannot be replayed; the diagnosis of the same run replays this one.
+ */
+export type Evidence = ReadonlyArray<{ request: Envelope; response: Response | undefined }>;
 
 export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
 

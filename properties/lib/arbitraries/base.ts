@@ -37,16 +37,22 @@ export interface RawAtn {
   aff: (n: number) => Affine;
 }
 
-export function rawAtn(lim: Limits, eps: fc.Arbitrary<number>): fc.Arbitrary<RawAtn> {
+/**
+ * One raw draw within `lim`. shrinkValues = false (wide cases: thousands of values) keeps the value pools out of
+ * shrinking: each shrink candidate costs an oracle evaluation of the whole case, and the shape (T, B, H, k) still
+ * shrinks, which is what a reader of a counterexample needs first.
+ */
+export function rawAtn(lim: Limits, eps: fc.Arbitrary<number>, shrinkValues = true): fc.Arbitrary<RawAtn> {
   const n = lim.maxT * lim.maxB * lim.maxH;
+  const values = <V>(a: fc.Arbitrary<V>) => (shrinkValues ? a : fc.noShrink(a));
   return fc.record({
     d: dims(lim),
-    u: pool(n),
+    u: values(pool(n)),
     // Read by no regime: drawn only so that every generated case (and so every campaign verdict) stays what it was;
     // removing it changes every ATN case of every seed. Never shrunk: nothing reads it, so shrinking it only costs.
     unused: fc.noShrink(pool(n)),
     // Small integers: exponent jitter per entry / per step, and case-wide parameters.
-    e: fc.array(fc.integer({ min: -8, max: 8 }), { minLength: n, maxLength: n }),
+    e: values(fc.array(fc.integer({ min: -8, max: 8 }), { minLength: n, maxLength: n })),
     p: pool(4),
     eps,
     aff: affine(lim.maxH),

@@ -24,6 +24,8 @@ export interface GeneralConstraints {
   maxScaleExponent?: number;
   /** eps values (default epsGeneral: 0, the usual 1e-5 and 1e-3, and random ones from 1e-12 to 2). */
   eps?: fc.Arbitrary<number>;
+  /** Whether shrinking may change the values (default true); false for wide cases, see rawAtn. */
+  shrinkValues?: boolean;
 }
 
 /** General ATN inputs (see the file comment). */
@@ -32,7 +34,7 @@ export function generalCase(dtype: CampaignDtype, c: GeneralConstraints = {}): f
   const long = 'long' in c ? c.long : lim === SMALL ? ATN_LONG : undefined;
   const maxScale = c.maxScaleExponent ?? 6;
   const general = (l: Limits) =>
-    rawAtn(l, c.eps ?? epsGeneral).map(({ d, u, p, eps, aff }) => {
+    rawAtn(l, c.eps ?? epsGeneral, c.shrinkValues ?? true).map(({ d, u, p, eps, aff }) => {
       const dd = withH(d, eps);
       // a = 2^j * (offset + u): moderate scales and offsets.
       const scale = 2 ** pick(p[0], -maxScale, maxScale);

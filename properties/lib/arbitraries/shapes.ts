@@ -15,10 +15,23 @@ export interface Limits {
   maxK?: number;
   /** Smallest T (default 1). */
   minT?: number;
+  /** Smallest H (default 1). */
+  minH?: number;
 }
 export const SMALL: Limits = { maxT: 6, maxB: 3, maxH: 4 };
 /** Long ATN sequences (a share of the general runs): T from 32 to 64, k anywhere in 1..T or beyond. */
 export const ATN_LONG: Limits = { maxT: 64, maxB: 2, maxH: 3, minT: 32 };
+
+/**
+ * Realistic sizes (ATN-9.10), one dimension at a time (the oracle's cost grows with T*B*H*min(k, T), ATN-6.11): code
+ * that tiles, blocks or vectorizes goes wrong only where a dimension exceeds its tile.
+ * - WIDE: H from 257 to 512, beyond WebGPU's default maxComputeInvocationsPerWorkgroup (256), the largest tile a
+ *   one-workgroup-per-row reduction gets without asking; T up to 4, B up to 4 (B*H up to 2048).
+ * - WIDE_WINDOWS: T from 65 to 128, k up to 64 (and k > T), B up to 4, H up to 3: windows of up to 64 steps (a k-deep
+ *   ring buffer, a blocked window join, float32 running sums over long sequences).
+ */
+export const WIDE: Limits = { maxT: 4, maxB: 4, maxH: 512, minH: 257 };
+export const WIDE_WINDOWS: Limits = { maxT: 128, maxB: 4, maxH: 3, minT: 65, maxK: 64 };
 
 /** A size in 1..max with 1 forced among the cases (B = 1, H = 1, T = 1 are corner cases). */
 export function size(max: number, min = 1): fc.Arbitrary<number> {
@@ -41,7 +54,7 @@ export function dims(lim: Limits): fc.Arbitrary<Dims> {
     .record({
       T: size(lim.maxT, lim.minT),
       B: size(lim.maxB),
-      H: size(lim.maxH),
+      H: size(lim.maxH, lim.minH),
       kMode: kModes,
       kPick: fc.nat({ max: 1000 }),
     })

@@ -4,12 +4,38 @@
  * forward pass, so that a report names the regime a target breaks in.
  */
 import type { ClauseId } from '../../../spec/clauses';
-import { atnArgs, atnCase, atnHardCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, lstmVjpArgs, withDh, withDy, type Regime } from '../arbitraries';
+import {
+  atnArgs,
+  atnCase,
+  atnHardCase,
+  atnVjpArgs,
+  generalCase,
+  lnArgs,
+  lnCase,
+  lstmArgs,
+  lstmCase,
+  lstmVjpArgs,
+  WIDE,
+  WIDE_WINDOWS,
+  withDh,
+  withDy,
+  type Limits,
+  type Regime,
+} from '../arbitraries';
 import type { Check, CheckContext } from '../types';
 import { agree, propertyCheck } from './framework';
 
 /** LSTM cases cost the reference more: a third of the runs, at least 3. */
 export const lstmRuns = (ctx: CheckContext) => Math.max(3, Math.ceil(ctx.runs / 3));
+
+/**
+ * Realistic sizes (shapes.ts: WIDE, WIDE_WINDOWS) cost the oracle tens of times a small case: a twentieth of the runs,
+ * at least 2 (10 at the default 200).
+ */
+export const wideRuns = (ctx: CheckContext) => Math.max(2, Math.ceil(ctx.runs / 20));
+
+/** General-regime values at realistic sizes; the values are not shrunk (each candidate costs a whole oracle call). */
+const realistic = (ctx: CheckContext, lim: Limits) => generalCase(ctx.dtype, { limits: lim, long: undefined, shrinkValues: false });
 
 function forwardRegime(id: string, clause: ClauseId, regime: Regime, title: string): Check {
   return propertyCheck({
@@ -68,6 +94,37 @@ export const AGREEMENT: Check[] = [
     kind: 'agreement',
     arb: (ctx) => withDy(ctx.dtype, atnHardCase(ctx.dtype)),
     run: (c, s, ctx) => agree(ctx, s, 'atn.vjp', atnVjpArgs(ctx.dtype, c)),
+  }),
+  propertyCheck({
+    id: 'atn.forward.wide',
+    clause: 'ATN-1.3',
+    title:
+      'atn.forward equals the exact result at realistic widths, H = 257..512: beyond a 256-wide tile, so a reduction over part of the features or a partial last tile shows',
+    ops: ['atn.forward'],
+    kind: 'agreement',
+    runs: wideRuns,
+    arb: (ctx) => realistic(ctx, WIDE),
+    run: (c, s, ctx) => agree(ctx, s, 'atn.forward', atnArgs(ctx.dtype, c)),
+  }),
+  propertyCheck({
+    id: 'atn.vjp.wide',
+    clause: 'ATN-4.1',
+    title: 'atn.vjp equals the closed-form VJP at realistic widths, H = 257..512 (reductions of the backward pass across tiles)',
+    ops: ['atn.vjp'],
+    kind: 'agreement',
+    runs: wideRuns,
+    arb: (ctx) => withDy(ctx.dtype, realistic(ctx, WIDE)),
+    run: (c, s, ctx) => agree(ctx, s, 'atn.vjp', atnVjpArgs(ctx.dtype, c)),
+  }),
+  propertyCheck({
+    id: 'atn.forward.long-windows',
+    clause: 'ATN-1.2',
+    title: 'atn.forward equals the exact result on long sequences with long windows: T = 65..128, k up to 64 (and k > T)',
+    ops: ['atn.forward'],
+    kind: 'agreement',
+    runs: wideRuns,
+    arb: (ctx) => realistic(ctx, WIDE_WINDOWS),
+    run: (c, s, ctx) => agree(ctx, s, 'atn.forward', atnArgs(ctx.dtype, c)),
   }),
   propertyCheck({
     id: 'ln.forward.agrees',

@@ -15,7 +15,7 @@ import { recordRequest, recordResponse } from '../../../protocol/record';
 import { compare, maxRatio, structureProblem } from '../compare';
 import { fcParams, replayLine } from '../seed';
 import { checkClauses, levelOf } from '../coverage';
-import type { Check, CheckContext, CheckResult, Counterexample, Worst } from '../types';
+import type { Check, CheckContext, CheckResult, Counterexample, Evidence, Worst } from '../types';
 
 /** The campaign passes an abort signal along with the contract's context. */
 export interface RunContext extends CheckContext {
@@ -75,6 +75,8 @@ export class Session {
   /** What the report keeps (protocol/record.ts): broken envelopes as their raw text, answers bounded. */
   readonly requests: RecordedRequest[] = [];
   readonly responses: (Response | undefined)[] = [];
+  /** The same exchanges uncut (well-formed envelopes only): the counterexample's evidence for the diagnosis. */
+  readonly exchanged: Array<{ request: Envelope; response: Response | undefined }> = [];
   constructor(
     readonly target: Target,
     private readonly exclude?: CheckContext['exclude'],
@@ -109,6 +111,7 @@ export class Session {
       thrown = e;
     }
     this.responses.push(recordResponse(res));
+    if (isEnvelope(req as Outgoing)) this.exchanged.push({ request: req as Envelope, response: res });
     return { req, res, thrown };
   }
 
@@ -116,6 +119,12 @@ export class Session {
   focusLast(n: number): void {
     this.requests.splice(0, Math.max(0, this.requests.length - n));
     this.responses.splice(0, Math.max(0, this.responses.length - n));
+    this.exchanged.splice(0, Math.max(0, this.exchanged.length - n));
+  }
+
+  /** The record for a counterexample, with the uncut exchanges attached as its non-enumerable `evidence`. */
+  record<C extends object>(c: C): C & { readonly evidence?: Evidence } {
+    return Object.defineProperty(c, 'evidence', { value: [...this.exchanged], enumerable: false });
   }
 
   /**
@@ -350,12 +359,17 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         o = { ok: false, detail: `re-running the counterexample threw: ${message(e)}` };
       }
       const path = details.counterexamplePath ?? undefined;
-      const counterexample: Counterexample = { requests: s.requests, responses: s.responses, detail: o.detail, ...(o.worst ? { worst: o.worst } : {}) };
+      const counterexample: Counterexample = s.record({
+        requests: s.requests,
+        responses: s.responses,
+        detail: o.detail,
+        ...(o.worst ? { worst: o.worst } : {}),
+      });
       if (first !== undefined && first !== details.counterexample[0]) {
         const s1 = new Session(ctx.target);
         try {
           const o1 = await runCase(spec, first, s1, ctx);
-          counterexample.first = { requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) };
+          counterexample.first = s1.record({ requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) });
         } catch {
           // the first case is an illustration; the shrunk one is the evidence
         }
