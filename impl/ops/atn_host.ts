@@ -29,100 +29,168 @@ export interface HostDims {
   batchMajor: boolean;
 }
 
-/** What the forward keeps for the backward: the input and the window statistics per row. */
+/** What the forward keeps for the backward: the window statistics per row (not the input: the caller passes it again). */
 export interface HostTape {
   dims: HostDims;
-  a: Float32Array;
   gain: Float64Array;
   /** Each row's own mean (step statistics). */
   mean: Float64Array;
   W: WindowStats;
 }
 
-/** Two-pass mean and M2 of each row of H entries (exact for a constant row: mean = the entry, M2 = 0). */
-export function rowStats(a: ArrayLike<number>, R: number, H: number): { mean: Float64Array; m2: Float64Array } {
+/**
+ * Two-pass mean and M2 of each row of H entries (exact for a constant row: mean = the entry, M2 = 0). Each pass sums
+ * in four float64 accumulators (entries h mod 4), joined at the end: four independent chains instead of one (the loop
+ * is bound by the latency of the adds), and the same float64 error bound; the partial sums of a constant row are
+ * exact multiples of the entry (float32 entries, fewer than 2^29 per row), so its mean stays exact and its M2 zero.
+ */
+export function rowStats(a: Float32Array, R: number, H: number): { mean: Float64Array; m2: Float64Array } {
   const mean = new Float64Array(R),
     m2 = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
-    const o = r * H;
-    let s = 0;
-    for (let h = 0; h < H; h++) s += a[o + h];
-    const m = s / H;
-    let q = 0;
-    for (let h = 0; h < H; h++) {
-      const d = a[o + h] - m;
-      q += d * d;
+  const H4 = H - (H % 4);
+  for (let r = 0, o = 0; r < R; r++, o += H) {
+    const e4 = o + H4,
+      e = o + H;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      i = o;
+    for (; i < e4; i += 4) {
+      s0 += a[i];
+      s1 += a[i + 1];
+      s2 += a[i + 2];
+      s3 += a[i + 3];
+    }
+    for (; i < e; i++) s0 += a[i];
+    const m = (s0 + s1 + (s2 + s3)) / H;
+    let q0 = 0,
+      q1 = 0,
+      q2 = 0,
+      q3 = 0;
+    for (i = o; i < e4; i += 4) {
+      const d0 = a[i] - m,
+        d1 = a[i + 1] - m,
+        d2 = a[i + 2] - m,
+        d3 = a[i + 3] - m;
+      q0 += d0 * d0;
+      q1 += d1 * d1;
+      q2 += d2 * d2;
+      q3 += d3 * d3;
+    }
+    for (; i < e; i++) {
+      const d = a[i] - m;
+      q0 += d * d;
     }
     mean[r] = m;
-    m2[r] = q;
+    m2[r] = q0 + q1 + (q2 + q3);
   }
   return { mean, m2 };
 }
 
-/** y = g * (a - mu_t)/s_t + b for a flat [T*B*H] (rows in the order of dims.batchMajor). Throws ATN-6.6 errors. */
-export function atnForwardHost(a: Float32Array, gain: Float64Array, bias: Float64Array, dims: HostDims, what = 'a'): { y: Float32Array; tape: HostTape } {
+/**
+ * y = g * (a - mu_t)/s_t + b for a flat [T*B*H] (rows in the order of dims.batchMajor), written into `y` (a new array
+ * when omitted; the op passes the output tensor's own storage). Throws ATN-6.6 errors.
+ */
+export function atnForwardHost(
+  a: Float32Array,
+  gain: Float64Array,
+  bias: Float64Array,
+  dims: HostDims,
+  y: Float32Array = new Float32Array(dims.T * dims.B * dims.H),
+  what = 'a',
+): { y: Float32Array; tape: HostTape } {
   const { T, B, H, k, eps, batchMajor } = dims;
   const R = T * B;
   const { mean, m2 } = rowStats(a, R, H);
   const W = windowStats(layoutOf(T, B, batchMajor), k, H, eps, mean, m2, undefined, undefined, what);
-  const y = new Float32Array(R * H);
-  for (let r = 0; r < R; r++) {
-    const o = r * H;
-    const mu = W.mu[r],
-      rs = 1 / W.s[r];
-    for (let h = 0; h < H; h++) y[o + h] = gain[h] * ((a[o + h] - mu) * rs) + bias[h];
+  const wmu = W.mu,
+    ws = W.s;
+  for (let r = 0, o = 0; r < R; r++, o += H) {
+    const mu = wmu[r],
+      rs = 1 / ws[r];
+    for (let h = 0, i = o; h < H; h++, i++) y[i] = gain[h] * ((a[i] - mu) * rs) + bias[h];
   }
-  return { y, tape: { dims, a, gain, mean, W } };
+  return { y, tape: { dims, gain, mean, W } };
 }
 
 /**
- * The VJP (ATN-4.1/4.2) for dy. Per row t: u_t = m1_t/s_t and v_t = m2_t/s_t^2 with m1 = (1/N_t) sum_h ghat,
- * m2 = (1/N_t) sum_h ghat z, ghat = g dy. Entry (s,h) receives ghat/s_s - sum_{t=s}^{s+k-1} (u_t + v_t (a - mu_t)),
+ * The VJP (ATN-4.1/4.2) for dy, given the forward's input `a` again. Per row t: u_t = m1_t/s_t and v_t = m2_t/s_t^2
+ * with m1 = (1/N_t) sum_h ghat, m2 = (1/N_t) sum_h ghat z, ghat = g dy. Entry (s,h) receives ghat/s_s - sum_{t=s}^{s+k-1} (u_t + v_t (a - mu_t)),
  * written as ghat/s_s - (a - m_s) Sv - (Su + sum_t v_t (m_s - mu_t)) with m_s the mean of step s itself, so that the
  * centred a - m_s, not a, meets the window sums (no cancellation when |mu| >> s). Why the step's mean and not the
  * window mean mu_s: window s may hold entries far larger than window t's (they are different windows), and the
  * cancellation of (a - mu_s) against (mu_s - mu_t) would then cost u*|mu_s|*v_t, an error from outside window t that
  * ATN-7.3 does not allow; |m_s| is at most the largest entry of step s, which lies in every window t that sends
- * gradient to it. The sums over t are forward-looking window sums (atn_window.ts).
+ * gradient to it. The sums over t are forward-looking window sums (atn_window.ts). da is written into `da` (a new
+ * array when omitted); the row sums run in two float64 accumulators each (even and odd h), as in rowStats.
  */
-export function atnBackwardHost(tape: HostTape, dy: Float32Array): { da: Float32Array; dgain: Float32Array; dbias: Float32Array } {
-  const { dims, a, gain, mean, W } = tape;
+export function atnBackwardHost(
+  tape: HostTape,
+  a: Float32Array,
+  dy: Float32Array,
+  da: Float32Array = new Float32Array(tape.dims.T * tape.dims.B * tape.dims.H),
+): { da: Float32Array; dgain: Float64Array; dbias: Float64Array } {
+  const { dims, gain, mean, W } = tape;
   const { T, B, H, k, batchMajor } = dims;
   const R = T * B;
+  const wmu = W.mu,
+    ws = W.s,
+    wn = W.n;
   const dg = new Float64Array(H),
     db = new Float64Array(H);
   const u = new Float64Array(R),
     v = new Float64Array(R),
     q = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
-    const o = r * H;
-    const mu = W.mu[r],
-      s = W.s[r],
+  const H2 = H - (H % 2);
+  for (let r = 0, o = 0; r < R; r++, o += H) {
+    const mu = wmu[r],
+      s = ws[r],
       rs = 1 / s;
     let s1 = 0,
-      s2 = 0;
-    for (let h = 0; h < H; h++) {
-      const d = dy[o + h];
-      const z = (a[o + h] - mu) * rs;
+      s2 = 0,
+      t1 = 0,
+      t2 = 0,
+      h = 0;
+    for (; h < H2; h += 2) {
+      const i = o + h;
+      const d0 = dy[i],
+        d1 = dy[i + 1];
+      const z0 = (a[i] - mu) * rs,
+        z1 = (a[i + 1] - mu) * rs;
+      const g0 = gain[h] * d0,
+        g1 = gain[h + 1] * d1;
+      s1 += g0;
+      t1 += g1;
+      s2 += g0 * z0;
+      t2 += g1 * z1;
+      dg[h] += d0 * z0;
+      dg[h + 1] += d1 * z1;
+      db[h] += d0;
+      db[h + 1] += d1;
+    }
+    if (h < H) {
+      const i = o + h;
+      const d = dy[i];
+      const z = (a[i] - mu) * rs;
       const g = gain[h] * d;
       s1 += g;
       s2 += g * z;
       dg[h] += d * z;
       db[h] += d;
     }
-    u[r] = s1 / W.n[r] / s;
-    v[r] = s2 / W.n[r] / (s * s);
+    const n = wn[r];
+    u[r] = (s1 + t1) / n / s;
+    v[r] = (s2 + t2) / n / (s * s);
     q[r] = mu * v[r];
   }
   const [Su, Sv, Sq] = forwardWindowSums(layoutOf(T, B, batchMajor), k, [u, v, q]);
-  const da = new Float32Array(R * H);
-  for (let r = 0; r < R; r++) {
-    const o = r * H;
+  for (let r = 0, o = 0; r < R; r++, o += H) {
     const m = mean[r],
-      rs = 1 / W.s[r],
+      rs = 1 / ws[r],
       sv = Sv[r];
     const c = Su[r] + m * sv - Sq[r];
-    for (let h = 0; h < H; h++) da[o + h] = gain[h] * dy[o + h] * rs - (a[o + h] - m) * sv - c;
+    for (let h = 0, i = o; h < H; h++, i++) da[i] = gain[h] * dy[i] * rs - (a[i] - m) * sv - c;
   }
-  return { da, dgain: Float32Array.from(dg), dbias: Float32Array.from(db) };
+  return { da, dgain: dg, dbias: db };
 }
