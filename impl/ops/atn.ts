@@ -74,8 +74,8 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
 /**
  * The host path as one tfjs op: the fused loops of atn_host.ts read a's data where it lies and write y into the new
  * tensor's own storage (host_io.ts: no copies on wasm); the closed-form gradient (ATN-4.1) is attached with
- * tf.customGrad. The backward reads a again (saved through customGrad's save, so it outlives a caller's dispose) and
- * dy the same way, and reuses the forward's statistics (the tape).
+ * tf.customGrad. The backward reads a again (saved through customGrad's save: an intermediate a is disposed before
+ * the backprop otherwise) and dy the same way, and reuses the forward's statistics (the tape).
  */
 function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts: tf.Tensor[]) => void, dims: HostDims) {
   const g64 = Float64Array.from(gain.dataSync()),
