@@ -13,6 +13,7 @@ import { badArgument } from '../../protocol/errors';
 import { atnGraph } from './atn_graph';
 import { atnBackwardHost, atnForwardHost, type HostDims } from './atn_host';
 import { ATN_GRAD, ATN_KERNEL } from './kernel_names';
+import { hostOp } from './host_io';
 
 export { ATN_KERNEL } from './kernel_names';
 
@@ -60,8 +61,8 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
     const bias = opts.bias ?? tf.zeros([H]);
     if ((opts.path ?? defaultPath()) === 'device')
       return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
-    const f = tf.customGrad(((x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D) =>
-      atnHost(x, g, b, { T, B, H, k: opts.k, eps: eps32, batchMajor: !!opts.batchMajor })) as never) as unknown as (
+    const f = tf.customGrad(((x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) =>
+      atnHost(x, g, b, save, { T, B, H, k: opts.k, eps: eps32, batchMajor: !!opts.batchMajor })) as never) as unknown as (
       x: tf.Tensor3D,
       g: tf.Tensor1D,
       b: tf.Tensor1D,
@@ -71,16 +72,27 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
 }
 
 /**
- * The host path as one tfjs op: the data is read once (a synchronous copy), the fused loops of atn_host.ts run over
- * it, and y is one new tensor; the closed-form gradient (ATN-4.1) is attached with tf.customGrad and reads dy once.
+ * The host path as one tfjs op: the fused loops of atn_host.ts read a's data where it lies and write y into the new
+ * tensor's own storage (host_io.ts: no copies on wasm); the closed-form gradient (ATN-4.1) is attached with
+ * tf.customGrad. The backward reads a again (saved through customGrad's save: an intermediate a is disposed before
+ * the backprop otherwise) and dy the same way, and reuses the forward's statistics (the tape).
  */
-function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, dims: HostDims) {
-  const { y, tape } = atnForwardHost(a.dataSync() as Float32Array, Float64Array.from(gain.dataSync()), Float64Array.from(bias.dataSync()), dims);
-  const value = tf.tensor3d(y, a.shape);
-  const gradFunc = (dy: tf.Tensor3D) =>
+function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts: tf.Tensor[]) => void, dims: HostDims) {
+  const g64 = Float64Array.from(gain.dataSync()),
+    b64 = Float64Array.from(bias.dataSync());
+  const {
+    outs: [value],
+    result: tape,
+  } = hostOp([a], [a.shape], ([x], [y]) => atnForwardHost(x, g64, b64, dims, y).tape);
+  save([a]);
+  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
     tf.tidy(ATN_GRAD, () => {
-      const { da, dgain, dbias } = atnBackwardHost(tape, dy.dataSync() as Float32Array);
-      return [tf.tensor3d(da, a.shape), tf.tensor1d(dgain), tf.tensor1d(dbias)];
+      const { outs } = hostOp([saved[0], dy], [a.shape, [dims.H], [dims.H]], ([x, d], [da, dgain, dbias]) => {
+        const r = atnBackwardHost(tape, x, d, da);
+        dgain.set(r.dgain);
+        dbias.set(r.dbias);
+      });
+      return outs;
     });
-  return { value, gradFunc };
+  return { value: value as tf.Tensor3D, gradFunc };
 }

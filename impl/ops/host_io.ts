@@ -1,0 +1,53 @@
+/**
+ * Host access to tensor data for the fused host ops (atn.ts), without the copies of dataSync and tf.tensor.
+ *
+ * On wasm a tensor's data lives in the module's heap: dataSync copies it out (a fresh array, its pages faulted in on
+ * first touch) and tf.tensor copies a host array back in. Here a read is a Float32Array view of the heap and an output
+ * is allocated on the heap first and filled through a view. A view is valid only until the heap grows (any wasm
+ * allocation may grow it), so views are taken after every output of an op is allocated and are never kept. On other
+ * backends (cpu: dataSync returns the stored array; tf.tensor keeps the array it is given) the plain calls are used.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The part of tfjs-backend-wasm's BackendWasm used here (public methods of the class). */
+interface WasmHeap {
+  dataIdMap: { has(dataId: object): boolean };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+function wasmHeap(): WasmHeap | undefined {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : undefined;
+}
+
+/**
+ * Runs `body` on the float32 data of `inputs` and on fresh storage for outputs of the given shapes, and returns the
+ * outputs as tensors. The arrays passed to `body` are valid during the call only (on wasm they are views of the heap);
+ * `body` must not run tfjs ops.
+ */
+export function hostOp<R>(
+  inputs: tf.Tensor[],
+  outShapes: number[][],
+  body: (ins: Float32Array[], outs: Float32Array[]) => R,
+): { outs: tf.Tensor[]; result: R } {
+  const heap = wasmHeap();
+  if (heap && inputs.every((t) => t.dtype === 'float32' && heap.dataIdMap.has(t.dataId))) {
+    // allocate first: a later allocation could grow the heap and detach the views
+    const infos = outShapes.map((s) => heap.makeOutput(s, 'float32'));
+    let result: R;
+    try {
+      result = body(
+        inputs.map((t) => heap.typedArrayFromHeap(t)),
+        infos.map((i) => heap.typedArrayFromHeap(i)),
+      );
+    } catch (e) {
+      for (const i of infos) tf.engine().makeTensorFromTensorInfo(i).dispose();
+      throw e;
+    }
+    return { outs: infos.map((i) => tf.engine().makeTensorFromTensorInfo(i)), result };
+  }
+  const ins = inputs.map((t) => (t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync())));
+  const outs = outShapes.map((s) => new Float32Array(s.reduce((p, n) => p * n, 1)));
+  const result = body(ins, outs);
+  return { outs: outs.map((o, i) => tf.tensor(o, outShapes[i], 'float32')), result };
+}
