@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReference, type ReferenceOp } from '../reference';
 import { DD, Undecidable } from '../reference/dd';
-import { REGIMES, atnArgs, atnCase, atnVjpArgs, lnArgs, lnCase, lstmArgs, lstmCase, lstmVjpArgs, withDh, withDy } from './lib/arbitraries';
+import { oracleCases } from './lib/oracle-cases';
 import type { CampaignDtype } from './lib/types';
 
 const SEED = 20261201;
@@ -28,29 +28,7 @@ function same(dtype: CampaignDtype, op: ReferenceOp, args: Record<string, unknow
 }
 
 describe.each(['float32', 'float64'] as const)('fast oracle = exact oracle (%s), seed ' + SEED, (dtype) => {
-  const cases: Array<[string, ReferenceOp, fc.Arbitrary<Record<string, unknown>>, number]> = [
-    ...REGIMES.map(
-      (r) =>
-        [`atn.forward ${r}`, 'atn.forward', atnCase(dtype, r).map((c) => atnArgs(dtype, c)), 40] as [
-          string,
-          ReferenceOp,
-          fc.Arbitrary<Record<string, unknown>>,
-          number,
-        ],
-    ),
-    ...REGIMES.map(
-      (r) =>
-        [`atn.vjp ${r}`, 'atn.vjp', withDy(dtype, atnCase(dtype, r)).map((c) => atnVjpArgs(dtype, c)), 25] as [
-          string,
-          ReferenceOp,
-          fc.Arbitrary<Record<string, unknown>>,
-          number,
-        ],
-    ),
-    ['ln.forward', 'ln.forward', lnCase(dtype).map((c) => lnArgs(dtype, c)), 40],
-    ['lstm.forward', 'lstm.forward', lstmCase(dtype).map((c) => lstmArgs(dtype, c)), 8],
-    ['lstm.vjp', 'lstm.vjp', withDh(dtype, lstmCase(dtype)).map((c) => lstmVjpArgs(dtype, c)), 6],
-  ];
+  const cases = oracleCases(dtype, { 'atn.forward': 40, 'atn.vjp': 25, 'ln.forward': 40, 'lstm.forward': 8, 'lstm.vjp': 6 });
   it.each(cases)('%s', (name, op, arb, runs) => {
     const tally = { fast: 0, exact: 0, refused: 0 };
     fc.assert(

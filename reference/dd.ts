@@ -288,6 +288,20 @@ export class DD {
     throw new Undecidable('the error bound straddles a rounding boundary' + (process.env.DD_DEBUG ? ` ${this}` : ''));
   }
 
+  /**
+   * Two doubles lo <= RN(exact) <= hi (ATN-7.9): the rounding of the interval's ends, each moved two steps outward to
+   * cover the roundings of hi + (lo -+ e) here (RN is monotone, so RN(exact) lies between the roundings of the ends).
+   * Used where nearestDouble() cannot decide: a verdict is often decided for every double of the bracket.
+   */
+  bracket(): [number, number] {
+    const below = this.hi + (this.lo - this.e),
+      above = this.hi + (this.lo + this.e);
+    const lo = stepDown(stepDown(below)),
+      hi = stepUp(stepUp(above));
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Undecidable('a result too close to the double range to bracket');
+    return [lo, hi];
+  }
+
   toString(): string {
     return `${this.hi}+${this.lo}±${this.e}`;
   }
@@ -309,6 +323,16 @@ function nextToward(x: number): number {
   f64[0] = x;
   u64[0] -= 1n;
   return f64[0];
+}
+
+/** The next double below x, and above (for x = 0: the smallest subnormals; ±Infinity stays). */
+function stepDown(x: number): number {
+  if (x === 0) return -(2 ** -1074);
+  return x > 0 ? nextToward(x) : nextAway(x);
+}
+function stepUp(x: number): number {
+  if (x === 0) return 2 ** -1074;
+  return x > 0 ? nextAway(x) : nextToward(x);
 }
 
 const ZERO = new DD(0);

@@ -11,10 +11,20 @@ import { parseAtnArgs, parseAtnVjpArgs, parseLnArgs, parseLstmArgs, parseLstmVjp
 import { atnForward, atnInputs, bigs1, bigs2, bigs3 } from './atn';
 import { atnVjp } from './atn-vjp';
 import { bigToDecimalString, bigToDouble, bigToFloat32, leafToBig } from './convert';
-import { oracleMode, type Expectation, type OracleStats, type Reference, type ReferenceConfig, type ReferenceOp } from './contract';
+import {
+  Bracket,
+  oracleMode,
+  withBounds,
+  type Expectation,
+  type ExpectOptions,
+  type OracleStats,
+  type Reference,
+  type ReferenceConfig,
+  type ReferenceOp,
+} from './contract';
 import { lnForward } from './ln';
 import { lstmExpect, lstmForward, lstmVjp } from './lstm';
-import { ddCtx, Undecidable } from './dd';
+import { ddCtx, Undecidable, type DD } from './dd';
 import { createMathCtx, type Big, type MathCtx } from './math';
 import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
 import { mapTree, type Tree } from '../util/tree';
@@ -73,21 +83,36 @@ function notForDecimal(dtype: Dtype): void {
 export function createReference(cfg: ReferenceConfig = {}): Reference {
   const precision = cfg.precision ?? 64;
   const m = createMathCtx(precision);
-  const toDouble = (v: unknown) => mapBig(v, bigToDouble) as never;
   const dd = ddCtx();
 
-  function expectIn(m: MathCtx, op: ReferenceOp, args: Record<string, unknown>): Expectation {
+  /**
+   * The expectation computed in context m. `round` turns each Big of want into a double: bigToDouble (RN, certified
+   * or Undecidable on the fast path), or on the fast path with intervals a Bracket where RN cannot be decided
+   * (ATN-7.9); `roundTol` likewise for the ATN and LN tolerances (those of the LSTM, ATN-7.4, are computed in doubles
+   * on either path). `knownTol` (an exact tolerance already known) spares computing it again when only want must be.
+   */
+  function expectIn(
+    m: MathCtx,
+    op: ReferenceOp,
+    args: Record<string, unknown>,
+    round: (x: Big) => number = bigToDouble,
+    knownTol?: Record<string, unknown>,
+    roundTol: (x: Big) => number = bigToDouble,
+  ): Expectation {
+    const toWant = (v: unknown) => mapBig(v, round) as never;
+    const toDouble = (v: unknown) => mapBig(v, roundTol) as never;
     if (op === 'lstm.forward' || op === 'lstm.vjp') {
       const p = op === 'lstm.forward' ? parseLstmArgs(args, OPTS) : parseLstmVjpArgs(args, OPTS);
       notForDecimal(p.dtype);
-      return lstmExpect(m, p, op);
+      return lstmExpect(m, p, op, round, knownTol);
     }
     if (op === 'ln.forward') {
       const p = parseLnArgs(args, OPTS);
       notForDecimal(p.dtype);
       const inp = { eps: leafToBig(m.Big, p.eps, p.dtype), x: bigs2(m, p.x, p.dtype), gain: bigs1(m, p.gain, p.dtype), bias: bigs1(m, p.bias, p.dtype) };
       const { y, stats } = lnForward(m, inp);
-      const want = { y: toDouble(y) }; // first: where the fast path defers, before any tolerance work (as lstmExpect)
+      const want = { y: toWant(y) }; // first: where the fast path defers, before any tolerance work (as lstmExpect)
+      if (knownTol) return { want, tol: knownTol };
       const unit = unitOf(m, p.dtype);
       const tol = stats.map((st, b) => forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b]));
       return { want, tol: { y: toDouble(tol) } };
@@ -98,11 +123,13 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     const unit = unitOf(m, p.dtype);
     if (op === 'atn.forward') {
       const { y, stats } = atnForward(m, x);
-      return { want: { y: toDouble(y) }, tol: { y: toDouble(atnForwardTol(m, unit, x, y, stats)) } };
+      if (knownTol) return { want: { y: toWant(y) }, tol: knownTol };
+      return { want: { y: toWant(y) }, tol: { y: toDouble(atnForwardTol(m, unit, x, y, stats)) } };
     }
     const dy = bigs3(m, (p as AtnVjpArgs).dy, p.dtype);
     const r = atnVjp(m, x, dy);
-    const want = { y: toDouble(r.y), da: toDouble(r.da), dgain: toDouble(r.dgain), dbias: toDouble(r.dbias) };
+    const want = { y: toWant(r.y), da: toWant(r.da), dgain: toWant(r.dgain), dbias: toWant(r.dbias) };
+    if (knownTol) return { want, tol: knownTol };
     const t = atnVjpTol(m, unit, x, dy, r.stats);
     return {
       want,
@@ -114,18 +141,52 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
    * ATN-7.8: the double-double evaluation first (reference/dd.ts); when any value of the expectation cannot be
    * certified to round to the same double as the exact result, the exact BigNumber evaluation. Either way the
    * expectation is the same numbers; `oracle` counts which path answered.
+   *
+   * ATN-7.9 (opts.intervals): a want value the fast path cannot round is answered by a bracket of doubles around
+   * RN(exact) instead of the exact evaluation; the expectation then carries `bounds` and `exact()` (expectationBounds),
+   * and compare() decides the verdict for every double of each bracket, or asks exact() when it cannot.
    */
-  const oracle: OracleStats = { fast: 0, exact: 0, forced: (cfg.oracle ?? oracleMode()) === 'exact', undecided: {} };
-  function expect(op: ReferenceOp, args: Record<string, unknown>): Expectation {
+  const oracle: OracleStats = { fast: 0, exact: 0, forced: (cfg.oracle ?? oracleMode()) === 'exact', undecided: {}, bracketed: 0 };
+  function undecided(why: string): void {
+    oracle.undecided[why] = (oracle.undecided[why] ?? 0) + 1;
+  }
+  function expect(op: ReferenceOp, args: Record<string, unknown>, opts: ExpectOptions = {}): Expectation {
     if (!oracle.forced) {
       try {
-        const e = expectIn(dd, op, args);
+        let bracketedWant = false,
+          bracketedTol = false;
+        /** RN(exact) where decided, else (ATN-7.9) a bracket around it, noting which part had one. */
+        const bracketing =
+          (onBracket: () => void) =>
+          (x: Big): number => {
+            const d = x as unknown as DD;
+            try {
+              return d.nearestDouble();
+            } catch (e) {
+              if (!(e instanceof Undecidable)) throw e;
+              onBracket();
+              return new Bracket(d.hi, ...d.bracket()) as unknown as number;
+            }
+          };
+        const round = opts.intervals ? bracketing(() => (bracketedWant = true)) : bigToDouble;
+        const roundTol = opts.intervals === 'all' ? bracketing(() => (bracketedTol = true)) : bigToDouble;
+        const e = expectIn(dd, op, args, round, undefined, roundTol);
         oracle.fast++;
-        return e;
+        if (!bracketedWant && !bracketedTol) return e;
+        oracle.bracketed = (oracle.bracketed ?? 0) + 1;
+        let exactOne: Expectation | undefined;
+        return withBounds(e, () => {
+          if (!exactOne) {
+            undecided(`${op}: a verdict the bracket of a value could not decide`);
+            oracle.exact++;
+            // A tolerance that was decided is RN(exact) already: only want is computed again then.
+            exactOne = expectIn(m, op, args, bigToDouble, bracketedTol ? undefined : e.tol);
+          }
+          return exactOne;
+        });
       } catch (e) {
         if (!(e instanceof Undecidable)) throw e; // bad input or a degenerate window: the same error as exact
-        const why = `${op}: ${e.message}`;
-        oracle.undecided[why] = (oracle.undecided[why] ?? 0) + 1;
+        undecided(`${op}: ${e.message}`);
       }
     }
     oracle.exact++;

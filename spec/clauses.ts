@@ -53,6 +53,7 @@ export const CLAUSES = {
   'ATN-7.5': 'Metamorphic comparisons: two target outputs differ by at most the sum of their tolerances',
   'ATN-7.7': 'Fast oracle: double-double evaluation of the reference with a rigorous running error bound',
   'ATN-7.8': 'Oracle choice: the fast value only when it certifies the same double as the exact reference, else exact',
+  'ATN-7.9': 'Verdicts by bracket: a value the fast oracle cannot round is judged for every double of its bracket, else exact',
   // ATN-8 Protocol v1
   'ATN-8.1': 'JSON Lines over stdin/stdout, one response per request line, in order',
   'ATN-8.2': 'Request and response envelopes',

@@ -8,7 +8,7 @@
  */
 import { own } from '../../protocol/codec';
 import { dims, mapTree, mapTreeAt, zipTree } from '../../util/tree';
-import type { Expectation } from '../../reference';
+import { expectationBounds, type Expectation } from '../../reference';
 import type { Worst } from './types';
 
 /**
@@ -44,6 +44,12 @@ export function describeWorst(w: Worst): string {
   return `${placeName(w.output, w.index)} = ${fmt(w.got)}, want ${fmt(w.want)} +- ${fmt(w.tol)} (ratio ${w.ratio === Infinity ? 'Infinity' : w.ratio.toPrecision(3)})`;
 }
 
+/** The brackets' subtrees at one place of want: [lo, hi, tolLo, tolHi] (ATN-7.9). */
+type Sub = [unknown, unknown, unknown, unknown];
+function subOf(b: Sub | undefined, key: string): Sub | undefined {
+  return b && [own(b[0], key), own(b[1], key), own(b[2], key), own(b[3], key)];
+}
+
 class Walker {
   /** structureOnly: check shapes and leaf types, compare no values (structureProblem). */
   constructor(
@@ -62,12 +68,31 @@ class Walker {
     }
   }
 
-  leaf(got: unknown, want: number, tol: number, output: string, index: number[]): void {
+  /** Some bracketed value does not pass for every double of its bracket: only the exact expectation can judge it. */
+  undecided = false;
+  /** Some compared value was bracketed (ATN-7.9). */
+  bracketed = false;
+
+  leaf(got: unknown, want: number, tol: number, output: string, index: number[], b?: Sub): void {
     if (typeof got !== 'number') {
       this.fail(output, index, `expected a number, got ${shape(got)}`, NaN, want);
       return;
     }
     if (this.structureOnly) return;
+    if (b) {
+      const num = (x: unknown, d: number) => (typeof x === 'number' ? x : d);
+      const lo = num(b[0], want),
+        hi = num(b[1], want),
+        tlo = num(b[2], tol),
+        thi = num(b[3], tol);
+      if (lo !== want || hi !== want || tlo !== tol || thi !== tol) {
+        this.bracketed = true;
+        if (!this.passesForBracket(got, lo, hi, tlo, thi)) {
+          this.undecided = true;
+          return; // the exact expectation judges it
+        }
+      }
+    }
     let ratio: number;
     if (!Number.isNaN(got) && got === want)
       ratio = 0; // exact agreement needs no tolerance
@@ -85,10 +110,24 @@ class Walker {
     if (!this.worst || ratio > this.worst.ratio) this.worst = { output, index: index.slice(), got, want, tol, ratio };
   }
 
+  /**
+   * ATN-7.9: whether the rule above passes for every double w in [lo, hi] and tolerance in [tlo, thi] (RN(exact) of
+   * each is one of them). |got - w| rounded is monotone in w on either side of got, so its largest value over the
+   * bracket is at an end, and the ratio falls as the tolerance grows: every pair passes when both ends' plain ratios
+   * at tlo are <= 1, or (float32) when every w rounds to got. Anything else is undecided; a failure need not be
+   * decided here, since compare() judges every failure that involves a bracket on the exact expectation.
+   */
+  private passesForBracket(got: number, lo: number, hi: number, tlo: number, thi: number): boolean {
+    if (!(tlo >= 0 && Number.isFinite(thi))) return false;
+    const plain = (w: number) => (Number.isNaN(got) ? Infinity : tlo > 0 ? Math.abs(got - w) / tlo : got === w ? 0 : Infinity);
+    if (plain(lo) <= 1 && plain(hi) <= 1) return true;
+    return this.float32 && Math.fround(lo) === got && Math.fround(hi) === got;
+  }
+
   /** want and tol have the same structure (the reference makes both); got is what the target answered. */
-  walk(got: unknown, want: unknown, tol: unknown, output: string, index: number[]): void {
+  walk(got: unknown, want: unknown, tol: unknown, output: string, index: number[], b?: Sub): void {
     if (typeof want === 'number') {
-      this.leaf(got, want, typeof tol === 'number' ? tol : NaN, output, index);
+      this.leaf(got, want, typeof tol === 'number' ? tol : NaN, output, index, b);
       return;
     }
     if (Array.isArray(want)) {
@@ -109,7 +148,7 @@ class Walker {
       const t = Array.isArray(tol) ? tol : [];
       for (let i = 0; i < want.length; i++) {
         index.push(i);
-        this.walk(got[i], want[i], own(t, String(i)), output, index);
+        this.walk(got[i], want[i], own(t, String(i)), output, index, subOf(b, String(i)));
         index.pop();
       }
       return;
@@ -129,7 +168,7 @@ class Walker {
           this.fail(sub, [], 'missing');
           continue;
         }
-        this.walk(g[key], w[key], own(tol, key), sub, []);
+        this.walk(g[key], w[key], own(tol, key), sub, [], subOf(b, key));
       }
       for (const key of Object.keys(g))
         if (!Object.hasOwn(w, key)) this.fail(output ? `${output}.${key}` : key, [], "unexpected key (the result must have exactly the op's structure)");
@@ -154,7 +193,11 @@ export interface CompareOptions {
 
 export function compare(got: unknown, exp: Expectation, opts: CompareOptions = {}): CompareResult {
   const w = new Walker(opts.dtype === 'float32');
-  w.walk(got, exp.want, exp.tol, '', []);
+  const b = expectationBounds(exp);
+  w.walk(got, exp.want, exp.tol, '', [], b && [b.lo, b.hi, b.tolLo, b.tolHi]);
+  // ATN-7.9: a verdict some bracket could not decide, and any failure that involved a bracketed value (so that its
+  // counterexample shows the exact want and ratios), are judged on the exact expectation.
+  if (b && (w.undecided || (w.bracketed && (w.structural !== undefined || !w.ratios.every((r) => r <= 1))))) return compare(got, b.exact(), opts);
   if (w.structural !== undefined) {
     const worst = w.structuralWorst as Worst;
     return { ok: false, worst, ratios: [...w.ratios, Infinity], detail: w.structural };

@@ -82,8 +82,12 @@ export interface CheckResult {
   /** Extra series for plots (e.g. invariance error against the scale d). */
   series?: Record<string, Array<{ x: number; y: number; group?: string }>>;
   durationMs: number;
-  /** ATN-7.8: which oracle answered this check's expectations (counts), and why the fast one deferred. */
-  oracle?: { fast: number; exact: number; forced: boolean; undecided?: Record<string, number> };
+  /**
+   * ATN-7.8: which oracle answered this check's expectations (counts), and why the fast one deferred; ATN-7.9:
+   * bracketed = fast expectations with bracketed values (those whose verdict the brackets could not decide count in
+   * exact too, under "a verdict the bracket of a value could not decide").
+   */
+  oracle?: { fast: number; exact: number; forced: boolean; undecided?: Record<string, number>; bracketed?: number };
   /** The conformance level the check belongs to (ATN-9.1). */
   level?: Level;
   /** Every clause the check tests (ATN-9.8); `clause` is the first. */

@@ -164,15 +164,24 @@ export class Session {
 export type OpExpectation<Op extends ReferenceOp> = Expectation & { want: Result<Op>; tol: Result<Op> };
 
 /**
+ * How a check uses an expectation (ATN-7.9): 'compared' when want and tol are read only through compare() (and want
+ * for its structure), so the fast oracle may bracket values of either; 'judged' when want is read that way but tol is
+ * read as numbers (metamorphic sums of tolerances), so only want values may be bracketed; 'values' when the check
+ * computes with want's numbers itself, which must then be RN(exact).
+ */
+export type ExpectationUse = 'compared' | 'judged' | 'values';
+const INTERVALS = { compared: 'all', judged: 'want', values: undefined } as const;
+
+/**
  * The reference's expectation; a degenerate window (ATN-6.6) discards the generated case (fc.pre), since only the
  * errors checks ask for one. Anything else the reference refuses is a harness bug.
  */
-export function expectOf<Op extends ReferenceOp>(ctx: CheckContext, op: Op, args: Record<string, unknown>): OpExpectation<Op> {
+export function expectOf<Op extends ReferenceOp>(ctx: CheckContext, op: Op, args: Record<string, unknown>, use: ExpectationUse = 'judged'): OpExpectation<Op> {
   // Before the (costly) reference: a case in a set-aside regime is discarded (ATN-9.5).
   if (ctx.exclude?.(op, args)) fc.pre(false);
   try {
     // The reference (our oracle, trusted) builds want and tol with exactly the op's result structure.
-    return ctx.reference.expect(op, args) as OpExpectation<Op>;
+    return ctx.reference.expect(op, args, { intervals: INTERVALS[use] }) as OpExpectation<Op>;
   } catch (e) {
     if ((e as { code?: string }).code === 'degenerate_window') fc.pre(false);
     throw new HarnessError(`the reference refused a generated ${op} case: ${e instanceof Error ? e.message : String(e)}`);
@@ -186,7 +195,7 @@ export async function agree<Op extends ReferenceOp>(
   op: Op,
   args: Record<string, unknown>,
 ): Promise<Outcome & { result: UncheckedResult; exp: OpExpectation<Op> }> {
-  const exp = expectOf(ctx, op, args);
+  const exp = expectOf(ctx, op, args, 'compared');
   const result = await s.result(op, args);
   const cmp = compare(result, exp, { dtype: ctx.dtype });
   return { ok: cmp.ok, detail: `${op}: ${cmp.detail}`, worst: cmp.worst, ratio: maxRatio(cmp.ratios), result, exp };
@@ -238,7 +247,7 @@ type OracleCounts = NonNullable<CheckResult['oracle']>;
 
 function oracleSnapshot(ctx: CheckContext): OracleCounts | undefined {
   const o = ctx.reference.oracle;
-  return o && { fast: o.fast, exact: o.exact, forced: o.forced, undecided: { ...o.undecided } };
+  return o && { fast: o.fast, exact: o.exact, forced: o.forced, undecided: { ...o.undecided }, bracketed: o.bracketed ?? 0 };
 }
 
 /** What the reference's oracle counters moved by since `before` (ATN-7.8; checks of one campaign run one at a time). */
@@ -249,6 +258,8 @@ export function oracleDelta(ctx: CheckContext, before: OracleCounts | undefined)
   for (const [why, n] of Object.entries(o.undecided)) if (n > (before.undecided?.[why] ?? 0)) undecided[why] = n - (before.undecided?.[why] ?? 0);
   const d: OracleCounts = { fast: o.fast - before.fast, exact: o.exact - before.exact, forced: o.forced };
   if (d.fast + d.exact === 0) return undefined;
+  const bracketed = (o.bracketed ?? 0) - (before.bracketed ?? 0);
+  if (bracketed > 0) d.bracketed = bracketed;
   return Object.keys(undecided).length ? { ...d, undecided } : d;
 }
 
