@@ -6,17 +6,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../impl/ln';
-import { atn, defaultPath } from '../impl/ops/atn';
+import { atn, defaultPath, hostLoops } from '../impl/ops/atn';
 import { round } from './lstm';
 import { timeInterleaved } from './timing';
 import { torchLayerNorm, type TorchLn } from './torch';
 
 /** Which code path a number comes from. */
-export type CodePath = 'fused host loops' | 'op-by-op tfjs ops (autodiff)' | 'torch.nn.LayerNorm (1 thread)';
+export type CodePath = 'fused host loops (wasm SIMD kernel)' | 'fused host loops (JS loops)' | 'op-by-op tfjs ops (autodiff)' | 'torch.nn.LayerNorm (1 thread)';
 
 /** The code path of atn() (and of our LN) on the active backend. */
 export function atnCodePath(): CodePath {
-  return defaultPath() === 'host' ? 'fused host loops' : 'op-by-op tfjs ops (autodiff)';
+  return defaultPath() === 'host' ? `fused host loops (${hostLoops()})` : 'op-by-op tfjs ops (autodiff)';
 }
 
 export const OP_SHAPE: [number, number, number] = [128, 32, 256];

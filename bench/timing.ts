@@ -1,5 +1,11 @@
 /** Timing helpers of the bench: warm-up, then the median of several runs, each ending in a data read (async backends). */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Backends whose kernels have finished when the op returns (the result lies in host or wasm memory): reading the data
+ * there would time a copy of every output, which no peer's number (torch's included) contains.
+ */
+const SYNC_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -20,12 +26,15 @@ export interface Timing {
   cpu: number;
 }
 
-/** One run of `step`: wall and CPU ms until its tensors are read (async backends finish too); then disposes them. */
+/**
+ * One run of `step`: wall and CPU ms until its tensors are done (on an async backend: read, so that its queue has run);
+ * then disposes them.
+ */
 async function once(step: () => tf.Tensor[]): Promise<Timing> {
   const c0 = cpuMs();
   const t0 = performance.now();
   const out = step();
-  await Promise.all(out.map((t) => t.data()));
+  if (!SYNC_BACKENDS.has(tf.getBackend())) await Promise.all(out.map((t) => t.data()));
   const wall = performance.now() - t0;
   const cpu = cpuMs() - c0;
   for (const t of out) t.dispose();

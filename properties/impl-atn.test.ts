@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createReference, type Expectation, type Reference } from '../reference';
+import { createReference, type Reference } from '../reference';
 import { call, type Target } from '../protocol/target';
 import { initBackend } from '../impl/backend';
 import { atn } from '../impl/ops/atn';
@@ -14,8 +14,9 @@ import { AUTODIFF_SPREAD, stepSpread } from '../impl/ops/atn_graph';
 import { AtnStream } from '../impl/ops/atn_stream';
 import { layerNorm } from '../impl/ln';
 import { createImplTarget } from '../impl/target';
-import { atnCase, withDy, REGIMES, type AtnCase, type AtnVjpCase, type Limits } from './lib/arbitraries';
-import { compare, compareOutputs } from './lib/compare';
+import { atnCase, withDy, REGIMES, type AtnCase, type Limits } from './lib/arbitraries';
+import { compareOutputs } from './lib/compare';
+import { agrees, fitsFloat32, implArgs } from './lib/impl-cases';
 import { assertProperty } from './lib/seed';
 
 const LIM: Limits = { maxT: 12, maxB: 4, maxH: 32, maxK: 16 };
@@ -28,24 +29,7 @@ beforeAll(async () => {
   ref = createReference();
 });
 
-const args = (c: AtnCase | AtnVjpCase) => ({ dtype: 'float32', ...c, regime: undefined });
-
-function agrees(got: unknown, exp: Expectation, what: string): void {
-  const r = compare(got, exp);
-  if (!r.ok) throw new Error(`${what}: ${r.detail}`);
-}
-
-const F32_MAX = 3.4028234663852886e38;
-/**
- * Whether every wanted number is a finite float32: with a subnormal window std, da ~ dy/s can be ~1e40, which no float32
- * target can answer (a limit of the dtype, not of the implementation).
- */
-function fitsFloat32(v: unknown): boolean {
-  if (typeof v === 'number') return Math.abs(v) <= F32_MAX;
-  if (Array.isArray(v)) return v.every(fitsFloat32);
-  if (v && typeof v === 'object') return Object.values(v).every(fitsFloat32);
-  return true;
-}
+const args = implArgs;
 
 /** Shapes every run must meet: B = 1, H = 1 (eps > 0), T = 1, k > T, k = 1. */
 const CORNERS: AtnCase[] = [

@@ -2,18 +2,20 @@
  * The ATN op (ATN-1): y_t = g * (a_t - mu_t) / sqrt(var_t + eps) + b, statistics over the window of the last k steps
  * of the same sample. Differentiable in a, gain and bias.
  *
- * Host path (wasm, cpu, tensorflow): fused loops over the data in float64 (atn_host.ts): per-step two-pass
- * statistics, window statistics by atn_window.ts (window-local, a cost independent of k), normalization; its gradient
- * is the closed form of ATN-4.1, attached with tf.customGrad. Both run in tf.tidy scopes named after ATN_KERNEL and
- * ATN_GRAD (kernel_names.ts).
+ * Host path (wasm, cpu, tensorflow): fused loops over the data (atn_host.ts, float64): per-step two-pass statistics,
+ * window statistics by atn_window.ts (window-local, a cost independent of k), normalization; its gradient is the
+ * closed form of ATN-4.1, attached with tf.customGrad. On wasm the per-entry loops run as a WebAssembly SIMD kernel
+ * on the backend's heap (atn_wasm.ts, atn_kernel.wat; float32 on ordinary rows, ATN-7.6 (e)). Both run in tf.tidy
+ * scopes named after ATN_KERNEL and ATN_GRAD (kernel_names.ts).
  * Device path (webgpu, which cannot read synchronously in Node): atn_graph.ts, tfjs ops only, autodiff.
  */
 import * as tf from '@tensorflow/tfjs';
 import { badArgument } from '../../protocol/errors';
 import { atnGraph } from './atn_graph';
-import { atnBackwardHost, atnForwardHost, type HostDims } from './atn_host';
+import { atnBackwardHost, atnForwardHost, type HostDims, type HostTape } from './atn_host';
+import { atnBackwardWasm, atnForwardWasm, wasmKernel } from './atn_wasm';
 import { ATN_GRAD, ATN_KERNEL } from './kernel_names';
-import { hostOp } from './host_io';
+import { heapAccess, heapOp, hostOp } from './host_io';
 
 export { ATN_KERNEL } from './kernel_names';
 
@@ -33,6 +35,12 @@ const NO_SYNC_READ = new Set(['webgpu', 'webgl']);
 
 export function defaultPath(): 'host' | 'device' {
   return NO_SYNC_READ.has(tf.getBackend()) ? 'device' : 'host';
+}
+
+/** Which loops the host path runs on the active backend: the wasm kernel where it loads, else atn_host.ts's JS. */
+export function hostLoops(): 'wasm SIMD kernel' | 'JS loops' {
+  const heap = heapAccess([]);
+  return heap && wasmKernel(heap) ? 'wasm SIMD kernel' : 'JS loops';
 }
 
 export function checkAtnOptions(a: tf.Tensor, opts: AtnOptions): { T: number; B: number; H: number; eps32: number } {
@@ -72,27 +80,53 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
 }
 
 /**
- * The host path as one tfjs op: the fused loops of atn_host.ts read a's data where it lies and write y into the new
- * tensor's own storage (host_io.ts: no copies on wasm); the closed-form gradient (ATN-4.1) is attached with
- * tf.customGrad. The backward reads a again (saved through customGrad's save: an intermediate a is disposed before
- * the backprop otherwise) and dy the same way, and reuses the forward's statistics (the tape).
+ * The host path as one tfjs op: the fused loops read a's data where it lies and write y into the new tensor's own
+ * storage (host_io.ts: no copies on wasm), through the wasm kernel where it loads, else the JS loops of atn_host.ts;
+ * the closed-form gradient (ATN-4.1) is attached with tf.customGrad. The backward reads a again (saved through
+ * customGrad's save: an intermediate a is disposed before the backprop otherwise) and dy the same way, and reuses the
+ * forward's statistics (the tape).
  */
 function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts: tf.Tensor[]) => void, dims: HostDims) {
   const g64 = Float64Array.from(gain.dataSync()),
     b64 = Float64Array.from(bias.dataSync());
+  const heap = heapAccess([a]);
+  const K = heap && wasmKernel(heap);
+  if (!heap || !K) return atnHostJs(a, g64, b64, save, dims);
+  // the wasm kernel (atn_wasm.ts)
+  const {
+    outs: [value],
+    result: tape,
+  } = heapOp(heap, [a], [a.shape], ([ap], [yp]) => atnForwardWasm(K, heap, ap, yp, g64, b64, dims));
+  save([a]);
+  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
+    tf.tidy(ATN_GRAD, () => {
+      if (!heapAccess([saved[0], dy])) return backwardJs(tape, saved[0], dy);
+      const {
+        outs: [da],
+        result: r,
+      } = heapOp(heap, [saved[0], dy], [a.shape], ([ap, dyp], [dap]) => atnBackwardWasm(K, heap, tape, ap, dyp, dap));
+      return [da, tf.tensor1d(Float32Array.from(r.dgain)), tf.tensor1d(Float32Array.from(r.dbias))];
+    });
+  return { value: value as tf.Tensor3D, gradFunc };
+}
+
+/** The host path with the JS loops of atn_host.ts (every backend that reads synchronously). */
+function atnHostJs(a: tf.Tensor3D, g64: Float64Array, b64: Float64Array, save: (ts: tf.Tensor[]) => void, dims: HostDims) {
   const {
     outs: [value],
     result: tape,
   } = hostOp([a], [a.shape], ([x], [y]) => atnForwardHost(x, g64, b64, dims, y).tape);
   save([a]);
-  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
-    tf.tidy(ATN_GRAD, () => {
-      const { outs } = hostOp([saved[0], dy], [a.shape, [dims.H], [dims.H]], ([x, d], [da, dgain, dbias]) => {
-        const r = atnBackwardHost(tape, x, d, da);
-        dgain.set(r.dgain);
-        dbias.set(r.dbias);
-      });
-      return outs;
-    });
+  const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => tf.tidy(ATN_GRAD, () => backwardJs(tape, saved[0], dy));
   return { value: value as tf.Tensor3D, gradFunc };
+}
+
+function backwardJs(tape: HostTape, a: tf.Tensor, dy: tf.Tensor): tf.Tensor[] {
+  const H = tape.dims.H;
+  const { outs } = hostOp([a, dy], [a.shape, [H], [H]], ([x, d], [da, dgain, dbias]) => {
+    const r = atnBackwardHost(tape, x, d, da);
+    dgain.set(r.dgain);
+    dbias.set(r.dbias);
+  });
+  return outs;
 }

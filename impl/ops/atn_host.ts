@@ -161,7 +161,7 @@ export function atnForwardHost(
 }
 
 /** u, v, q of row r from its sums s1 = sum_h ghat and s2 = sum_h ghat z. */
-function rowVjp(
+export function rowVjp(
   u: Float64Array,
   v: Float64Array,
   q: Float64Array,

@@ -27,15 +27,14 @@ export function layoutOf(T: number, B: number, batchMajor: boolean): Layout {
 }
 
 /**
- * Runs `visit(t, from, to)` for every t of one sample, where the window [max(0,t-k+1), t] is the join of the partial
- * aggregate `suffix[from]` (covering from..end of its block) and `prefix[t]` (covering start of t's block..t);
- * from = -1 when the window is the prefix alone. Block j covers steps jk..jk+k-1.
+ * The window [max(0,t-k+1), t] of one sample is the join of the partial aggregate `suffix[from]` (covering from..end
+ * of its block) and `prefix[t]` (covering start of t's block..t); from = -1 when the window is the prefix alone.
+ * Block j covers steps jk..jk+k-1; pos = t mod k (tracked by the loops: a division per step costs more than the rest).
+ * The window starts a block exactly when (t + 1) mod k = 0.
  */
-function forEachWindow(T: number, k: number, visit: (t: number, from: number) => void): void {
-  for (let t = 0; t < T; t++) {
-    const start = t - k + 1;
-    visit(t, start <= 0 || start % k === 0 ? -1 : start);
-  }
+function windowFrom(t: number, k: number, pos: number): number {
+  const start = t - k + 1;
+  return start <= 0 || pos === k - 1 ? -1 : start;
 }
 
 export interface WindowStats {
@@ -69,6 +68,7 @@ export function windowStats(
   max ??= mean;
   min ??= mean;
   const { T, B, strideT, strideB } = L;
+  if (!(T >= 1)) return { mu: new Float64Array(0), s: new Float64Array(0), n: new Float64Array(0) };
   const R = T * B;
   const mu = new Float64Array(R),
     s = new Float64Array(R),
@@ -84,52 +84,62 @@ export function windowStats(
     sq = new Float64Array(T),
     sx = new Float64Array(T),
     sn = new Float64Array(T);
+  // Why no closures and no max/min unless asked: this runs once per op call on every row (T*B of them), and a
+  // closure per row index or per window costs more than the arithmetic; the arithmetic is the same in either form.
   for (let b = 0; b < B; b++) {
-    const row = (t: number) => t * strideT + b * strideB;
+    const base = b * strideB;
     // prefixes, restarting at each block start
-    for (let t = 0; t < T; t++) {
-      const r = row(t);
-      if (t % k === 0) {
+    for (let t = 0, r = base, pos = 0; t < T; t++, r += strideT, pos = pos === k - 1 ? 0 : pos + 1) {
+      if (pos === 0) {
         pc[t] = 1;
         pm[t] = mean[r];
         pq[t] = m2[r];
-        px[t] = max[r];
-        pn[t] = min[r];
+        if (checkConstant) {
+          px[t] = max[r];
+          pn[t] = min[r];
+        }
       } else {
         const c = pc[t - 1] + 1;
         const d = mean[r] - pm[t - 1];
         pc[t] = c;
         pm[t] = pm[t - 1] + d / c;
         pq[t] = pq[t - 1] + m2[r] + d * d * H * ((c - 1) / c);
-        px[t] = Math.max(px[t - 1], max[r]);
-        pn[t] = Math.min(pn[t - 1], min[r]);
+        if (checkConstant) {
+          px[t] = Math.max(px[t - 1], max[r]);
+          pn[t] = Math.min(pn[t - 1], min[r]);
+        }
       }
     }
     // suffixes, restarting at each block end
-    for (let t = T - 1; t >= 0; t--) {
-      const r = row(t);
-      if (t % k === k - 1 || t === T - 1) {
+    for (let t = T - 1, r = base + (T - 1) * strideT, pos = (T - 1) % k; t >= 0; t--, r -= strideT, pos = pos === 0 ? k - 1 : pos - 1) {
+      if (pos === k - 1 || t === T - 1) {
         sc[t] = 1;
         sm[t] = mean[r];
         sq[t] = m2[r];
-        sx[t] = max[r];
-        sn[t] = min[r];
+        if (checkConstant) {
+          sx[t] = max[r];
+          sn[t] = min[r];
+        }
       } else {
         const c = sc[t + 1] + 1;
         const d = mean[r] - sm[t + 1];
         sc[t] = c;
         sm[t] = sm[t + 1] + d / c;
         sq[t] = sq[t + 1] + m2[r] + d * d * H * ((c - 1) / c);
-        sx[t] = Math.max(sx[t + 1], max[r]);
-        sn[t] = Math.min(sn[t + 1], min[r]);
+        if (checkConstant) {
+          sx[t] = Math.max(sx[t + 1], max[r]);
+          sn[t] = Math.min(sn[t + 1], min[r]);
+        }
       }
     }
-    forEachWindow(T, k, (t, from) => {
+    // each window: prefix[t] alone, or joined with suffix[from] (windowFrom)
+    for (let t = 0, r = base, pos = 0; t < T; t++, r += strideT, pos = pos === k - 1 ? 0 : pos + 1) {
+      const from = windowFrom(t, k, pos);
       let c = pc[t],
         m = pm[t],
         q = pq[t],
-        hi = px[t],
-        lo = pn[t];
+        hi = checkConstant ? px[t] : 0,
+        lo = checkConstant ? pn[t] : 0;
       if (from >= 0) {
         // Chan et al.: join two disjoint groups of ca*H and c*H entries
         const ca = sc[from],
@@ -138,10 +148,11 @@ export function windowStats(
         m = sm[from] + d * (c / tot);
         q = sq[from] + q + d * d * H * ((ca * c) / tot);
         c = tot;
-        hi = Math.max(hi, sx[from]);
-        lo = Math.min(lo, sn[from]);
+        if (checkConstant) {
+          hi = Math.max(hi, sx[from]);
+          lo = Math.min(lo, sn[from]);
+        }
       }
-      const r = row(t);
       const N = c * H;
       let v = q / N;
       if (checkConstant && hi === lo) {
@@ -154,7 +165,7 @@ export function windowStats(
       mu[r] = m;
       s[r] = Math.sqrt(s2);
       n[r] = N;
-    });
+    }
   }
   return { mu, s, n };
 }
@@ -182,13 +193,15 @@ export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Floa
     const src = v[j],
       dst = out[j];
     for (let b = 0; b < B; b++) {
-      // reversed time u = T-1-t turns forward windows into backward ones
-      const row = (u: number) => (T - 1 - u) * strideT + b * strideB;
-      for (let u = 0; u < T; u++) pre[u] = (u % k === 0 ? 0 : pre[u - 1]) + src[row(u)];
-      for (let u = T - 1; u >= 0; u--) suf[u] = (u % k === k - 1 || u === T - 1 ? 0 : suf[u + 1]) + src[row(u)];
-      forEachWindow(T, k, (u, from) => {
-        dst[row(u)] = from >= 0 ? suf[from] + pre[u] : pre[u];
-      });
+      // reversed time u = T-1-t turns forward windows into backward ones; row of u = top - u * strideT
+      const top = (T - 1) * strideT + b * strideB;
+      for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) pre[u] = (pos === 0 ? 0 : pre[u - 1]) + src[top - u * strideT];
+      for (let u = T - 1, pos = (T - 1) % k; u >= 0; u--, pos = pos === 0 ? k - 1 : pos - 1)
+        suf[u] = (pos === k - 1 || u === T - 1 ? 0 : suf[u + 1]) + src[top - u * strideT];
+      for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) {
+        const from = windowFrom(u, k, pos);
+        dst[top - u * strideT] = from >= 0 ? suf[from] + pre[u] : pre[u];
+      }
     }
   }
   return out;

@@ -9,9 +9,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** The WebAssembly API's part used here (the "ES2022" lib of tsconfig has no WebAssembly typings; Node has the API). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+export const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 /** The part of tfjs-backend-wasm's BackendWasm used here (public methods of the class). */
 interface WasmHeap {
-  dataIdMap: { has(dataId: object): boolean };
+  dataIdMap: { has(dataId: object): boolean; get(dataId: object): { memoryOffset: number } };
+  wasm: { asm?: { memory?: WasmMemory }; _malloc(bytes: number): number; _free(ptr: number): void };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
@@ -50,4 +62,48 @@ export function hostOp<R>(
   const outs = outShapes.map((s) => new Float32Array(s.reduce((p, n) => p * n, 1)));
   const result = body(ins, outs);
   return { outs: outs.map((o, i) => tf.tensor(o, outShapes[i], 'float32')), result };
+}
+
+/** The wasm backend's heap as a kernel module sees it: its memory (to import) and its allocator (scratch space). */
+export interface HeapAccess {
+  memory: WasmMemory;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+/**
+ * The wasm backend's heap, when every input lives on it as float32 (undefined on other backends, or where the backend
+ * exposes no memory): what heapOp needs.
+ */
+export function heapAccess(inputs: tf.Tensor[]): HeapAccess | undefined {
+  const be = wasmHeap();
+  const memory = be?.wasm.asm?.memory;
+  if (!be || !wasmApi || !(memory instanceof wasmApi.Memory)) return undefined;
+  if (!inputs.every((t) => t.dtype === 'float32' && be.dataIdMap.has(t.dataId))) return undefined;
+  return { memory, malloc: (n) => be.wasm._malloc(n), free: (p) => be.wasm._free(p) };
+}
+
+/**
+ * Like hostOp, but `body` gets byte offsets into the wasm backend's heap (inputs, then outputs allocated first) for a
+ * WebAssembly kernel that imports that heap (atn_wasm.ts). The inputs must be on the heap (heapAccess).
+ */
+export function heapOp<R>(
+  heap: HeapAccess,
+  inputs: tf.Tensor[],
+  outShapes: number[][],
+  body: (ins: number[], outs: number[]) => R,
+): { outs: tf.Tensor[]; result: R } {
+  const be = wasmHeap() as WasmHeap;
+  const infos = outShapes.map((s) => be.makeOutput(s, 'float32'));
+  let result: R;
+  try {
+    result = body(
+      inputs.map((t) => be.dataIdMap.get(t.dataId).memoryOffset),
+      infos.map((i) => be.dataIdMap.get(i.dataId).memoryOffset),
+    );
+  } catch (e) {
+    for (const i of infos) tf.engine().makeTensorFromTensorInfo(i).dispose();
+    throw e;
+  }
+  return { outs: infos.map((i) => tf.engine().makeTensorFromTensorInfo(i)), result };
 }

@@ -1,0 +1,122 @@
+/**
+ * The ATN op's WebAssembly kernel on the wasm backend (impl/ops/atn_kernel.wat through atn_wasm.ts) against the
+ * reference (ATN-7.2, 7.3). The kernel runs a row in float32 when the row is ordinary (atn_wasm.ts, FAST) and in
+ * float64 otherwise; the campaign's cases are mostly narrow (H < 16) or extreme, so they reach the float32 rows
+ * rarely. These properties generate H = 16..40 in every regime, count the rows each arithmetic took (kernelRows) and
+ * require the float32 share to be real, and put cases on both sides of every limit of the test (data near 2^+-40,
+ * g near 2^20, dy near 2^40, g*dy near 2^-60, H = 16, 17, and H mod 8 tails).
+ */
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createReference, type Reference } from '../reference';
+import { call, type Target } from '../protocol/target';
+import { initBackend } from '../impl/backend';
+import { kernelRows } from '../impl/ops/atn_wasm';
+import { createImplTarget } from '../impl/target';
+import { atnCase, withDy, REGIMES, type Limits } from './lib/arbitraries';
+import { agrees, fitsFloat32, implArgs } from './lib/impl-cases';
+import { assertProperty } from './lib/seed';
+
+const LIM: Limits = { maxT: 8, maxB: 3, maxH: 40, minH: 16, maxK: 8 };
+let ref: Reference;
+let target: Target;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  target = await createImplTarget();
+  ref = createReference();
+});
+
+const args = implArgs;
+
+const snapshot = () => ({ ...kernelRows });
+const share = (before: typeof kernelRows, key: 'forward' | 'backward') => {
+  const n32 = kernelRows[`${key}32`] - before[`${key}32`],
+    n64 = kernelRows[`${key}64`] - before[`${key}64`];
+  return { n32, n64, share: n32 / Math.max(1, n32 + n64) };
+};
+
+describe('impl atn: the wasm kernel', () => {
+  it('runs on the wasm backend (the properties below are about it)', () => {
+    expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('impl/ops/atn_kernel_wasm.ts is the build of impl/ops/atn_kernel.wat (tools/build-wasm.mjs)', async () => {
+    const { build } = await import('../tools/build-wasm.mjs');
+    expect(readFileSync(new URL('../impl/ops/atn_kernel_wasm.ts', import.meta.url), 'utf8')).toBe(await build());
+  });
+
+  it('ATN-7.2 atn.forward agrees with the reference at H = 16..40 in every regime; the general regime takes float32 rows', async () => {
+    for (const regime of REGIMES) {
+      const before = snapshot();
+      await assertProperty(
+        fc.asyncProperty(atnCase('float32', regime, LIM), async (c) => {
+          agrees(await call(target, 'atn.forward', args(c)), ref.expect('atn.forward', args(c)), regime);
+        }),
+        { numRuns: 12, checkId: `impl-kernel.forward.${regime}` },
+      );
+      const s = share(before, 'forward');
+      console.log(`kernel forward rows, ${regime}: float32 ${s.n32}, float64 ${s.n64}`);
+      // gain and bias are omitted in about one case in five and otherwise ordinary; the data are moderate
+      if (regime === 'general') expect(s.share).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('ATN-7.3 atn.vjp agrees with the reference at H = 16..40 in every regime; the general regime takes float32 rows', async () => {
+    for (const regime of REGIMES) {
+      const before = snapshot();
+      await assertProperty(
+        fc.asyncProperty(withDy('float32', atnCase('float32', regime, LIM), LIM), async (c) => {
+          const exp = ref.expect('atn.vjp', args(c));
+          fc.pre(fitsFloat32(exp.want));
+          agrees(await call(target, 'atn.vjp', args(c)), exp, regime);
+        }),
+        { numRuns: 8, checkId: `impl-kernel.vjp.${regime}` },
+      );
+      const s = share(before, 'backward');
+      console.log(`kernel backward rows, ${regime}: float32 ${s.n32}, float64 ${s.n64}`);
+      if (regime === 'general') expect(s.share).toBeGreaterThan(0.3);
+    }
+  });
+
+  it('ATN-7.2, 7.3 on both sides of every limit of the float32 test (data, gain, dy, g*dy) and at H = 16, 17, 23', async () => {
+    const before = snapshot();
+    const edges = fc.record({
+      c: withDy('float32', atnCase('float32', 'general', { ...LIM, maxH: 23 }), LIM),
+      // powers of two across each limit: data 2^+-40, gain 2^20, dy 2^40, g*dy 2^-60
+      aExp: fc.constantFrom(0, -42, -40, -38, 38, 40, 42),
+      gExp: fc.constantFrom(0, 19, 20, 21),
+      dyExp: fc.constantFrom(0, -62, -58, -80, 38, 40, 42),
+    });
+    await assertProperty(
+      fc.asyncProperty(edges, async ({ c, aExp, gExp, dyExp }) => {
+        const r = Math.fround;
+        const H = c.a[0][0].length;
+        const gain = (c.gain ?? Array.from({ length: H }, (_, h) => 1 - h / H)).map((g) => r(g * 2 ** gExp));
+        const v = {
+          ...args(c),
+          a: c.a.map((m) => m.map((row) => row.map((x) => r(x * 2 ** aExp)))),
+          gain,
+          bias: c.bias,
+          dy: c.dy.map((m) => m.map((row) => row.map((x) => r(x * 2 ** dyExp)))),
+        };
+        const fwd = { ...v, dy: undefined };
+        agrees(await call(target, 'atn.forward', fwd), ref.expect('atn.forward', fwd), `a*2^${aExp}, g*2^${gExp}`);
+        const exp = ref.expect('atn.vjp', v);
+        fc.pre(fitsFloat32(exp.want));
+        agrees(await call(target, 'atn.vjp', v), exp, `a*2^${aExp}, g*2^${gExp}, dy*2^${dyExp}`);
+      }),
+      { numRuns: 40, checkId: 'impl-kernel.limits' },
+    );
+    const f = share(before, 'forward'),
+      b = share(before, 'backward');
+    console.log(`kernel rows at the limits: forward float32 ${f.n32} / float64 ${f.n64}, backward float32 ${b.n32} / float64 ${b.n64}`);
+    // both arithmetics were reached
+    expect(f.n32).toBeGreaterThan(0);
+    expect(f.n64).toBeGreaterThan(0);
+    expect(b.n32).toBeGreaterThan(0);
+    expect(b.n64).toBeGreaterThan(0);
+  });
+});
