@@ -102,12 +102,13 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   rows.push([`op tfjs LN (tf.moments + autodiff) fwd+bwd ms`, String(r.op.tfjs_ln_ms), '', '']);
   rows.push([
     'torch' in r.op.torch_ln
-      ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread)`
+      ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread), before and after ATN alone`
       : `op torch nn.LayerNorm: torch absent (${r.op.torch_ln.absent})`,
-    'ms' in r.op.torch_ln ? String(r.op.torch_ln.ms) : '-',
+    'ms' in r.op.torch_ln ? `${r.op.torch_ln.ms_before ?? r.op.torch_ln.ms}, ${r.op.torch_ln.ms_after ?? r.op.torch_ln.ms}` : '-',
     '',
     '',
   ]);
+  for (const [k, v] of Object.entries(r.op.atn_alone_ms)) rows.push([`op ATN k=${k} fwd+bwd ms, alone (timed as torch is)`, String(v), '', '']);
   for (const [k, v] of Object.entries(r.op.atn_over_tfjs_ln)) rows.push([`op atn/tfjs LN k=${k}`, String(v), '', '']);
   rows.push([`lstm LN-LSTM train step ms`, String(r.lstm.ln_step_ms), '', '']);
   rows.push([`lstm ATN-LSTM k=${r.lstm.k} train step ms (${r.lstm.paths.atn})`, String(r.lstm.atn_step_ms), '', '']);

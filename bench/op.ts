@@ -31,8 +31,18 @@ export interface OpBenchResult {
   /** tfjs's plain LN: tf.moments + autodiff (not robust to 1e+-30 or subnormal rows; a speed baseline only). */
   tfjs_ln_ms: number;
   atn_over_tfjs_ln: Record<string, number>;
-  torch_ln: TorchLn;
-  /** ATN fwd+bwd over torch.nn.LayerNorm fwd+bwd, per k (absent without torch). */
+  /**
+   * torch.nn.LayerNorm fwd+bwd: its ms is the mean of two runs of bench/torch_ln.py, one before and one after
+   * atn_alone_ms (ms_before, ms_after), so that a change of the machine's load during the bench shows.
+   */
+  torch_ln: TorchLn & { ms_before?: number; ms_after?: number };
+  /**
+   * ATN fwd+bwd timed the way torch_ln.py times torch: each k alone, its warm-ups then its runs back to back on the
+   * same tensors (the interleaved atn_ms run each k between the other variants, whose allocations evict the data
+   * from the caches: a condition the torch numbers do not share).
+   */
+  atn_alone_ms: Record<string, number>;
+  /** atn_alone_ms over torch.nn.LayerNorm fwd+bwd, per k (absent without torch). */
   atn_over_torch_ln?: Record<string, number>;
   paths: { atn: CodePath; ln: CodePath; tfjs_ln: CodePath; torch_ln: CodePath };
 }
@@ -72,22 +82,31 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
     const [lnT, plainT, ...atnT] = await timeInterleaved([ln, plain, ...atns], warmup, runs);
     const lnMs = lnT.wall;
     const atnMs = atnT.map((t) => t.wall);
-    const torch_ln = torchLayerNorm(shape, Math.max(warmup, 2), Math.max(runs, 5));
+    const torchRuns = () => torchLayerNorm(shape, Math.max(warmup, 2), Math.max(runs, 5));
+    const before = torchRuns();
+    const alone: number[] = [];
+    for (const step of atns) alone.push((await timeInterleaved([step], warmup, runs))[0].wall);
+    const after = torchRuns();
+    const torch_ln: OpBenchResult['torch_ln'] =
+      'ms' in before && 'ms' in after ? { ...before, ms: (before.ms + after.ms) / 2, ms_before: round(before.ms), ms_after: round(after.ms) } : before;
     const atn_ms: Record<string, number> = {},
+      atn_alone_ms: Record<string, number> = {},
       atn_over_ln: Record<string, number> = {},
       atn_over_tfjs_ln: Record<string, number> = {};
     const atn_over_torch_ln: Record<string, number> = {};
     OP_KS.forEach((k, i) => {
       atn_ms[k] = round(atnMs[i]);
+      atn_alone_ms[k] = round(alone[i]);
       atn_over_ln[k] = round(atnMs[i] / lnMs, 3);
       atn_over_tfjs_ln[k] = round(atnMs[i] / plainT.wall, 3);
-      if ('ms' in torch_ln) atn_over_torch_ln[k] = round(atnMs[i] / torch_ln.ms, 3);
+      if ('ms' in torch_ln) atn_over_torch_ln[k] = round(alone[i] / torch_ln.ms, 3);
     });
     const path = atnCodePath();
     return {
       shape,
       ln_ms: round(lnMs),
       atn_ms,
+      atn_alone_ms,
       atn_over_ln,
       k128_over_k4: round(atnMs[OP_KS.indexOf(128)] / atnMs[OP_KS.indexOf(4)], 3),
       tfjs_ln_ms: round(plainT.wall),
