@@ -96,7 +96,7 @@ function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts
   const {
     outs: [value],
     result: tape,
-  } = heapOp(heap, [a], [a.shape], ([ap], [yp]) => atnForwardWasm(K, heap, ap, yp, g64, b64, dims));
+  } = heapOp([a], [a.shape], ([ap], [yp]) => atnForwardWasm(K, heap, ap, yp, g64, b64, dims));
   save([a]);
   const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
     tf.tidy(ATN_GRAD, () => {
@@ -104,7 +104,7 @@ function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts
       const {
         outs: [da],
         result: r,
-      } = heapOp(heap, [saved[0], dy], [a.shape], ([ap, dyp], [dap]) => atnBackwardWasm(K, heap, tape, ap, dyp, dap));
+      } = heapOp([saved[0], dy], [a.shape], ([ap, dyp], [dap]) => atnBackwardWasm(K, heap, tape, ap, dyp, dap));
       return [da, tf.tensor1d(Float32Array.from(r.dgain)), tf.tensor1d(Float32Array.from(r.dbias))];
     });
   return { value: value as tf.Tensor3D, gradFunc };

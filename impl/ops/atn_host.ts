@@ -179,6 +179,18 @@ export function rowVjp(
 }
 
 /**
+ * da's per-row constants from the rows' u, v, q (rowVjp): sv_s = sum_t v_t and kk_s = Su_s + m_s sv_s - Sq_s over the
+ * windows t that contain step s (forwardWindowSums), m_s the step's own mean (see atnBackwardHost).
+ */
+export function daTerms(tape: HostTape, u: Float64Array, v: Float64Array, q: Float64Array): { sv: Float64Array; kk: Float64Array } {
+  const { T, B, k, batchMajor } = tape.dims;
+  const [Su, Sv, Sq] = forwardWindowSums(layoutOf(T, B, batchMajor), k, [u, v, q]);
+  const kk = new Float64Array(T * B);
+  for (let r = 0; r < kk.length; r++) kk[r] = Su[r] + tape.mean[r] * Sv[r] - Sq[r];
+  return { sv: Sv, kk };
+}
+
+/**
  * The VJP (ATN-4.1/4.2) for dy, given the forward's input `a` again. Per row t: u_t = m1_t/s_t and v_t = m2_t/s_t^2
  * with m1 = (1/N_t) sum_h ghat, m2 = (1/N_t) sum_h ghat z, ghat = g dy. Entry (s,h) receives
  * ghat/s_s - sum_{t=s}^{s+k-1} (u_t + v_t (a - mu_t)),
@@ -197,7 +209,7 @@ export function atnBackwardHost(
   da: Float32Array = new Float32Array(tape.dims.T * tape.dims.B * tape.dims.H),
 ): { da: Float32Array; dgain: Float64Array; dbias: Float64Array } {
   const { dims, gain, mean, W } = tape;
-  const { T, B, H, k, batchMajor } = dims;
+  const { T, B, H } = dims;
   const R = T * B;
   const wmu = W.mu,
     ws = W.s,
@@ -277,7 +289,7 @@ export function atnBackwardHost(
     }
     rowVjp(u, v, q, wmu, ws, wn, r, s1, s2);
   }
-  const [Su, Sv, Sq] = forwardWindowSums(layoutOf(T, B, batchMajor), k, [u, v, q]);
+  const { sv: Sv, kk } = daTerms(tape, u, v, q);
   for (r = 0, o = 0; r < R4; r += 4, o += 4 * H) {
     const m0 = mean[r],
       m1 = mean[r + 1],
@@ -291,10 +303,10 @@ export function atnBackwardHost(
       v1 = Sv[r + 1],
       v2 = Sv[r + 2],
       v3 = Sv[r + 3];
-    const k0 = Su[r] + m0 * v0 - Sq[r],
-      k1 = Su[r + 1] + m1 * v1 - Sq[r + 1],
-      k2 = Su[r + 2] + m2 * v2 - Sq[r + 2],
-      k3 = Su[r + 3] + m3 * v3 - Sq[r + 3];
+    const k0 = kk[r],
+      k1 = kk[r + 1],
+      k2 = kk[r + 2],
+      k3 = kk[r + 3];
     for (let h = 0, i = o; h < H; h++, i++) {
       const g = gain[h];
       da[i] = g * dy[i] * c0 - (a[i] - m0) * v0 - k0;
@@ -306,8 +318,8 @@ export function atnBackwardHost(
   for (; r < R; r++, o += H) {
     const m = mean[r],
       rs = 1 / ws[r],
-      sv = Sv[r];
-    const c = Su[r] + m * sv - Sq[r];
+      sv = Sv[r],
+      c = kk[r];
     for (let h = 0, i = o; h < H; h++, i++) da[i] = gain[h] * dy[i] * rs - (a[i] - m) * sv - c;
   }
   return { da, dgain: dg, dbias: db };

@@ -10,8 +10,8 @@
  * backend, data not on the heap) atn.ts uses atn_host.ts; ATN_HOST_KERNEL=js forces that (tests, bench).
  */
 import { ATN_KERNEL_WASM_BASE64 } from './atn_kernel_wasm';
-import { rowVjp, type HostDims, type HostTape } from './atn_host';
-import { forwardWindowSums, layoutOf, windowStats } from './atn_window';
+import { daTerms, rowVjp, type HostDims, type HostTape } from './atn_host';
+import { layoutOf, windowStats } from './atn_window';
 import { wasmApi, type HeapAccess, type WasmMemory } from './host_io';
 
 interface KernelExports {
@@ -200,7 +200,7 @@ export function atnBackwardWasm(
   dap: number,
 ): { dgain: Float64Array; dbias: Float64Array } {
   const { dims, gain, mean, W } = tape;
-  const { T, B, H, k, batchMajor } = dims;
+  const { T, B, H } = dims;
   const R = T * B;
   const H32 = Math.ceil(H / 2);
   const sizes = [H, H, H, H32, H32, H32, R, R, R, R, R, R, R, R, R];
@@ -231,17 +231,14 @@ export function atnBackwardWasm(
       v = new Float64Array(R),
       q = new Float64Array(R);
     for (let r = 0; r < R; r++) rowVjp(u, v, q, W.mu, W.s, W.n, r, S1[r], S2[r]);
-    const [Su, Sv, Sq] = forwardWindowSums(layoutOf(T, B, batchMajor), k, [u, v, q]);
+    const { sv: Sv, kk: kv } = daTerms(tape, u, v, q);
     view(10).set(mean);
     view(11).set(Sv);
-    const kv = new Float64Array(R),
-      okDa = view(13).slice();
+    const okDa = view(13).slice();
     let n32 = 0;
     for (let r = 0; r < R; r++) {
-      const kr = Su[r] + mean[r] * Sv[r] - Sq[r];
       const a = Math.abs(Sv[r]);
-      kv[r] = kr;
-      if (okDa[r] && !(a <= FAST.sv && (a === 0 || a >= 1 / FAST.sv) && Math.abs(kr) <= FAST.kMax)) okDa[r] = 0;
+      if (okDa[r] && !(a <= FAST.sv && (a === 0 || a >= 1 / FAST.sv) && Math.abs(kv[r]) <= FAST.kMax)) okDa[r] = 0;
       n32 += okDa[r];
     }
     kernelRows.backward32 += n32;

@@ -32,6 +32,32 @@ function wasmHeap(): WasmHeap | undefined {
   return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : undefined;
 }
 
+/** Whether every input lives on the wasm heap as float32. */
+const onHeap = (be: WasmHeap, inputs: tf.Tensor[]) => inputs.every((t) => t.dtype === 'float32' && be.dataIdMap.has(t.dataId));
+
+/**
+ * The outputs allocated on the heap first (a later allocation could grow the heap and detach views taken before it),
+ * then `body` on the inputs' and outputs' storage as `see` presents it (views or byte offsets); the outputs become
+ * tensors, or are freed when `body` throws.
+ */
+function runOnHeap<V, R>(
+  be: WasmHeap,
+  inputs: tf.Tensor[],
+  outShapes: number[][],
+  see: (info: tf.TensorInfo) => V,
+  body: (ins: V[], outs: V[]) => R,
+): { outs: tf.Tensor[]; result: R } {
+  const infos = outShapes.map((s) => be.makeOutput(s, 'float32'));
+  let result: R;
+  try {
+    result = body(inputs.map(see), infos.map(see));
+  } catch (e) {
+    for (const i of infos) tf.engine().makeTensorFromTensorInfo(i).dispose();
+    throw e;
+  }
+  return { outs: infos.map((i) => tf.engine().makeTensorFromTensorInfo(i)), result };
+}
+
 /**
  * Runs `body` on the float32 data of `inputs` and on fresh storage for outputs of the given shapes, and returns the
  * outputs as tensors. The arrays passed to `body` are valid during the call only (on wasm they are views of the heap);
@@ -42,22 +68,8 @@ export function hostOp<R>(
   outShapes: number[][],
   body: (ins: Float32Array[], outs: Float32Array[]) => R,
 ): { outs: tf.Tensor[]; result: R } {
-  const heap = wasmHeap();
-  if (heap && inputs.every((t) => t.dtype === 'float32' && heap.dataIdMap.has(t.dataId))) {
-    // allocate first: a later allocation could grow the heap and detach the views
-    const infos = outShapes.map((s) => heap.makeOutput(s, 'float32'));
-    let result: R;
-    try {
-      result = body(
-        inputs.map((t) => heap.typedArrayFromHeap(t)),
-        infos.map((i) => heap.typedArrayFromHeap(i)),
-      );
-    } catch (e) {
-      for (const i of infos) tf.engine().makeTensorFromTensorInfo(i).dispose();
-      throw e;
-    }
-    return { outs: infos.map((i) => tf.engine().makeTensorFromTensorInfo(i)), result };
-  }
+  const be = wasmHeap();
+  if (be && onHeap(be, inputs)) return runOnHeap(be, inputs, outShapes, (i) => be.typedArrayFromHeap(i), body);
   const ins = inputs.map((t) => (t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync())));
   const outs = outShapes.map((s) => new Float32Array(s.reduce((p, n) => p * n, 1)));
   const result = body(ins, outs);
@@ -78,32 +90,15 @@ export interface HeapAccess {
 export function heapAccess(inputs: tf.Tensor[]): HeapAccess | undefined {
   const be = wasmHeap();
   const memory = be?.wasm.asm?.memory;
-  if (!be || !wasmApi || !(memory instanceof wasmApi.Memory)) return undefined;
-  if (!inputs.every((t) => t.dtype === 'float32' && be.dataIdMap.has(t.dataId))) return undefined;
+  if (!be || !wasmApi || !(memory instanceof wasmApi.Memory) || !onHeap(be, inputs)) return undefined;
   return { memory, malloc: (n) => be.wasm._malloc(n), free: (p) => be.wasm._free(p) };
 }
 
 /**
- * Like hostOp, but `body` gets byte offsets into the wasm backend's heap (inputs, then outputs allocated first) for a
- * WebAssembly kernel that imports that heap (atn_wasm.ts). The inputs must be on the heap (heapAccess).
+ * Like hostOp, but `body` gets byte offsets into the wasm backend's heap (inputs, then outputs) for a WebAssembly
+ * kernel that imports that heap (atn_wasm.ts). The inputs must be on the heap (heapAccess).
  */
-export function heapOp<R>(
-  heap: HeapAccess,
-  inputs: tf.Tensor[],
-  outShapes: number[][],
-  body: (ins: number[], outs: number[]) => R,
-): { outs: tf.Tensor[]; result: R } {
+export function heapOp<R>(inputs: tf.Tensor[], outShapes: number[][], body: (ins: number[], outs: number[]) => R): { outs: tf.Tensor[]; result: R } {
   const be = wasmHeap() as WasmHeap;
-  const infos = outShapes.map((s) => be.makeOutput(s, 'float32'));
-  let result: R;
-  try {
-    result = body(
-      inputs.map((t) => be.dataIdMap.get(t.dataId).memoryOffset),
-      infos.map((i) => be.dataIdMap.get(i.dataId).memoryOffset),
-    );
-  } catch (e) {
-    for (const i of infos) tf.engine().makeTensorFromTensorInfo(i).dispose();
-    throw e;
-  }
-  return { outs: infos.map((i) => tf.engine().makeTensorFromTensorInfo(i)), result };
+  return runOnHeap(be, inputs, outShapes, (i) => be.dataIdMap.get(i.dataId).memoryOffset, body);
 }
