@@ -13,7 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createReference, type Reference } from '../reference';
 import { call, type Target } from '../protocol/target';
 import { initBackend } from '../impl/backend';
-import { kernelRows } from '../impl/ops/atn_wasm';
+import { kernelRows, wasmKernel } from '../impl/ops/atn_wasm';
+import { heapAccess } from '../impl/ops/host_io';
+import { rowVjp } from '../impl/ops/atn_host';
+import { forwardWindowSums, layoutOf, windowStats } from '../impl/ops/atn_window';
 import { createImplTarget } from '../impl/target';
 import { atnCase, withDy, REGIMES, type Limits } from './lib/arbitraries';
 import { agrees, fitsFloat32, implArgs } from './lib/impl-cases';
@@ -118,5 +121,111 @@ describe('impl atn: the wasm kernel', () => {
     expect(f.n64).toBeGreaterThan(0);
     expect(b.n32).toBeGreaterThan(0);
     expect(b.n64).toBeGreaterThan(0);
+  });
+
+  it("the kernel's window arithmetic (window_stats, window_sums, row_vjp, da_terms) has the bits of atn_window.ts and atn_host.ts", async () => {
+    const probe = tf.zeros([1]);
+    const heap = heapAccess([probe])!;
+    const K = wasmKernel(heap)!;
+    probe.dispose();
+    // per-row values over 2^+-100 (steps of very different magnitude in one window), zeros and exact repeats
+    const value = fc.oneof(fc.constant(0), fc.double({ min: -(2 ** 100), max: 2 ** 100, noNaN: true }), fc.constantFrom(1, -3.5, 2 ** -60));
+    const spread = fc.oneof(fc.constant(0), fc.double({ min: 0, max: 2 ** 200, noNaN: true }));
+    const dims = fc.record({
+      T: fc.integer({ min: 1, max: 20 }),
+      B: fc.integer({ min: 1, max: 5 }),
+      H: fc.integer({ min: 1, max: 300 }),
+      k: fc.integer({ min: 1, max: 24 }),
+      bm: fc.boolean(),
+      eps: fc.constantFrom(0, 1e-5),
+    });
+    const cases = dims.chain((d) => {
+      const R = d.T * d.B;
+      const col = (v: fc.Arbitrary<number>) => fc.array(v, { minLength: R, maxLength: R }).map((x) => Float64Array.from(x));
+      return fc.record({ d: fc.constant(d), mean: col(value), m2: col(spread), s1: col(value), s2: col(value) });
+    });
+    await assertProperty(
+      fc.property(cases, ({ d, mean, m2, s1, s2 }) => {
+        const { T, B, H, k, eps } = d;
+        const R = T * B;
+        const L = layoutOf(T, B, d.bm);
+        let want: ReturnType<typeof windowStats> | undefined;
+        try {
+          want = windowStats(L, k, H, eps, mean, m2);
+        } catch {
+          want = undefined; // a degenerate window: the kernel must say so
+        }
+        const n = 20;
+        const base = heap.malloc(8 * (n * R + 2 * T) + 8);
+        try {
+          const p0 = base + ((8 - (base % 8)) % 8);
+          const at = (i: number) => p0 + 8 * R * i;
+          const view = (i: number) => new Float64Array(heap.memory.buffer, at(i), R);
+          // NaN everywhere first: a read outside what a function was given shows
+          new Float64Array(heap.memory.buffer, p0, n * R + 2 * T).fill(NaN);
+          view(0).set(mean);
+          view(1).set(m2);
+          const fine = K.window_stats(
+            at(0),
+            at(1),
+            T,
+            B,
+            L.strideT,
+            L.strideB,
+            k,
+            H,
+            eps,
+            at(2),
+            at(3),
+            at(4),
+            at(5),
+            at(6),
+            at(7),
+            at(8),
+            at(9),
+            at(n),
+            at(n) + 8 * T,
+          );
+          expect(fine).toBe(want ? 1 : 0);
+          if (!want) return;
+          const same = (got: Float64Array, exp: Float64Array) => expect(Array.from(got).map((x, i) => Object.is(x, exp[i]))).not.toContain(false);
+          same(view(2), want.mu);
+          same(view(3), want.s);
+          same(
+            view(4),
+            want.s.map((x) => 1 / x),
+          );
+          same(view(5), want.n);
+          // the backward's per-row terms from the same windows
+          const u = new Float64Array(R),
+            v = new Float64Array(R),
+            q = new Float64Array(R);
+          for (let r = 0; r < R; r++) rowVjp(u, v, q, want.mu, want.s, want.n, r, s1[r], s2[r]);
+          view(10).set(s1);
+          view(11).set(s2);
+          K.row_vjp(at(10), at(11), at(2), at(3), at(5), at(12), at(13), at(14), R);
+          same(view(12), u);
+          same(view(13), v);
+          same(view(14), q);
+          const [Su, Sv, Sq] = forwardWindowSums(L, k, [u, v, q]);
+          for (const [src, dst, exp] of [
+            [12, 15, Su],
+            [13, 16, Sv],
+            [14, 17, Sq],
+          ] as const) {
+            K.window_sums(at(src), at(dst), T, B, L.strideT, L.strideB, k, at(6), at(7));
+            same(view(dst), exp);
+          }
+          K.da_terms(at(15), at(16), at(17), at(0), at(18), R);
+          same(
+            view(18),
+            Su.map((x, r) => x + mean[r] * Sv[r] - Sq[r]),
+          );
+        } finally {
+          heap.free(base);
+        }
+      }),
+      { numRuns: 300, checkId: 'impl-kernel.window-bits' },
+    );
   });
 });

@@ -126,7 +126,7 @@ export function atnForwardHost(
   const { T, B, H, k, eps, batchMajor } = dims;
   const R = T * B;
   const { mean, m2 } = rowStats(a, R, H);
-  const W = windowStats(layoutOf(T, B, batchMajor), k, H, eps, mean, m2, undefined, undefined, what);
+  const W = windowStats(layoutOf(T, B, batchMajor), k, H, eps, mean, m2, what);
   const wmu = W.mu,
     ws = W.s;
   const R4 = R - (R % 4),

@@ -1,8 +1,10 @@
 /**
  * The ATN op's host path on the wasm backend with its per-entry loops in WebAssembly SIMD (atn_kernel.wat): the
- * same steps as atn_host.ts (row statistics, window statistics, y; row sums, forward-looking window sums, da) with the
- * O(rows) window arithmetic left in TypeScript (atn_window.ts, shared with atn_host.ts) and only the O(rows * H) loops
- * in the kernel, which reads and writes the tensors on the backend's own heap (no copies).
+ * same steps as atn_host.ts (row statistics, window statistics, y; row sums, forward-looking window sums, da), all in
+ * the kernel, which reads and writes the tensors on the backend's own heap (no copies). The O(rows) window arithmetic
+ * (window statistics, rowVjp, forward-looking window sums, daTerms) is scalar float64 there, the same operations in
+ * the same order as atn_window.ts and atn_host.ts, so the same bits (properties/impl-atn-kernel.test.ts compares
+ * them); atn_window.ts still names a degenerate window (ATN-6.6) when the kernel reports one.
  *
  * Why a kernel at all: the JS loops run one float64 chain per row and, once the backend's heap has grown (it detaches
  * its ArrayBuffer), every typed-array access carries a detach check; the same arithmetic two lanes at a time costs a
@@ -10,7 +12,7 @@
  * backend, data not on the heap) atn.ts uses atn_host.ts; ATN_HOST_KERNEL=js forces that (tests, bench).
  */
 import { ATN_KERNEL_WASM_BASE64 } from './atn_kernel_wasm';
-import { daTerms, rowVjp, type HostDims, type HostTape } from './atn_host';
+import { type HostDims, type HostTape } from './atn_host';
 import { layoutOf, windowStats } from './atn_window';
 import { wasmApi, type HeapAccess, type WasmMemory } from './host_io';
 
@@ -48,6 +50,32 @@ interface KernelExports {
     kk: number,
     ok: number,
   ): void;
+  window_stats(
+    mean: number,
+    m2: number,
+    T: number,
+    B: number,
+    sT: number,
+    sB: number,
+    k: number,
+    H: number,
+    eps: number,
+    mu: number,
+    s: number,
+    rs: number,
+    n: number,
+    pm: number,
+    pq: number,
+    sm: number,
+    sq: number,
+    pc: number,
+    sc: number,
+  ): number;
+  window_sums(src: number, dst: number, T: number, B: number, sT: number, sB: number, k: number, pre: number, suf: number): void;
+  row_vjp(s1: number, s2: number, mu: number, sd: number, n: number, u: number, v: number, q: number, R: number): void;
+  da_terms(su: number, sv: number, sq: number, mean: number, kk: number, R: number): void;
+  forward_ok(mean: number, m2: number, s: number, ok: number, R: number, H: number, affine: number, scale: number): number;
+  da_ok(sv: number, kk: number, okIn: number, okOut: number, R: number, svMax: number, kMax: number): number;
 }
 
 /**
@@ -81,23 +109,6 @@ function affineOrdinary(gain: Float64Array, bias: Float64Array, H: number): bool
   if (H < FAST.minH) return false;
   for (let h = 0; h < H; h++) if (!(Math.abs(gain[h]) <= FAST.affine && Math.abs(bias[h]) <= FAST.bias)) return false;
   return true;
-}
-
-/**
- * Per row (1 or 0): the forward's float32 test. s = the window's sd; the row's entries are at most |m| + sqrt(M2) and
- * their RMS is sqrt(m^2 + M2/H) (a lower bound on the window's largest |a|, so K_t >= RMS/s).
- */
-function forwardOrdinary(ok: Float64Array, affine: boolean, H: number, mean: Float64Array, m2: Float64Array, s: Float64Array): number {
-  let n = 0;
-  for (let r = 0; r < ok.length; r++) {
-    const m = mean[r],
-      q = m2[r],
-      sd = s[r];
-    ok[r] =
-      affine && sd >= 1 / FAST.scale && sd <= FAST.scale && Math.abs(m) + Math.sqrt(q) <= FAST.scale && Math.sqrt(m * m + q / H) * FAST.scale >= sd ? 1 : 0;
-    n += ok[r];
-  }
-  return n;
 }
 
 let compiled: object | null | undefined;
@@ -166,7 +177,9 @@ export function atnForwardWasm(
   const { T, B, H, k, eps, batchMajor } = dims;
   const R = T * B;
   const H32 = Math.ceil(H / 2);
-  return withScratch(heap, [H, H, H32, H32, R, R, R, R, R], ([g, b, g32, b32, mean, m2, mu, rs, okp], view) => {
+  const L = layoutOf(T, B, batchMajor);
+  const sizes = [H, H, H32, H32, R, R, R, R, R, R, R, R, R, R, R, T, T];
+  return withScratch(heap, sizes, ([g, b, g32, b32, mean, m2, mu, rs, okp, sd, n, pm, pq, sm, sq, pc, sc], view) => {
     view(0).set(gain);
     view(1).set(bias);
     new Float32Array(heap.memory.buffer, g32, H).set(gain);
@@ -174,19 +187,20 @@ export function atnForwardWasm(
     K.row_stats(ap, R, H, mean, m2, H >= FAST.minH ? 1 : 0);
     const m = view(4).slice(),
       q = view(5).slice();
-    const W = windowStats(layoutOf(T, B, batchMajor), k, H, eps, m, q, undefined, undefined, what);
-    view(6).set(W.mu);
-    const c = new Float64Array(R);
-    for (let r = 0; r < R; r++) c[r] = 1 / W.s[r];
-    view(7).set(c);
+    // the window statistics in the kernel (the same bits as windowStats); windowStats itself names a degenerate window
+    const fine = K.window_stats(mean, m2, T, B, L.strideT, L.strideB, k, H, eps, mu, sd, rs, n, pm, pq, sm, sq, pc, sc);
+    if (!fine) windowStats(L, k, H, eps, m, q, what);
+    const W = { mu: view(6).slice(), s: view(9).slice(), n: view(10).slice() };
+    const c = view(7).slice();
+    // the forward's float32 test per row (the kernel's forward_ok): s within [1/scale, scale], the step's entries at
+    // most scale (|m| + sqrt(M2) bounds them) and its RMS sqrt(m^2 + M2/H) at least s/scale (a lower bound on the
+    // window's largest |a|, so K_t >= RMS/s)
     const affine = affineOrdinary(gain, bias, H);
-    const ok = new Float64Array(R);
-    const n32 = forwardOrdinary(ok, affine, H, m, q, W.s);
+    const n32 = K.forward_ok(mean, m2, sd, okp, R, H, affine ? 1 : 0, FAST.scale);
     kernelRows.forward32 += n32;
     kernelRows.forward64 += R - n32;
-    view(8).set(ok);
     K.forward_y(ap, yp, R, H, g, b, g32, b32, mu, rs, okp);
-    return { dims, gain, mean: m, W, rs: c, ok, affine };
+    return { dims, gain, mean: m, W, rs: c, ok: view(8).slice(), affine };
   });
 }
 
@@ -203,8 +217,10 @@ export function atnBackwardWasm(
   const { T, B, H } = dims;
   const R = T * B;
   const H32 = Math.ceil(H / 2);
-  const sizes = [H, H, H, H32, H32, H32, R, R, R, R, R, R, R, R, R];
-  return withScratch(heap, sizes, ([g, dg, db, g32, dg32, db32, mu, rs, s1, s2, mn, sv, kk, ok1, ok2], view) => {
+  const L = layoutOf(T, B, dims.batchMajor);
+  const sizes = [H, H, H, H32, H32, H32, R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, R, R];
+  return withScratch(heap, sizes, (p, view) => {
+    const [g, dg, db, g32, dg32, db32, mu, rs, s1, s2, mn, sv, kk, ok1, ok2, sd, n, u, v, q, su, sq, pre, suf] = p;
     const f32 = (p: number) => new Float32Array(heap.memory.buffer, p, H);
     const zero = () => {
       view(1).fill(0);
@@ -225,26 +241,19 @@ export function atnBackwardWasm(
       view(13).fill(0);
       K.backward_sums(ap, dyp, R, H, g, g32, mu, rs, s1, s2, dg, db, dg32, db32, ok1);
     }
-    const S1 = view(8).slice(),
-      S2 = view(9).slice();
-    const u = new Float64Array(R),
-      v = new Float64Array(R),
-      q = new Float64Array(R);
-    for (let r = 0; r < R; r++) rowVjp(u, v, q, W.mu, W.s, W.n, r, S1[r], S2[r]);
-    const { sv: Sv, kk: kv } = daTerms(tape, u, v, q);
+    // rowVjp, the forward-looking window sums and daTerms in the kernel (the same bits as atn_host.ts)
+    view(15).set(W.s);
+    view(16).set(W.n);
     view(10).set(mean);
-    view(11).set(Sv);
-    const okDa = view(13).slice();
-    let n32 = 0;
-    for (let r = 0; r < R; r++) {
-      const a = Math.abs(Sv[r]);
-      if (okDa[r] && !(a <= FAST.sv && (a === 0 || a >= 1 / FAST.sv) && Math.abs(kv[r]) <= FAST.kMax)) okDa[r] = 0;
-      n32 += okDa[r];
-    }
+    K.row_vjp(s1, s2, mu, sd, n, u, v, q, R);
+    K.window_sums(u, su, T, B, L.strideT, L.strideB, dims.k, pre, suf);
+    K.window_sums(v, sv, T, B, L.strideT, L.strideB, dims.k, pre, suf);
+    K.window_sums(q, sq, T, B, L.strideT, L.strideB, dims.k, pre, suf);
+    K.da_terms(su, sv, sq, mn, kk, R);
+    // da's float32 rows: those of the sums whose sv and kk are in range
+    const n32 = K.da_ok(sv, kk, ok1, ok2, R, FAST.sv, FAST.kMax);
     kernelRows.backward32 += n32;
     kernelRows.backward64 += R - n32;
-    view(12).set(kv);
-    view(14).set(okDa);
     K.backward_da(ap, dyp, dap, R, H, g, g32, mn, rs, sv, kk, ok2);
     const dgain = view(1).slice(),
       dbias = view(2).slice();

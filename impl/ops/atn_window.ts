@@ -47,126 +47,109 @@ export interface WindowStats {
 }
 
 /**
- * Window statistics per row from step means, step M2 (sum of squared deviations from the step mean) and step max/min,
- * all per row and exact in float64. A window whose entries are all equal gets mu = that value and var = 0 exactly;
- * with eps = 0 that is the degenerate window of ATN-6.6 and throws. max/min may be omitted when the step statistics
- * are exact for constant steps (float64 two-pass over float32 entries: the mean of equal entries is that entry and
- * its M2 is 0), since Chan's formula then keeps a constant window's mean exact and its M2 zero by itself.
+ * Window statistics per row from step means and step M2 (sum of squared deviations from the step mean), per row and
+ * exact in float64. The step statistics must be exact for constant steps (float64 two-pass over float32 entries: the
+ * mean of equal entries is that entry and its M2 is 0); Chan's formula then keeps a constant window's mean exact and
+ * its M2 zero by itself, so that with eps = 0 such a window is the degenerate window of ATN-6.6, and throws.
+ *
+ * Why time outer and samples inner: each sample's prefix (and suffix) is a chain of dependent divisions, one step
+ * after the other; run one sample at a time, the loop waits on that chain (about 40 ns a row). With the B samples of a
+ * step side by side the chains are independent and overlap. The arithmetic of each row is the same in either order.
  */
-export function windowStats(
-  L: Layout,
-  k: number,
-  H: number,
-  eps: number,
-  mean: Float64Array,
-  m2: Float64Array,
-  max?: Float64Array,
-  min?: Float64Array,
-  what = 'a',
-): WindowStats {
-  const checkConstant = max !== undefined && min !== undefined;
-  max ??= mean;
-  min ??= mean;
+export function windowStats(L: Layout, k: number, H: number, eps: number, mean: Float64Array, m2: Float64Array, what = 'a'): WindowStats {
   const { T, B, strideT, strideB } = L;
-  if (!(T >= 1)) return { mu: new Float64Array(0), s: new Float64Array(0), n: new Float64Array(0) };
   const R = T * B;
   const mu = new Float64Array(R),
     s = new Float64Array(R),
     n = new Float64Array(R);
-  // partial aggregates of one sample: count (steps), mean, M2, max, min
+  if (!(T >= 1)) return { mu, s, n };
+  // partial aggregates, indexed t * B + b: prefix (pm, pq) and suffix (sm, sq) means and M2; their counts in steps
+  // depend on t alone (cnt)
+  const pm = new Float64Array(R),
+    pq = new Float64Array(R),
+    sm = new Float64Array(R),
+    sq = new Float64Array(R);
   const pc = new Float64Array(T),
-    pm = new Float64Array(T),
-    pq = new Float64Array(T),
-    px = new Float64Array(T),
-    pn = new Float64Array(T);
-  const sc = new Float64Array(T),
-    sm = new Float64Array(T),
-    sq = new Float64Array(T),
-    sx = new Float64Array(T),
-    sn = new Float64Array(T);
-  // Why no closures and no max/min unless asked: this runs once per op call on every row (T*B of them), and a
-  // closure per row index or per window costs more than the arithmetic; the arithmetic is the same in either form.
-  for (let b = 0; b < B; b++) {
-    const base = b * strideB;
-    // prefixes, restarting at each block start
-    for (let t = 0, r = base, pos = 0; t < T; t++, r += strideT, pos = pos === k - 1 ? 0 : pos + 1) {
-      if (pos === 0) {
-        pc[t] = 1;
-        pm[t] = mean[r];
-        pq[t] = m2[r];
-        if (checkConstant) {
-          px[t] = max[r];
-          pn[t] = min[r];
-        }
-      } else {
-        const c = pc[t - 1] + 1;
-        const d = mean[r] - pm[t - 1];
-        pc[t] = c;
-        pm[t] = pm[t - 1] + d / c;
-        pq[t] = pq[t - 1] + m2[r] + d * d * H * ((c - 1) / c);
-        if (checkConstant) {
-          px[t] = Math.max(px[t - 1], max[r]);
-          pn[t] = Math.min(pn[t - 1], min[r]);
-        }
+    sc = new Float64Array(T);
+  // prefixes, restarting at each block start
+  for (let t = 0, pos = 0; t < T; t++, pos = pos === k - 1 ? 0 : pos + 1) {
+    const o = t * B,
+      rt = t * strideT;
+    if (pos === 0) {
+      pc[t] = 1;
+      for (let b = 0, r = rt; b < B; b++, r += strideB) {
+        pm[o + b] = mean[r];
+        pq[o + b] = m2[r];
       }
-    }
-    // suffixes, restarting at each block end
-    for (let t = T - 1, r = base + (T - 1) * strideT, pos = (T - 1) % k; t >= 0; t--, r -= strideT, pos = pos === 0 ? k - 1 : pos - 1) {
-      if (pos === k - 1 || t === T - 1) {
-        sc[t] = 1;
-        sm[t] = mean[r];
-        sq[t] = m2[r];
-        if (checkConstant) {
-          sx[t] = max[r];
-          sn[t] = min[r];
-        }
-      } else {
-        const c = sc[t + 1] + 1;
-        const d = mean[r] - sm[t + 1];
-        sc[t] = c;
-        sm[t] = sm[t + 1] + d / c;
-        sq[t] = sq[t + 1] + m2[r] + d * d * H * ((c - 1) / c);
-        if (checkConstant) {
-          sx[t] = Math.max(sx[t + 1], max[r]);
-          sn[t] = Math.min(sn[t + 1], min[r]);
-        }
+    } else {
+      const c = pc[t - 1] + 1,
+        w = (c - 1) / c;
+      pc[t] = c;
+      for (let b = 0, r = rt, i = o; b < B; b++, r += strideB, i++) {
+        const d = mean[r] - pm[i - B];
+        pm[i] = pm[i - B] + d / c;
+        pq[i] = pq[i - B] + m2[r] + d * d * H * w;
       }
-    }
-    // each window: prefix[t] alone, or joined with suffix[from] (windowFrom)
-    for (let t = 0, r = base, pos = 0; t < T; t++, r += strideT, pos = pos === k - 1 ? 0 : pos + 1) {
-      const from = windowFrom(t, k, pos);
-      let c = pc[t],
-        m = pm[t],
-        q = pq[t],
-        hi = checkConstant ? px[t] : 0,
-        lo = checkConstant ? pn[t] : 0;
-      if (from >= 0) {
-        // Chan et al.: join two disjoint groups of ca*H and c*H entries
-        const ca = sc[from],
-          d = m - sm[from],
-          tot = ca + c;
-        m = sm[from] + d * (c / tot);
-        q = sq[from] + q + d * d * H * ((ca * c) / tot);
-        c = tot;
-        if (checkConstant) {
-          hi = Math.max(hi, sx[from]);
-          lo = Math.min(lo, sn[from]);
-        }
-      }
-      const N = c * H;
-      let v = q / N;
-      if (checkConstant && hi === lo) {
-        // every entry of the window equals hi: exact statistics, whatever rounding the step means had
-        m = hi;
-        v = 0;
-      }
-      const s2 = v + eps;
-      if (!(s2 > 0)) throw degenerateWindow(what, t, b, c, checkConstant ? hi : m);
-      mu[r] = m;
-      s[r] = Math.sqrt(s2);
-      n[r] = N;
     }
   }
+  // suffixes, restarting at each block end
+  for (let t = T - 1, pos = (T - 1) % k; t >= 0; t--, pos = pos === 0 ? k - 1 : pos - 1) {
+    const o = t * B,
+      rt = t * strideT;
+    if (pos === k - 1 || t === T - 1) {
+      sc[t] = 1;
+      for (let b = 0, r = rt; b < B; b++, r += strideB) {
+        sm[o + b] = mean[r];
+        sq[o + b] = m2[r];
+      }
+    } else {
+      const c = sc[t + 1] + 1,
+        w = (c - 1) / c;
+      sc[t] = c;
+      for (let b = 0, r = rt, i = o; b < B; b++, r += strideB, i++) {
+        const d = mean[r] - sm[i + B];
+        sm[i] = sm[i + B] + d / c;
+        sq[i] = sq[i + B] + m2[r] + d * d * H * w;
+      }
+    }
+  }
+  // each window: prefix[t] alone, or joined with suffix[from] (windowFrom); the degenerate window reported is the
+  // first in sample order, then time order
+  let bad: { t: number; b: number; steps: number; value: number } | undefined;
+  for (let t = 0, pos = 0; t < T; t++, pos = pos === k - 1 ? 0 : pos + 1) {
+    const from = windowFrom(t, k, pos);
+    const o = t * B,
+      rt = t * strideT;
+    const cp = pc[t];
+    if (from < 0) {
+      const N = cp * H;
+      for (let b = 0, r = rt, i = o; b < B; b++, r += strideB, i++) {
+        const s2 = pq[i] / N + eps;
+        if (!(s2 > 0) && (bad === undefined || b < bad.b)) bad = { t, b, steps: cp, value: pm[i] };
+        mu[r] = pm[i];
+        s[r] = Math.sqrt(s2);
+        n[r] = N;
+      }
+    } else {
+      // Chan et al.: join two disjoint groups of ca*H and cp*H entries
+      const ca = sc[from],
+        tot = ca + cp,
+        wm = cp / tot,
+        wq = (ca * cp) / tot,
+        N = tot * H,
+        f = from * B;
+      for (let b = 0, r = rt, i = o, j = f; b < B; b++, r += strideB, i++, j++) {
+        const d = pm[i] - sm[j];
+        const m = sm[j] + d * wm;
+        const s2 = (sq[j] + pq[i] + d * d * H * wq) / N + eps;
+        if (!(s2 > 0) && (bad === undefined || b < bad.b)) bad = { t, b, steps: tot, value: m };
+        mu[r] = m;
+        s[r] = Math.sqrt(s2);
+        n[r] = N;
+      }
+    }
+  }
+  if (bad) throw degenerateWindow(what, bad.t, bad.b, bad.steps, bad.value);
   return { mu, s, n };
 }
 
@@ -182,26 +165,36 @@ export function degenerateWindow(what: string, t: number, b: number, steps: numb
 /**
  * Forward-looking window sums: out[j][row(s,b)] = sum of v[j][row(t,b)] over t = s..min(T-1, s+k-1), the windows
  * that contain step s (the VJP of ATN-4.1 sends gradient from y_t into every step of W_t). Same block scheme as above
- * on the reversed sequence: each sum adds only terms of its own window.
+ * on the reversed sequence: each sum adds only terms of its own window. Samples inner, as in windowStats.
  */
 export function forwardWindowSums(L: Layout, k: number, v: Float64Array[]): Float64Array[] {
   const { T, B, strideT, strideB } = L;
-  const out = v.map(() => new Float64Array(T * B));
-  const pre = new Float64Array(T),
-    suf = new Float64Array(T);
+  const R = T * B;
+  const out = v.map(() => new Float64Array(R));
+  // reversed time u = T-1-t turns forward windows into backward ones; partial sums indexed u * B + b
+  const pre = new Float64Array(R),
+    suf = new Float64Array(R);
   for (let j = 0; j < v.length; j++) {
     const src = v[j],
       dst = out[j];
-    for (let b = 0; b < B; b++) {
-      // reversed time u = T-1-t turns forward windows into backward ones; row of u = top - u * strideT
-      const top = (T - 1) * strideT + b * strideB;
-      for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) pre[u] = (pos === 0 ? 0 : pre[u - 1]) + src[top - u * strideT];
-      for (let u = T - 1, pos = (T - 1) % k; u >= 0; u--, pos = pos === 0 ? k - 1 : pos - 1)
-        suf[u] = (pos === k - 1 || u === T - 1 ? 0 : suf[u + 1]) + src[top - u * strideT];
-      for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) {
-        const from = windowFrom(u, k, pos);
-        dst[top - u * strideT] = from >= 0 ? suf[from] + pre[u] : pre[u];
-      }
+    for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) {
+      const o = u * B,
+        rt = (T - 1 - u) * strideT;
+      if (pos === 0) for (let b = 0, r = rt; b < B; b++, r += strideB) pre[o + b] = 0 + src[r];
+      else for (let b = 0, r = rt, i = o; b < B; b++, r += strideB, i++) pre[i] = pre[i - B] + src[r];
+    }
+    for (let u = T - 1, pos = (T - 1) % k; u >= 0; u--, pos = pos === 0 ? k - 1 : pos - 1) {
+      const o = u * B,
+        rt = (T - 1 - u) * strideT;
+      if (pos === k - 1 || u === T - 1) for (let b = 0, r = rt; b < B; b++, r += strideB) suf[o + b] = 0 + src[r];
+      else for (let b = 0, r = rt, i = o; b < B; b++, r += strideB, i++) suf[i] = suf[i + B] + src[r];
+    }
+    for (let u = 0, pos = 0; u < T; u++, pos = pos === k - 1 ? 0 : pos + 1) {
+      const from = windowFrom(u, k, pos);
+      const o = u * B,
+        rt = (T - 1 - u) * strideT;
+      if (from < 0) for (let b = 0, r = rt; b < B; b++, r += strideB) dst[r] = pre[o + b];
+      else for (let b = 0, r = rt, f = from * B; b < B; b++, r += strideB) dst[r] = suf[f + b] + pre[o + b];
     }
   }
   return out;
