@@ -232,11 +232,32 @@
       (br $l2))))
 
   (func $y_row32 (param $i i32) (param $o i32) (param $H i32) (param $pg i32) (param $pb i32) (param $mf f32) (param $cf f32)
-    (local $e8 i32) (local $e i32) (local $m v128) (local $c v128)
+    (local $e16 i32) (local $e8 i32) (local $e i32) (local $m v128) (local $c v128)
     (local.set $e (i32.add (local.get $i) (i32.shl (local.get $H) (i32.const 2))))
     (local.set $e8 (i32.sub (local.get $e) (i32.shl (i32.and (local.get $H) (i32.const 7)) (i32.const 2))))
+    (local.set $e16 (i32.sub (local.get $e) (i32.shl (i32.and (local.get $H) (i32.const 15)) (i32.const 2))))
     (local.set $m (f32x4.splat (local.get $mf)))
     (local.set $c (f32x4.splat (local.get $cf)))
+    ;; sixteen entries per iteration, then eight, then one at a time
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.ge_u (local.get $i) (local.get $e16)))
+      (v128.store (local.get $o) (f32x4.add (f32x4.mul (v128.load (local.get $pg))
+          (f32x4.mul (f32x4.sub (v128.load (local.get $i)) (local.get $m)) (local.get $c)))
+        (v128.load (local.get $pb))))
+      (v128.store offset=16 (local.get $o) (f32x4.add (f32x4.mul (v128.load offset=16 (local.get $pg))
+          (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $i)) (local.get $m)) (local.get $c)))
+        (v128.load offset=16 (local.get $pb))))
+      (v128.store offset=32 (local.get $o) (f32x4.add (f32x4.mul (v128.load offset=32 (local.get $pg))
+          (f32x4.mul (f32x4.sub (v128.load offset=32 (local.get $i)) (local.get $m)) (local.get $c)))
+        (v128.load offset=32 (local.get $pb))))
+      (v128.store offset=48 (local.get $o) (f32x4.add (f32x4.mul (v128.load offset=48 (local.get $pg))
+          (f32x4.mul (f32x4.sub (v128.load offset=48 (local.get $i)) (local.get $m)) (local.get $c)))
+        (v128.load offset=48 (local.get $pb))))
+      (local.set $i (i32.add (local.get $i) (i32.const 64)))
+      (local.set $o (i32.add (local.get $o) (i32.const 64)))
+      (local.set $pg (i32.add (local.get $pg) (i32.const 64)))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 64)))
+      (br $l0)))
     (block $b1 (loop $l1
       (br_if $b1 (i32.ge_u (local.get $i) (local.get $e8)))
       (v128.store (local.get $o) (f32x4.add (f32x4.mul (v128.load (local.get $pg))
@@ -484,13 +505,38 @@
 
   (func $da_row32 (param $i i32) (param $j i32) (param $o i32) (param $H i32) (param $pg i32)
     (param $mf f32) (param $cf f32) (param $vf f32) (param $kf f32)
-    (local $e8 i32) (local $e i32) (local $m v128) (local $c v128) (local $v v128) (local $k v128)
+    (local $e16 i32) (local $e8 i32) (local $e i32) (local $m v128) (local $c v128) (local $v v128) (local $k v128)
     (local.set $e (i32.add (local.get $i) (i32.shl (local.get $H) (i32.const 2))))
     (local.set $e8 (i32.sub (local.get $e) (i32.shl (i32.and (local.get $H) (i32.const 7)) (i32.const 2))))
+    (local.set $e16 (i32.sub (local.get $e) (i32.shl (i32.and (local.get $H) (i32.const 15)) (i32.const 2))))
     (local.set $m (f32x4.splat (local.get $mf)))
     (local.set $c (f32x4.splat (local.get $cf)))
     (local.set $v (f32x4.splat (local.get $vf)))
     (local.set $k (f32x4.splat (local.get $kf)))
+    ;; sixteen entries per iteration, then eight, then one at a time
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.ge_u (local.get $i) (local.get $e16)))
+      (v128.store (local.get $o) (f32x4.sub (f32x4.sub
+          (f32x4.mul (f32x4.mul (v128.load (local.get $pg)) (v128.load (local.get $j))) (local.get $c))
+          (f32x4.mul (f32x4.sub (v128.load (local.get $i)) (local.get $m)) (local.get $v)))
+        (local.get $k)))
+      (v128.store offset=16 (local.get $o) (f32x4.sub (f32x4.sub
+          (f32x4.mul (f32x4.mul (v128.load offset=16 (local.get $pg)) (v128.load offset=16 (local.get $j))) (local.get $c))
+          (f32x4.mul (f32x4.sub (v128.load offset=16 (local.get $i)) (local.get $m)) (local.get $v)))
+        (local.get $k)))
+      (v128.store offset=32 (local.get $o) (f32x4.sub (f32x4.sub
+          (f32x4.mul (f32x4.mul (v128.load offset=32 (local.get $pg)) (v128.load offset=32 (local.get $j))) (local.get $c))
+          (f32x4.mul (f32x4.sub (v128.load offset=32 (local.get $i)) (local.get $m)) (local.get $v)))
+        (local.get $k)))
+      (v128.store offset=48 (local.get $o) (f32x4.sub (f32x4.sub
+          (f32x4.mul (f32x4.mul (v128.load offset=48 (local.get $pg)) (v128.load offset=48 (local.get $j))) (local.get $c))
+          (f32x4.mul (f32x4.sub (v128.load offset=48 (local.get $i)) (local.get $m)) (local.get $v)))
+        (local.get $k)))
+      (local.set $i (i32.add (local.get $i) (i32.const 64)))
+      (local.set $j (i32.add (local.get $j) (i32.const 64)))
+      (local.set $o (i32.add (local.get $o) (i32.const 64)))
+      (local.set $pg (i32.add (local.get $pg) (i32.const 64)))
+      (br $l0)))
     (block $b1 (loop $l1
       (br_if $b1 (i32.ge_u (local.get $i) (local.get $e8)))
       (v128.store (local.get $o) (f32x4.sub (f32x4.sub
