@@ -102,9 +102,9 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   rows.push([`op tfjs LN (tf.moments + autodiff) fwd+bwd ms`, String(r.op.tfjs_ln_ms), '', '']);
   rows.push([
     'torch' in r.op.torch_ln
-      ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread), before and after ATN alone`
+      ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread), rounds between ATN's`
       : `op torch nn.LayerNorm: torch absent (${r.op.torch_ln.absent})`,
-    'ms' in r.op.torch_ln ? `${r.op.torch_ln.ms_before ?? r.op.torch_ln.ms}, ${r.op.torch_ln.ms_after ?? r.op.torch_ln.ms}` : '-',
+    'ms' in r.op.torch_ln ? (r.op.torch_ln.ms_rounds ?? [r.op.torch_ln.ms]).join(', ') : '-',
     '',
     '',
   ]);

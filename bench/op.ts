@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { layerNorm } from '../impl/ln';
 import { atn, defaultPath, hostLoops } from '../impl/ops/atn';
 import { round } from './lstm';
-import { timeInterleaved } from './timing';
-import { torchLayerNorm, type TorchLn } from './torch';
+import { median, timeInterleaved } from './timing';
+import { torchLnSession, type TorchLn } from './torch';
 
 /** Which code path a number comes from. */
 export type CodePath = 'fused host loops (wasm SIMD kernel)' | 'fused host loops (JS loops)' | 'op-by-op tfjs ops (autodiff)' | 'torch.nn.LayerNorm (1 thread)';
@@ -21,6 +21,8 @@ export function atnCodePath(): CodePath {
 
 export const OP_SHAPE: [number, number, number] = [128, 32, 256];
 export const OP_KS = [1, 4, 16, 64, 128] as const;
+/** Rounds of the ATN-beside-torch part (torch_ln, atn_alone_ms). */
+export const OP_ROUNDS = 5;
 
 export interface OpBenchResult {
   shape: [number, number, number];
@@ -32,17 +34,20 @@ export interface OpBenchResult {
   tfjs_ln_ms: number;
   atn_over_tfjs_ln: Record<string, number>;
   /**
-   * torch.nn.LayerNorm fwd+bwd: its ms is the mean of two runs of bench/torch_ln.py, one before and one after
-   * atn_alone_ms (ms_before, ms_after), so that a change of the machine's load during the bench shows.
+   * torch.nn.LayerNorm fwd+bwd: ms is the median of its rounds (ms_rounds): one round of torch runs before each round
+   * of atn_alone_ms and one after the last, by one python process that stays up (bench/torch.ts).
    */
-  torch_ln: TorchLn & { ms_before?: number; ms_after?: number };
+  torch_ln: TorchLn & { ms_rounds?: number[] };
   /**
    * ATN fwd+bwd timed the way torch_ln.py times torch: each k alone, its warm-ups then its runs back to back on the
    * same tensors (the interleaved atn_ms run each k between the other variants, whose allocations evict the data
-   * from the caches: a condition the torch numbers do not share).
+   * from the caches: a condition the torch numbers do not share). The median of its rounds.
    */
   atn_alone_ms: Record<string, number>;
-  /** atn_alone_ms over torch.nn.LayerNorm fwd+bwd, per k (absent without torch). */
+  /**
+   * ATN over torch.nn.LayerNorm fwd+bwd per k (absent without torch): per round, ATN's time over the mean of the torch
+   * rounds just before and just after it; the median of those ratios.
+   */
   atn_over_torch_ln?: Record<string, number>;
   paths: { atn: CodePath; ln: CodePath; tfjs_ln: CodePath; torch_ln: CodePath };
 }
@@ -82,13 +87,23 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
     const [lnT, plainT, ...atnT] = await timeInterleaved([ln, plain, ...atns], warmup, runs);
     const lnMs = lnT.wall;
     const atnMs = atnT.map((t) => t.wall);
-    const torchRuns = () => torchLayerNorm(shape, Math.max(warmup, 2), Math.max(runs, 5));
-    const before = torchRuns();
-    const alone: number[] = [];
-    for (const step of atns) alone.push((await timeInterleaved([step], warmup, runs))[0].wall);
-    const after = torchRuns();
+    // rounds: torch, every k alone, torch, every k alone, ..., torch
+    const rounds = runs > 1 ? OP_ROUNDS : 1;
+    const session = await torchLnSession(shape, Math.max(warmup, 2));
+    const torchMs: number[] = [];
+    const aloneRounds: number[][] = atns.map(() => []);
+    try {
+      for (let i = 0; i < rounds; i++) {
+        if ('time' in session) torchMs.push(await session.time(Math.max(runs, 5)));
+        for (const [j, step] of atns.entries()) aloneRounds[j].push((await timeInterleaved([step], warmup, runs))[0].wall);
+      }
+      if ('time' in session) torchMs.push(await session.time(Math.max(runs, 5)));
+    } finally {
+      if ('close' in session) session.close();
+    }
     const torch_ln: OpBenchResult['torch_ln'] =
-      'ms' in before && 'ms' in after ? { ...before, ms: (before.ms + after.ms) / 2, ms_before: round(before.ms), ms_after: round(after.ms) } : before;
+      'time' in session ? { torch: session.torch, threads: session.threads, ms: median(torchMs), ms_rounds: torchMs.map((x) => round(x)) } : session;
+    const alone = aloneRounds.map(median);
     const atn_ms: Record<string, number> = {},
       atn_alone_ms: Record<string, number> = {},
       atn_over_ln: Record<string, number> = {},
@@ -99,7 +114,7 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
       atn_alone_ms[k] = round(alone[i]);
       atn_over_ln[k] = round(atnMs[i] / lnMs, 3);
       atn_over_tfjs_ln[k] = round(atnMs[i] / plainT.wall, 3);
-      if ('ms' in torch_ln) atn_over_torch_ln[k] = round(alone[i] / torch_ln.ms, 3);
+      if (torchMs.length) atn_over_torch_ln[k] = round(median(aloneRounds[i].map((x, r) => x / ((torchMs[r] + torchMs[r + 1]) / 2))), 3);
     });
     const path = atnCodePath();
     return {

@@ -15,6 +15,9 @@ export interface LnOptions {
 
 /** LN of x over its last axis (any rank >= 1); differentiable in x, gain and bias. */
 export function layerNorm<T extends tf.Tensor>(x: T, opts: LnOptions): T {
+  // A rank-3 x goes in as it is: at k = 1 every row is its own window, whatever the first two axes mean. (Under a
+  // gradient tape tfjs's Reshape saves its input, a copy of x on wasm: two reshapes cost more than the op's own loops.)
+  if (x.rank === 3) return atn(x as unknown as tf.Tensor3D, { k: 1, eps: opts.eps, gain: opts.gain, bias: opts.bias, path: opts.path }) as unknown as T;
   return tf.tidy(() => {
     const H = x.shape[x.rank - 1] as number;
     const rows = x.size / H;
