@@ -31,9 +31,9 @@ function script(): string {
 }
 
 /** Starts torch_ln.py (set-up and warm-up included); { absent } when it cannot (no python, no torch, a crash). */
-export async function torchLnSession(shape: [number, number, number], warmup: number): Promise<TorchLnSession | { absent: string }> {
-  if (!fs.existsSync(TORCH_PYTHON)) return { absent: `${TORCH_PYTHON} not found` };
-  const child = spawn(TORCH_PYTHON, [script(), ...shape.map(String), String(warmup)], { stdio: ['pipe', 'pipe', 'pipe'] });
+export async function torchLnSession(shape: [number, number, number], warmup: number, python = TORCH_PYTHON): Promise<TorchLnSession | { absent: string }> {
+  if (!fs.existsSync(python)) return { absent: `${python} not found` };
+  const child = spawn(python, [script(), ...shape.map(String), String(warmup)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
   const lines = readline.createInterface({ input: child.stdout });
@@ -52,7 +52,7 @@ export async function torchLnSession(shape: [number, number, number], warmup: nu
   });
   const next = (): Promise<string | undefined> =>
     queued.length ? Promise.resolve(queued.shift()) : ended ? Promise.resolve(undefined) : new Promise((r) => waiting.push(r));
-  const why = () => `${TORCH_PYTHON} failed: ${stderr.trim().split('\n').pop() || 'no output'}`;
+  const why = () => `${python} failed: ${stderr.trim().split('\n').pop() || 'no output'}`;
   const parse = (l: string | undefined): Record<string, unknown> | undefined => {
     try {
       return l === undefined ? undefined : (JSON.parse(l) as Record<string, unknown>);

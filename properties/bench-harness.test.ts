@@ -1,0 +1,41 @@
+/**
+ * The bench's PyTorch baseline (bench/torch.ts, bench/torch_ln.py): not a timing test (nothing here asserts a speed),
+ * a test that the harness answers. One python process times rounds of torch.nn.LayerNorm on request, and without
+ * torch, or without that python, the bench is told so with the reason instead of failing.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { torchLnSession } from '../bench/torch';
+import { TORCH_SKIP_REASON, torchVersion } from './lib/python';
+
+const TORCH = torchVersion('bench-harness.test.ts');
+
+describe('bench: the torch.nn.LayerNorm baseline', () => {
+  it('says "absent", with the reason, where the python is missing, exits at once or has no torch', async () => {
+    expect(await torchLnSession([2, 2, 8], 1, '/nonexistent/python3')).toEqual({ absent: '/nonexistent/python3 not found' });
+    const silent = await torchLnSession([2, 2, 8], 1, '/bin/false');
+    expect('absent' in silent && silent.absent).toMatch(/^\/bin\/false failed/);
+    // a python without torch: torch_ln.py's own answer is passed on
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atn-bench-'));
+    const fake = path.join(dir, 'python3');
+    fs.writeFileSync(fake, '#!/bin/sh\necho \'{"absent": "torch cannot be imported"}\'\n', { mode: 0o755 });
+    expect(await torchLnSession([2, 2, 8], 1, fake)).toEqual({ absent: 'torch cannot be imported' });
+  });
+
+  it.skipIf(!TORCH)(`times rounds on request in one process (needs torch: ${TORCH ? TORCH : TORCH_SKIP_REASON})`, async () => {
+    const s = await torchLnSession([4, 2, 16], 1);
+    if (!('time' in s)) throw new Error(`torch present but the session failed: ${s.absent}`);
+    try {
+      expect(s.torch).toBe(TORCH);
+      expect(s.threads).toBe(1);
+      for (let i = 0; i < 2; i++) {
+        const ms = await s.time(3);
+        expect(Number.isFinite(ms) && ms > 0).toBe(true);
+      }
+    } finally {
+      s.close();
+    }
+  });
+});
