@@ -252,6 +252,39 @@ describe('impl atn: metamorphic relations and the streaming form', () => {
     );
   });
 
+  it('ATN-4.1 the host op keeps its input for the backward without a copy: the caller may dispose it, nothing leaks, tfjs keeps its Identity', () => {
+    const identity = tf.getKernel('Identity', tf.getBackend());
+    const [T, B, H] = [6, 3, 20];
+    const x = tf.tensor3d(
+      Array.from({ length: T * B * H }, (_, i) => Math.sin(i * 1.7) * 3),
+      [T, B, H],
+    );
+    const dy = tf.tensor3d(
+      Array.from({ length: T * B * H }, (_, i) => Math.cos(i * 0.3)),
+      [T, B, H],
+    );
+    const grads = (disposeInput: boolean) => {
+      const f = (v: tf.Tensor) => {
+        const a = tf.mul(v, 2) as tf.Tensor3D;
+        const y = atn(a, { k: 4, eps: 1e-5 });
+        if (disposeInput) a.dispose(); // the op's input is gone before the backward pass runs
+        return y;
+      };
+      const { value, grad } = tf.valueAndGrad(f)(x, dy);
+      const out = [Array.from(value.dataSync()), Array.from(grad.dataSync())];
+      tf.dispose([value, grad]);
+      return out;
+    };
+    const kept = grads(false);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) expect(grads(true)).toEqual(kept);
+    expect(tf.memory().numTensors).toBe(before);
+    atn(x, { k: 4, eps: 1e-5 }).dispose(); // no tape: nothing saved
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.getKernel('Identity', tf.getBackend())).toBe(identity);
+    tf.dispose([x, dy]);
+  });
+
   it('ATN-1.1 batchMajor [B,T,H] gives the time-major result transposed, forward and gradient, on both paths', async () => {
     await assertProperty(
       fc.asyncProperty(withDy('float32', hard(LIM), LIM), fc.constantFrom<'host' | 'device'>('host', 'device'), async (c, path) => {

@@ -15,7 +15,7 @@ import { atnGraph } from './atn_graph';
 import { atnBackwardHost, atnForwardHost, type HostDims, type HostTape } from './atn_host';
 import { atnBackwardWasm, atnForwardWasm, wasmKernel } from './atn_wasm';
 import { ATN_GRAD, ATN_KERNEL } from './kernel_names';
-import { heapAccess, heapOp, hostOp } from './host_io';
+import { heapAccess, heapOp, hostOp, saveShared } from './host_io';
 
 export { ATN_KERNEL } from './kernel_names';
 
@@ -83,7 +83,8 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
  * The host path as one tfjs op: the fused loops read a's data where it lies and write y into the new tensor's own
  * storage (host_io.ts: no copies on wasm), through the wasm kernel where it loads, else the JS loops of atn_host.ts;
  * the closed-form gradient (ATN-4.1) is attached with tf.customGrad. The backward reads a again (saved through
- * customGrad's save: an intermediate a is disposed before the backprop otherwise) and dy the same way, and reuses the
+ * customGrad's save, sharing a's storage on wasm (host_io.ts saveShared): an intermediate a is disposed before the
+ * backprop otherwise) and dy the same way, and reuses the
  * forward's statistics (the tape).
  */
 function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts: tf.Tensor[]) => void, dims: HostDims) {
@@ -97,7 +98,7 @@ function atnHost(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, save: (ts
     outs: [value],
     result: tape,
   } = heapOp([a], [a.shape], ([ap], [yp]) => atnForwardWasm(K, heap, ap, yp, g64, b64, dims));
-  save([a]);
+  saveShared(save, [a]);
   const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
     tf.tidy(ATN_GRAD, () => {
       if (!heapAccess([saved[0], dy])) return backwardJs(tape, saved[0], dy);
@@ -116,7 +117,7 @@ function atnHostJs(a: tf.Tensor3D, g64: Float64Array, b64: Float64Array, save: (
     outs: [value],
     result: tape,
   } = hostOp([a], [a.shape], ([x], [y]) => atnForwardHost(x, g64, b64, dims, y).tape);
-  save([a]);
+  saveShared(save, [a]);
   const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) => tf.tidy(ATN_GRAD, () => backwardJs(tape, saved[0], dy));
   return { value: value as tf.Tensor3D, gradFunc };
 }
