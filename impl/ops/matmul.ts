@@ -4,10 +4,11 @@
  * ran 10-18x faster with this op.
  */
 import * as tf from '@tensorflow/tfjs';
+import { saveShared } from './host_io';
 
 const mm2 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
+  saveShared(save, [a, b]); // without tfjs's copy on wasm
   return {
     value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
