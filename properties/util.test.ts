@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dims, dimsText, leaves, mapTree, mapTreeAt, unflatten, zipTree } from '../util/tree';
+import { dims, dimsText, leaves, leavesLike, mapTree, mapTreeAt, unflatten, zipTree } from '../util/tree';
 import { lcgUint32, mulberry32 } from '../util/prng';
 import { assertProperty } from './lib/seed';
 
@@ -30,6 +30,21 @@ describe('util/tree', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('leavesLike(like) lists the leaves of any value shaped like `like` as leaves does, and refuses another shape', async () => {
+    await assertProperty(
+      fc.property(tree, (v) => {
+        const flat = leavesLike(v);
+        expect(flat(v)).toEqual(leaves(v));
+        // the same structure with other leaves (the use: repeated runs of one computation)
+        const other = mapTree(v, (x) => -(x as number));
+        expect(flat(other)).toEqual(leaves(other));
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => leavesLike({ a: [1, 2] })({ a: [1] })).toThrow(/not shaped like/);
+    expect(() => leavesLike([[1], [2]])([[1], 2])).toThrow(/not shaped like/);
   });
 
   it('leaves lists objects by sorted key; mapTreeAt names the output path and the index inside it', () => {

@@ -14,7 +14,7 @@
  */
 import type { LstmGrads } from '../protocol/types';
 import { lstmFloat, type FloatGrads, type LstmFloatIn, type Probe } from './lstm-float';
-import { leaves, unflatten } from '../util/tree';
+import { leaves, leavesLike, unflatten } from '../util/tree';
 
 const flatNumbers = (v: unknown): number[] => leaves(v) as number[];
 
@@ -109,10 +109,12 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
     const d = flatNumbers({ h: base.h.map((r) => r.map((v) => v.map(() => 0))), c: base.c.map((r) => r.map((v) => v.map(() => 0))), grads: base.direct });
     d.forEach((v, i) => (acc[i] += v));
   }
+  // every shifted run's outputs have the base run's structure: flattened by one plan
+  const flatLike = leavesLike(like) as (v: unknown) => number[];
   /** One replica run with site s shifted by `step`: the outputs and the shift actually applied. */
   const shifted = (s: number, step: number) => {
     const pert = new Perturber(s, step);
-    const y = flatNumbers(pick(lstmFloat(p, id, {}, pert)));
+    const y = flatLike(pick(lstmFloat(p, id, {}, pert)));
     return { y, applied: pert.applied };
   };
   rec.bounds.forEach((L, s) => {
