@@ -86,23 +86,26 @@ function leafPlan(v: unknown): LeafPlan {
  */
 export function leavesLike(like: unknown): (v: unknown) => unknown[] {
   const plan = leafPlan(like);
+  const size = leaves(like).length;
   const bad = () => new Error('leavesLike: the value is not shaped like its model');
-  const walk = (p: LeafPlan, v: unknown, out: unknown[]): void => {
-    if ('leaf' in p) out.push(v);
+  // writes v's leaves into out from index i; returns the index after them
+  const walk = (p: LeafPlan, v: unknown, out: unknown[], i: number): number => {
+    if ('leaf' in p) out[i++] = v;
     else if ('run' in p) {
       if (!Array.isArray(v) || v.length !== p.run) throw bad();
-      for (let i = 0; i < p.run; i++) out.push(v[i]);
+      for (let j = 0; j < p.run; j++) out[i++] = v[j];
     } else if ('items' in p) {
       if (!Array.isArray(v) || v.length !== p.items.length) throw bad();
-      for (let i = 0; i < p.items.length; i++) walk(p.items[i], v[i], out);
+      for (let j = 0; j < p.items.length; j++) i = walk(p.items[j], v[j], out, i);
     } else {
       if (!isPlainObject(v)) throw bad();
-      for (let i = 0; i < p.keys.length; i++) walk(p.plans[i], v[p.keys[i]], out);
+      for (let j = 0; j < p.keys.length; j++) i = walk(p.plans[j], v[p.keys[j]], out, i);
     }
+    return i;
   };
   return (v) => {
-    const out: unknown[] = [];
-    walk(plan, v, out);
+    const out = new Array<unknown>(size);
+    walk(plan, v, out, 0);
     return out;
   };
 }
