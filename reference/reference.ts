@@ -27,6 +27,7 @@ import { lstmExpect, lstmForward, lstmVjp } from './lstm';
 import { ddCtx, Undecidable, type DD } from './dd';
 import { createMathCtx, type Big, type MathCtx } from './math';
 import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
+import { Interval, intervalAtnForwardTol, intervalAtnVjpTol, intervalForwardTolRow } from './interval';
 import { mapTree, type Tree } from '../util/tree';
 
 /** Maps every Big of a nested result (arrays and plain objects; a Big is neither) through `fn`. */
@@ -90,6 +91,8 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
    * or Undecidable on the fast path), or on the fast path with intervals a Bracket where RN cannot be decided
    * (ATN-7.9); `roundTol` likewise for the ATN and LN tolerances (those of the LSTM, ATN-7.4, are computed in doubles
    * on either path). `knownTol` (an exact tolerance already known) spares computing it again when only want must be.
+   * `tolIntervals` (the fast path when tolerances may be bracketed): the ATN and LN tolerances in float64 intervals
+   * (interval.ts) from the double-double statistics; roundTol then receives Intervals.
    */
   function expectIn(
     m: MathCtx,
@@ -98,6 +101,7 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     round: (x: Big) => number = bigToDouble,
     knownTol?: Record<string, unknown>,
     roundTol: (x: Big) => number = bigToDouble,
+    tolIntervals = false,
   ): Expectation {
     const toWant = (v: unknown) => mapBig(v, round) as never;
     const toDouble = (v: unknown) => mapBig(v, roundTol) as never;
@@ -114,7 +118,9 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
       const want = { y: toWant(y) }; // first: where the fast path defers, before any tolerance work (as lstmExpect)
       if (knownTol) return { want, tol: knownTol };
       const unit = unitOf(m, p.dtype);
-      const tol = stats.map((st, b) => forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b]));
+      const tol = stats.map((st, b) =>
+        tolIntervals ? intervalForwardTolRow(p.dtype, st, inp.gain, inp.bias, y[b]) : forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b]),
+      );
       return { want, tol: { y: toDouble(tol) } };
     }
     const p = op === 'atn.forward' ? parseAtnArgs(args, OPTS) : parseAtnVjpArgs(args, OPTS);
@@ -124,17 +130,16 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     if (op === 'atn.forward') {
       const { y, stats } = atnForward(m, x);
       if (knownTol) return { want: { y: toWant(y) }, tol: knownTol };
-      return { want: { y: toWant(y) }, tol: { y: toDouble(atnForwardTol(m, unit, x, y, stats)) } };
+      const tol = tolIntervals ? intervalAtnForwardTol(p.dtype, x, y, stats) : atnForwardTol(m, unit, x, y, stats);
+      return { want: { y: toWant(y) }, tol: { y: toDouble(tol) } };
     }
     const dy = bigs3(m, (p as AtnVjpArgs).dy, p.dtype);
     const r = atnVjp(m, x, dy);
     const want = { y: toWant(r.y), da: toWant(r.da), dgain: toWant(r.dgain), dbias: toWant(r.dbias) };
     if (knownTol) return { want, tol: knownTol };
-    const t = atnVjpTol(m, unit, x, dy, r.stats);
-    return {
-      want,
-      tol: { y: toDouble(atnForwardTol(m, unit, x, r.y, r.stats)), da: toDouble(t.da), dgain: toDouble(t.dgain), dbias: toDouble(t.dbias) },
-    };
+    const t = tolIntervals ? intervalAtnVjpTol(p.dtype, x, dy, r.stats) : atnVjpTol(m, unit, x, dy, r.stats);
+    const ty = tolIntervals ? intervalAtnForwardTol(p.dtype, x, r.y, r.stats) : atnForwardTol(m, unit, x, r.y, r.stats);
+    return { want, tol: { y: toDouble(ty), da: toDouble(t.da), dgain: toDouble(t.dgain), dbias: toDouble(t.dbias) } };
   }
 
   /**
@@ -159,6 +164,13 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
         const bracketing =
           (onBracket: () => void) =>
           (x: Big): number => {
+            if ((x as unknown) instanceof Interval) {
+              // a tolerance in float64 intervals: a bracket unless it is one double
+              const { lo, hi } = x as unknown as Interval;
+              if (lo === hi) return lo;
+              onBracket();
+              return new Bracket(Math.min(hi, Math.max(lo, (lo + hi) / 2)), lo, hi) as unknown as number;
+            }
             const d = x as unknown as DD;
             try {
               return d.nearestDouble();
@@ -170,7 +182,7 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
           };
         const round = opts.intervals ? bracketing(() => (bracketedWant = true)) : bigToDouble;
         const roundTol = opts.intervals === 'all' ? bracketing(() => (bracketedTol = true)) : bigToDouble;
-        const e = expectIn(dd, op, args, round, undefined, roundTol);
+        const e = expectIn(dd, op, args, round, undefined, roundTol, opts.intervals === 'all');
         oracle.fast++;
         if (!bracketedWant && !bracketedTol) return e;
         oracle.bracketed = (oracle.bracketed ?? 0) + 1;
