@@ -19,7 +19,7 @@ import { rowVjp } from '../impl/ops/atn_host';
 import { forwardWindowSums, layoutOf, windowStats } from '../impl/ops/atn_window';
 import { createImplTarget } from '../impl/target';
 import { atnCase, withDy, REGIMES, type Limits } from './lib/arbitraries';
-import { agrees, fitsFloat32, implArgs } from './lib/impl-cases';
+import { agrees, fitsFloat32, forwardAgreement, implArgs, vjpAgreement } from './lib/impl-cases';
 import { assertProperty } from './lib/seed';
 
 const LIM: Limits = { maxT: 8, maxB: 3, maxH: 40, minH: 16, maxK: 8 };
@@ -54,12 +54,7 @@ describe('impl atn: the wasm kernel', () => {
   it('ATN-7.2 atn.forward agrees with the reference at H = 16..40 in every regime; the general regime takes float32 rows', async () => {
     for (const regime of REGIMES) {
       const before = snapshot();
-      await assertProperty(
-        fc.asyncProperty(atnCase('float32', regime, LIM), async (c) => {
-          agrees(await call(target, 'atn.forward', args(c)), ref.expect('atn.forward', args(c)), regime);
-        }),
-        { numRuns: 12, checkId: `impl-kernel.forward.${regime}` },
-      );
+      await assertProperty(forwardAgreement(target, ref, regime, LIM), { numRuns: 12, checkId: `impl-kernel.forward.${regime}` });
       const s = share(before, 'forward');
       console.log(`kernel forward rows, ${regime}: float32 ${s.n32}, float64 ${s.n64}`);
       // gain and bias are omitted in about one case in five and otherwise ordinary; the data are moderate
@@ -70,14 +65,7 @@ describe('impl atn: the wasm kernel', () => {
   it('ATN-7.3 atn.vjp agrees with the reference at H = 16..40 in every regime; the general regime takes float32 rows', async () => {
     for (const regime of REGIMES) {
       const before = snapshot();
-      await assertProperty(
-        fc.asyncProperty(withDy('float32', atnCase('float32', regime, LIM), LIM), async (c) => {
-          const exp = ref.expect('atn.vjp', args(c));
-          fc.pre(fitsFloat32(exp.want));
-          agrees(await call(target, 'atn.vjp', args(c)), exp, regime);
-        }),
-        { numRuns: 8, checkId: `impl-kernel.vjp.${regime}` },
-      );
+      await assertProperty(vjpAgreement(target, ref, regime, LIM), { numRuns: 8, checkId: `impl-kernel.vjp.${regime}` });
       const s = share(before, 'backward');
       console.log(`kernel backward rows, ${regime}: float32 ${s.n32}, float64 ${s.n64}`);
       if (regime === 'general') expect(s.share).toBeGreaterThan(0.3);

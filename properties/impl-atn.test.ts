@@ -16,7 +16,7 @@ import { layerNorm } from '../impl/ln';
 import { createImplTarget } from '../impl/target';
 import { atnCase, withDy, REGIMES, type AtnCase, type Limits } from './lib/arbitraries';
 import { compareOutputs } from './lib/compare';
-import { agrees, fitsFloat32, implArgs } from './lib/impl-cases';
+import { agrees, fitsFloat32, forwardAgreement, implArgs, vjpAgreement } from './lib/impl-cases';
 import { assertProperty } from './lib/seed';
 
 const LIM: Limits = { maxT: 12, maxB: 4, maxH: 32, maxK: 16 };
@@ -64,25 +64,13 @@ describe('impl atn against the reference', () => {
 
   it('ATN-7.2 atn.forward agrees with the reference (float32) over generated shapes and every regime', async () => {
     for (const regime of REGIMES) {
-      await assertProperty(
-        fc.asyncProperty(atnCase('float32', regime, LIM), async (c) => {
-          agrees(await call(target, 'atn.forward', args(c)), ref.expect('atn.forward', args(c)), regime);
-        }),
-        { numRuns: 10, checkId: `impl-atn.forward.${regime}` },
-      );
+      await assertProperty(forwardAgreement(target, ref, regime, LIM), { numRuns: 10, checkId: `impl-atn.forward.${regime}` });
     }
   });
 
   it('ATN-7.3 atn.vjp (closed-form gradient) agrees with the reference (float32) over generated cases', async () => {
     for (const regime of REGIMES) {
-      await assertProperty(
-        fc.asyncProperty(withDy('float32', atnCase('float32', regime, LIM), LIM), async (c) => {
-          const exp = ref.expect('atn.vjp', args(c));
-          fc.pre(fitsFloat32(exp.want));
-          agrees(await call(target, 'atn.vjp', args(c)), exp, regime);
-        }),
-        { numRuns: 7, checkId: `impl-atn.vjp.${regime}` },
-      );
+      await assertProperty(vjpAgreement(target, ref, regime, LIM), { numRuns: 7, checkId: `impl-atn.vjp.${regime}` });
     }
   });
 

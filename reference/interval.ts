@@ -88,28 +88,30 @@ function intervalUnit(dtype: Dtype): Unit<Interval> {
 
 const ivs = (xs: readonly Big[]) => xs.map((x) => intervalOfDD(x as unknown as DD));
 
-/** ATN-7.2 for one window's current step (the LN rows too), from the double-double values. */
-export function intervalForwardTolRow(dtype: Dtype, st: WindowStats, gain: readonly Big[], bias: readonly Big[], y: readonly Big[]): Interval[] {
-  return forwardTolRowOf(INTERVAL_ARITH, intervalUnit(dtype), intervalWindow(st), ivs(gain), ivs(bias), ivs(y));
+/** ATN-7.2 for one window's current step (the LN rows too), from the double-double values: gain and bias converted once. */
+export function intervalForwardTolRows(dtype: Dtype, gain: readonly Big[], bias: readonly Big[]): (st: TolWindow<Interval>, y: readonly Big[]) => Interval[] {
+  const unit = intervalUnit(dtype),
+    g = ivs(gain),
+    b = ivs(bias);
+  return (st, y) => forwardTolRowOf(INTERVAL_ARITH, unit, st, g, b, ivs(y));
 }
 
-/** ATN-7.2 for every y[t][b][i]. */
-export function intervalAtnForwardTol(dtype: Dtype, x: AtnBig, y: Big[][][], stats: WindowStats[][]): Interval[][][] {
-  const gain = ivs(x.gain),
-    bias = ivs(x.bias),
-    unit = intervalUnit(dtype);
-  return stats.map((row, t) => row.map((st, b) => forwardTolRowOf(INTERVAL_ARITH, unit, intervalWindow(st), gain, bias, ivs(y[t][b]))));
-}
-
-/** ATN-7.3: the tolerances of da, dgain and dbias. */
-export function intervalAtnVjpTol(
+/**
+ * ATN-7.2 for every y[t][b][i] and, with dy, ATN-7.3 for da, dgain and dbias: the windows are turned into intervals
+ * once for both.
+ */
+export function intervalAtnTols(
   dtype: Dtype,
   x: AtnBig,
-  dy: Big[][][],
+  y: Big[][][],
   stats: WindowStats[][],
-): { da: Interval[][][]; dgain: Interval[]; dbias: Interval[] } {
+  dy?: Big[][][],
+): { y: Interval[][][]; da?: Interval[][][]; dgain?: Interval[]; dbias?: Interval[] } {
   const w = stats.map((row) => row.map(intervalWindow));
-  return vjpTolOf(
+  const row = intervalForwardTolRows(dtype, x.gain, x.bias);
+  const ty = w.map((r, t) => r.map((st, b) => row(st, y[t][b])));
+  if (!dy) return { y: ty };
+  const da = vjpTolOf(
     INTERVAL_ARITH,
     intervalUnit(dtype),
     x.k,
@@ -117,4 +119,5 @@ export function intervalAtnVjpTol(
     dy.map((step) => step.map(ivs)),
     w,
   );
+  return { y: ty, ...da };
 }

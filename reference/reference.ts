@@ -27,7 +27,7 @@ import { lstmExpect, lstmForward, lstmVjp } from './lstm';
 import { ddCtx, Undecidable, type DD } from './dd';
 import { createMathCtx, type Big, type MathCtx } from './math';
 import { atnForwardTol, atnVjpTol, forwardTolRow, unitOf } from './tolerance';
-import { Interval, intervalAtnForwardTol, intervalAtnVjpTol, intervalForwardTolRow } from './interval';
+import { Interval, intervalAtnTols, intervalForwardTolRows, intervalWindow } from './interval';
 import { mapTree, type Tree } from '../util/tree';
 
 /** Maps every Big of a nested result (arrays and plain objects; a Big is neither) through `fn`. */
@@ -118,9 +118,8 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
       const want = { y: toWant(y) }; // first: where the fast path defers, before any tolerance work (as lstmExpect)
       if (knownTol) return { want, tol: knownTol };
       const unit = unitOf(m, p.dtype);
-      const tol = stats.map((st, b) =>
-        tolIntervals ? intervalForwardTolRow(p.dtype, st, inp.gain, inp.bias, y[b]) : forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b]),
-      );
+      const ivRow = tolIntervals ? intervalForwardTolRows(p.dtype, inp.gain, inp.bias) : undefined;
+      const tol = stats.map((st, b) => (ivRow ? ivRow(intervalWindow(st), y[b]) : forwardTolRow(m, unit, st, inp.gain, inp.bias, y[b])));
       return { want, tol: { y: toDouble(tol) } };
     }
     const p = op === 'atn.forward' ? parseAtnArgs(args, OPTS) : parseAtnVjpArgs(args, OPTS);
@@ -130,16 +129,17 @@ export function createReference(cfg: ReferenceConfig = {}): Reference {
     if (op === 'atn.forward') {
       const { y, stats } = atnForward(m, x);
       if (knownTol) return { want: { y: toWant(y) }, tol: knownTol };
-      const tol = tolIntervals ? intervalAtnForwardTol(p.dtype, x, y, stats) : atnForwardTol(m, unit, x, y, stats);
+      const tol = tolIntervals ? intervalAtnTols(p.dtype, x, y, stats).y : atnForwardTol(m, unit, x, y, stats);
       return { want: { y: toWant(y) }, tol: { y: toDouble(tol) } };
     }
     const dy = bigs3(m, (p as AtnVjpArgs).dy, p.dtype);
     const r = atnVjp(m, x, dy);
     const want = { y: toWant(r.y), da: toWant(r.da), dgain: toWant(r.dgain), dbias: toWant(r.dbias) };
     if (knownTol) return { want, tol: knownTol };
-    const t = tolIntervals ? intervalAtnVjpTol(p.dtype, x, dy, r.stats) : atnVjpTol(m, unit, x, dy, r.stats);
-    const ty = tolIntervals ? intervalAtnForwardTol(p.dtype, x, r.y, r.stats) : atnForwardTol(m, unit, x, r.y, r.stats);
-    return { want, tol: { y: toDouble(ty), da: toDouble(t.da), dgain: toDouble(t.dgain), dbias: toDouble(t.dbias) } };
+    const t = tolIntervals
+      ? intervalAtnTols(p.dtype, x, r.y, r.stats, dy)
+      : { y: atnForwardTol(m, unit, x, r.y, r.stats), ...atnVjpTol(m, unit, x, dy, r.stats) };
+    return { want, tol: { y: toDouble(t.y), da: toDouble(t.da), dgain: toDouble(t.dgain), dbias: toDouble(t.dbias) } };
   }
 
   /**

@@ -155,12 +155,11 @@ function withScratch<R>(heap: HeapAccess, sizes: number[], body: (p: number[], v
   }
 }
 
-/** What the wasm forward keeps beyond HostTape: the forward's per-row float32 test and whether gain/bias passed. */
+/** What the wasm forward keeps beyond HostTape: 1/s and the forward's float32 test per row (gain and bias included). */
 export interface WasmTape extends HostTape {
   /** 1/s per row. */
   rs: Float64Array;
   ok: Float64Array;
-  affine: boolean;
 }
 
 /** atnForwardHost on the heap: y at byte offset yp from a at ap. Throws ATN-6.6 errors (windowStats). */
@@ -185,22 +184,22 @@ export function atnForwardWasm(
     new Float32Array(heap.memory.buffer, g32, H).set(gain);
     new Float32Array(heap.memory.buffer, b32, H).set(bias);
     K.row_stats(ap, R, H, mean, m2, H >= FAST.minH ? 1 : 0);
-    const m = view(4).slice(),
-      q = view(5).slice();
+    const m = view(4).slice();
     // the window statistics in the kernel (the same bits as windowStats); windowStats itself names a degenerate window
-    const fine = K.window_stats(mean, m2, T, B, L.strideT, L.strideB, k, H, eps, mu, sd, rs, n, pm, pq, sm, sq, pc, sc);
-    if (!fine) windowStats(L, k, H, eps, m, q, what);
+    if (!K.window_stats(mean, m2, T, B, L.strideT, L.strideB, k, H, eps, mu, sd, rs, n, pm, pq, sm, sq, pc, sc)) {
+      windowStats(L, k, H, eps, m, view(5).slice(), what);
+      throw new Error('atn_wasm: the kernel found a degenerate window that windowStats does not (they must agree bit for bit)');
+    }
     const W = { mu: view(6).slice(), s: view(9).slice(), n: view(10).slice() };
     const c = view(7).slice();
     // the forward's float32 test per row (the kernel's forward_ok): s within [1/scale, scale], the step's entries at
     // most scale (|m| + sqrt(M2) bounds them) and its RMS sqrt(m^2 + M2/H) at least s/scale (a lower bound on the
     // window's largest |a|, so K_t >= RMS/s)
-    const affine = affineOrdinary(gain, bias, H);
-    const n32 = K.forward_ok(mean, m2, sd, okp, R, H, affine ? 1 : 0, FAST.scale);
+    const n32 = K.forward_ok(mean, m2, sd, okp, R, H, affineOrdinary(gain, bias, H) ? 1 : 0, FAST.scale);
     kernelRows.forward32 += n32;
     kernelRows.forward64 += R - n32;
     K.forward_y(ap, yp, R, H, g, b, g32, b32, mu, rs, okp);
-    return { dims, gain, mean: m, W, rs: c, ok: view(8).slice(), affine };
+    return { dims, gain, mean: m, W, rs: c, ok: view(8).slice() };
   });
 }
 
