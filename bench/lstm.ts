@@ -36,7 +36,7 @@ export interface LstmCpu {
 }
 
 /** One training step of a fresh standard-initialised model with window k (returns the loss to read). */
-function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D, path?: 'host' | 'device'): { step: () => tf.Tensor[]; dispose: () => void } {
+function trainer(s: LstmBenchShape, k: number, x: tf.Tensor3D, path?: 'host' | 'webgpu' | 'device'): { step: () => tf.Tensor[]; dispose: () => void } {
   const model = new AtnLstm(s.I, s.H, { k, eps: 1e-5, path }, 1);
   const opt = tf.train.adam(1e-3);
   const step = () =>
@@ -58,7 +58,13 @@ export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number)
     const [l, a] = await timeInterleaved([ln.step, at.step], warmup, runs);
     // the op-by-op baseline is slow on the CPU (hundreds of small kernels per step): a few runs of it suffice
     const [o] = await timeInterleaved([op.step], Math.min(warmup, 1), Math.min(runs, 3));
-    const hostPath = defaultPath() === 'host' ? 'fused host loops (impl/lstm_core.ts)' : 'op-by-op tfjs ops (autodiff)';
+    const p = defaultPath();
+    const hostPath =
+      p === 'host'
+        ? 'fused host loops (impl/lstm_core.ts)'
+        : p === 'webgpu'
+          ? 'tfjs ops (autodiff) with ATN_x as fused WGSL kernels (impl/lstm_graph.ts)'
+          : 'op-by-op tfjs ops (autodiff)';
     return {
       cpu: { ln_step_cpu_ms: round(l.cpu), atn_step_cpu_ms: round(a.cpu) },
       ...s,

@@ -12,11 +12,17 @@ import { median, timeInterleaved } from './timing';
 import { torchLnSession, type TorchLn } from './torch';
 
 /** Which code path a number comes from. */
-export type CodePath = 'fused host loops (wasm SIMD kernel)' | 'fused host loops (JS loops)' | 'op-by-op tfjs ops (autodiff)' | 'torch.nn.LayerNorm (1 thread)';
+export type CodePath =
+  | 'fused host loops (wasm SIMD kernel)'
+  | 'fused host loops (JS loops)'
+  | 'fused WGSL kernels (impl/ops/atn_wgsl.ts)'
+  | 'op-by-op tfjs ops (autodiff)'
+  | 'torch.nn.LayerNorm (1 thread)';
 
 /** The code path of atn() (and of our LN) on the active backend. */
 export function atnCodePath(): CodePath {
-  return defaultPath() === 'host' ? `fused host loops (${hostLoops()})` : 'op-by-op tfjs ops (autodiff)';
+  const p = defaultPath();
+  return p === 'host' ? `fused host loops (${hostLoops()})` : p === 'webgpu' ? 'fused WGSL kernels (impl/ops/atn_wgsl.ts)' : 'op-by-op tfjs ops (autodiff)';
 }
 
 export const OP_SHAPE: [number, number, number] = [128, 32, 256];

@@ -91,7 +91,7 @@ export function lstmLayer(
   const { T, B, I, H } = checkShapes(x, h0, c0, p);
   if (!Number.isInteger(opts.k) || opts.k < 1) throw badArgument('k', 'ATN-6.1', `must be a positive integer, got ${opts.k}`);
   if (!(opts.eps >= 0) || !Number.isFinite(opts.eps)) throw badArgument('eps', 'ATN-6.2', `must be finite and non-negative, got ${opts.eps}`);
-  if ((opts.path ?? defaultPath()) === 'device') return lstmGraph(x, h0, c0, p, opts, taps);
+  if ((opts.path ?? defaultPath()) !== 'host') return lstmGraph(x, h0, c0, p, opts, taps);
   const G = 4 * H;
   const dims: CoreDims = { T, B, I, H, k: opts.k, eps: Math.fround(opts.eps) };
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

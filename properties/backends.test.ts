@@ -10,9 +10,8 @@ import { createReference, type Reference } from '../reference';
 import { call, type Target } from '../protocol/target';
 import { initBackend, releaseBackend } from '../impl/backend';
 import { createImplTarget } from '../impl/target';
-import { AUTODIFF_SPREAD, stepSpread } from '../impl/ops/atn_graph';
 import { atnCase, withDy, type AtnCase, type Limits, type Regime } from './lib/arbitraries';
-import { compare, compareOutputs } from './lib/compare';
+import { compare, compareOutputs, hasSubnormal32 } from './lib/compare';
 import { assertProperty } from './lib/seed';
 
 const LIM: Limits = { maxT: 8, maxB: 3, maxH: 16, maxK: 8 };
@@ -81,15 +80,20 @@ describe('backends', () => {
     } finally {
       await initBackend('wasm');
     }
-    // Subnormal inputs are left out: GPUs may flush them to zero (WGSL allows it).
+    // Subnormal inputs are left out, and cases whose exact outputs are subnormal set aside: GPUs may flush both to
+    // zero (WGSL allows it; ATN-9.6). webgpu runs the fused kernels (impl/ops/atn_wgsl.ts).
+    const ftzAside = (op: 'atn.forward' | 'atn.vjp', c: AtnCase) => fc.pre(!hasSubnormal32(ref.expect(op, args(c)).want));
     const regimes: Regime[] = ['general', 'scale', 'mixed', 'drift', 'large-mean', 'near-eps'];
     await assertProperty(
-      fc.asyncProperty(cases(regimes), async (c) => onBackends(['wasm', 'webgpu'], 'atn.forward', args(c), c.regime)),
+      fc.asyncProperty(cases(regimes), async (c) => {
+        ftzAside('atn.forward', c);
+        await onBackends(['wasm', 'webgpu'], 'atn.forward', args(c), c.regime);
+      }),
       { numRuns: 10, checkId: 'backends.webgpu.forward' },
     );
     await assertProperty(
       fc.asyncProperty(withDy('float32', cases(regimes), LIM), async (c) => {
-        fc.pre(stepSpread(c.a, c.k) < AUTODIFF_SPREAD); // webgpu runs the autodiff (device) path: its documented limit
+        ftzAside('atn.vjp', c);
         await onBackends(['wasm', 'webgpu'], 'atn.vjp', args(c), c.regime);
       }),
       { numRuns: 6, checkId: 'backends.webgpu.vjp' },

@@ -7,13 +7,17 @@
  * closed form of ATN-4.1, attached with tf.customGrad. On wasm the per-entry loops run as a WebAssembly SIMD kernel
  * on the backend's heap (atn_wasm.ts, atn_kernel.wat; float32 on ordinary rows, ATN-7.6 (e)). Both run in tf.tidy
  * scopes named after ATN_KERNEL and ATN_GRAD (kernel_names.ts).
- * Device path (webgpu, which cannot read synchronously in Node): atn_graph.ts, tfjs ops only, autodiff.
+ * Webgpu path (the default on webgpu, which cannot read synchronously in Node): fused WGSL kernels (atn_webgpu.ts,
+ * atn_wgsl.ts), three dispatches forward and four backward, the same closed form attached with tf.customGrad.
+ * Device path (any backend; the default on webgl): atn_graph.ts, tfjs ops only, autodiff: the op-by-op baseline and
+ * the tests' autodiff cross-check.
  */
 import * as tf from '@tensorflow/tfjs';
 import { badArgument } from '../../protocol/errors';
 import { atnGraph } from './atn_graph';
 import { atnBackwardHost, atnForwardHost, type HostDims, type HostTape } from './atn_host';
 import { atnBackwardWasm, atnForwardWasm, wasmKernel } from './atn_wasm';
+import { atnWebgpu } from './atn_webgpu';
 import { ATN_GRAD, ATN_KERNEL } from './kernel_names';
 import { heapAccess, heapOp, hostOp, saveShared } from './host_io';
 
@@ -26,15 +30,22 @@ export interface AtnOptions {
   bias?: tf.Tensor1D;
   /** a is [B,T,H] instead of [T,B,H]. */
   batchMajor?: boolean;
-  /** Force a path (tests): 'host' needs synchronous reads, 'device' is tfjs ops with autodiff. Default: by backend. */
-  path?: 'host' | 'device';
+  /**
+   * Force a path (tests, bench): 'host' needs synchronous reads, 'webgpu' the webgpu backend, 'device' is tfjs ops
+   * with autodiff on any backend. Default: by backend (defaultPath).
+   */
+  path?: AtnPath;
 }
+
+export type AtnPath = 'host' | 'webgpu' | 'device';
 
 /** Backends whose tensors cannot be read synchronously (in Node). */
 const NO_SYNC_READ = new Set(['webgpu', 'webgl']);
 
-export function defaultPath(): 'host' | 'device' {
-  return NO_SYNC_READ.has(tf.getBackend()) ? 'device' : 'host';
+/** The fused kernels where they exist (host loops; WGSL on webgpu), else tfjs ops. */
+export function defaultPath(): AtnPath {
+  const be = tf.getBackend();
+  return be === 'webgpu' ? 'webgpu' : NO_SYNC_READ.has(be) ? 'device' : 'host';
 }
 
 /** Which loops the host path runs on the active backend: the wasm kernel where it loads, else atn_host.ts's JS. */
@@ -67,8 +78,9 @@ export function atn(a: tf.Tensor3D, opts: AtnOptions): tf.Tensor3D {
   return tf.tidy(ATN_KERNEL, () => {
     const gain = opts.gain ?? tf.ones([H]);
     const bias = opts.bias ?? tf.zeros([H]);
-    if ((opts.path ?? defaultPath()) === 'device')
-      return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
+    const path = opts.path ?? defaultPath();
+    if (path === 'device') return atnGraph(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { k: opts.k, eps: eps32, batchMajor: opts.batchMajor });
+    if (path === 'webgpu') return atnWebgpu(a, gain as tf.Tensor1D, bias as tf.Tensor1D, { T, B, H, k: opts.k, eps: eps32, batchMajor: !!opts.batchMajor });
     const f = tf.customGrad(((x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) =>
       atnHost(x, g, b, save, { T, B, H, k: opts.k, eps: eps32, batchMajor: !!opts.batchMajor })) as never) as unknown as (
       x: tf.Tensor3D,
