@@ -388,7 +388,7 @@ export function diagnosisLines(r: CampaignResult): string[] {
 export function headlineLines(r: CampaignResult): string[] {
   const out: string[] = [];
   const lv = levelsText(r);
-  if (lv) out.push(`Levels: ${lv}${r.ftz ? ' (--ftz: subnormal inputs set aside, ATN-9.6)' : ''}`);
+  if (lv) out.push(`Levels: ${lv}${r.ftz ? ' (--ftz: subnormal inputs and results set aside, ATN-9.6)' : ''}`);
   const probs = problemLines(r);
   if (probs.length) out.push(`${probs.length} problem${probs.length === 1 ? '' : 's'}:`, ...probs.map((p) => `  ${p}`));
   if (r.outside && r.problems?.length) out.push(r.outside.text);

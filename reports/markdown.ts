@@ -88,7 +88,7 @@ export function renderMarkdown(r: CampaignResult): string {
   if (!r.complete) out.push('> **INCOMPLETE REPORT** — the campaign was interrupted or is still running; checks not listed did not run.', '');
   out.push(`**Verdict: ${mdText(verdictSentence(r))}**`, '');
   const lv = levelsText(r);
-  if (lv) out.push(`Levels: ${mdText(lv)}${r.ftz ? ' (--ftz: subnormal inputs set aside, ATN-9.6)' : ''}`, '');
+  if (lv) out.push(`Levels: ${mdText(lv)}${r.ftz ? ' (--ftz: subnormal inputs and results set aside, ATN-9.6)' : ''}`, '');
   if (r.problems?.length) {
     out.push(`## ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`, '');
     for (const p of r.problems)

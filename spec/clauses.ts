@@ -72,7 +72,7 @@ export const CLAUSES = {
   'ATN-9.3': 'A verdict per level; --level chooses what gates the exit status',
   'ATN-9.4': 'The extended range: 1e+-30 scales, subnormals, mixed magnitudes, eps = 0 near-degenerate windows',
   'ATN-9.5': 'Problems: failures grouped by the regime they share, re-run with it set aside',
-  'ATN-9.6': 'Flush-to-zero mode: subnormal inputs set aside',
+  'ATN-9.6': 'Flush-to-zero mode: subnormal inputs and exact results set aside',
   'ATN-9.7': 'Counterexamples shrunk while unmistakable; the first failure shown beside',
   'ATN-9.8': 'Every check names each clause it tests',
   'ATN-9.9': 'Coverage: the verdict names the ops served and not served',

@@ -37,7 +37,7 @@ seconds with the partial report (as an interrupt does). --only runs just the nam
 check sees the same seed, so a failure replays in seconds; such a report is not a conformance claim.
 --json prints report.json on stdout. Failures are grouped into problems by the regime they share (ATN-9.5).
 --level chooses the conformance levels that gate the exit status (ATN-9.3; core, core + extended, or all: the
-default); --ftz sets subnormal inputs aside for ports that flush them to zero (ATN-9.6).
+default); --ftz sets subnormal inputs and exact results aside for ports that flush them to zero (ATN-9.6).
 Exit 0 conforms, 1 a clause fails, 2 could not run.`;
 
 /** The levels --level gates on (ATN-9.3). */

@@ -228,6 +228,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       signal: opts.signal,
       shrinkMs: opts.shrinkMs,
       exclude,
+      ftz: opts.ftz,
       onCase: () => opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: ++cases }),
     };
     opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: 0 });
@@ -248,7 +249,11 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     }
     if (opts.signal?.aborted && r.status === 'error') return finish(false); // an interrupted check is not a result
     if (opts.ftz && r.status === 'error' && /discarded/.test(r.reason ?? ''))
-      r = { ...r, status: 'skip', reason: '--ftz: every case of this check has subnormal inputs, which flush-to-zero mode sets aside (ATN-9.6)' };
+      r = {
+        ...r,
+        status: 'skip',
+        reason: '--ftz: every case of this check has subnormal inputs or exact results, which flush-to-zero mode sets aside (ATN-9.6)',
+      };
     result.checks.push(r);
     if (opts.onCheckDone) await opts.onCheckDone(r, { ...finish(false), checks: result.checks.slice() });
   }
@@ -256,7 +261,18 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   if (why) result.stopped = why;
   // A port that stopped answering is not re-run for problems: its verdict is could not run.
   if (opts.problems && !why && result.checks.some((c) => c.status === 'fail') && !opts.signal?.aborted) {
-    const ctx: RunContext = { target: opts.target, hello, dtype: opts.dtype, reference, seed, runs, signal: opts.signal, shrinkMs: opts.shrinkMs, exclude };
+    const ctx: RunContext = {
+      target: opts.target,
+      hello,
+      dtype: opts.dtype,
+      reference,
+      seed,
+      runs,
+      signal: opts.signal,
+      shrinkMs: opts.shrinkMs,
+      exclude,
+      ftz: opts.ftz,
+    };
     opts.onProgress?.({ check: 'grouping failures into problems', index: checks.length, total: checks.length, cases: 0 });
     const found = await findProblems({ checks, results: result.checks, ctx });
     if (opts.signal?.aborted) return finish(false);

@@ -208,16 +208,6 @@ export function compare(got: unknown, exp: Expectation, opts: CompareOptions = {
 }
 
 /** The largest of a comparison's ratios (0 when nothing was compared). */
-/**
- * Whether an expectation's values hold a float32 subnormal (non-zero, below 2^-126 in magnitude): hardware that
- * flushes results to zero cannot give it (ATN-9.6); tests of webgpu set such cases aside.
- */
-export function hasSubnormal32(v: unknown): boolean {
-  if (typeof v === 'number') return v !== 0 && Math.abs(v) < 2 ** -126;
-  if (Array.isArray(v)) return v.some(hasSubnormal32);
-  return !!v && typeof v === 'object' && Object.values(v).some(hasSubnormal32);
-}
-
 export function maxRatio(ratios: number[]): number {
   let m = 0;
   for (const r of ratios) if (!(r <= m)) m = Number.isNaN(r) ? Infinity : r;

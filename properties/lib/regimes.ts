@@ -160,6 +160,17 @@ export const K_ONE: RegimeDef = {
   holds: (op, args) => op === 'ln.forward' || args.k === 1,
 };
 
+/**
+ * Some value of an expectation (want: arrays inside objects) is subnormal in the dtype: hardware that flushes results
+ * to zero cannot give it, so --ftz sets such cases aside too (ATN-9.6).
+ */
+export function hasSubnormalValue(v: unknown, dtype: unknown): boolean {
+  const min = dtype === 'float64' ? 2 ** -1022 : 2 ** -126;
+  const walk = (x: unknown): boolean =>
+    typeof x === 'number' ? x !== 0 && Math.abs(x) < min : Array.isArray(x) ? x.some(walk) : !!x && typeof x === 'object' && Object.values(x).some(walk);
+  return walk(v);
+}
+
 /** --ftz (ATN-9.6): subnormal inputs are set aside for every check. */
 export const SUBNORMAL: RegimeDef = {
   id: 'subnormal',

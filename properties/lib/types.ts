@@ -29,6 +29,8 @@ export interface CheckContext {
    * that would send one is discarded, so that a re-run shows what the target does outside that regime (ATN-9.5).
    */
   exclude?: (op: string, args: Record<string, unknown>) => boolean;
+  /** --ftz: a case whose exact results hold a subnormal is set aside as well (ATN-9.6), once its expectation is known. */
+  ftz?: boolean;
 }
 
 /** The worst element of a comparison against the reference, in units of the derived tolerance (ATN-7). */
@@ -156,7 +158,7 @@ export interface CampaignResult {
   levels?: Partial<Record<Level, 'pass' | 'fail' | 'untested'>>;
   /** Ops the target serves and those of the protocol it does not (ATN-9.9). */
   coverage?: { served: string[]; notServed: string[] };
-  /** --ftz: subnormal inputs set aside (ATN-9.6). */
+  /** --ftz: subnormal inputs and exact results set aside (ATN-9.6). */
   ftz?: boolean;
   /** Set when the campaign could not run to a verdict: a malformed hello, a target that only ever failed the same way, a port that stopped answering (the message). */
   stopped?: string;

@@ -14,6 +14,7 @@ import { capabilitiesOf, capabilityReason, fitCase, fitted, type Needs } from '.
 import { recordRequest, recordResponse } from '../../../protocol/record';
 import { compare, maxRatio, structureProblem } from '../compare';
 import { fcParams, replayLine } from '../seed';
+import { hasSubnormalValue } from '../regimes';
 import { checkClauses, levelOf } from '../coverage';
 import type { Check, CheckContext, CheckResult, Counterexample, Evidence, Worst } from '../types';
 
@@ -179,13 +180,17 @@ const INTERVALS = { compared: 'all', judged: 'want', values: undefined } as cons
 export function expectOf<Op extends ReferenceOp>(ctx: CheckContext, op: Op, args: Record<string, unknown>, use: ExpectationUse = 'judged'): OpExpectation<Op> {
   // Before the (costly) reference: a case in a set-aside regime is discarded (ATN-9.5).
   if (ctx.exclude?.(op, args)) fc.pre(false);
+  let exp: OpExpectation<Op>;
   try {
     // The reference (our oracle, trusted) builds want and tol with exactly the op's result structure.
-    return ctx.reference.expect(op, args, { intervals: INTERVALS[use] }) as OpExpectation<Op>;
+    exp = ctx.reference.expect(op, args, { intervals: INTERVALS[use] }) as OpExpectation<Op>;
   } catch (e) {
     if ((e as { code?: string }).code === 'degenerate_window') fc.pre(false);
     throw new HarnessError(`the reference refused a generated ${op} case: ${e instanceof Error ? e.message : String(e)}`);
   }
+  // --ftz: flushing hardware cannot give a subnormal exact result either (ATN-9.6).
+  if (ctx.ftz && hasSubnormalValue(exp.want, args.dtype)) fc.pre(false);
+  return exp;
 }
 
 /** Sends one request and compares its result with the reference (ATN-7.1). */
