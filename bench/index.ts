@@ -100,6 +100,8 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
   rows.push([`op [${r.op.shape}] LN fwd+bwd ms`, String(r.op.ln_ms), '', '']);
   for (const [k, v] of Object.entries(r.op.atn_ms)) rows.push([`op ATN k=${k} fwd+bwd ms (${r.op.paths.atn})`, String(v), '', '']);
   rows.push([`op tfjs LN (tf.moments + autodiff) fwd+bwd ms`, String(r.op.tfjs_ln_ms), '', '']);
+  rows.push([`op ATN k=${r.op.opbyop_atn.k} fwd+bwd ms (${r.op.paths.opbyop_atn})`, String(r.op.opbyop_atn.ms), '', '']);
+  rows.push([`op ATN k=${r.op.opbyop_atn.k}: fused / op-by-op`, String(r.op.opbyop_atn.fused_over_opbyop), '', '']);
   rows.push([
     'torch' in r.op.torch_ln
       ? `op torch ${r.op.torch_ln.torch} nn.LayerNorm fwd+bwd ms (1 thread), rounds between ATN's`

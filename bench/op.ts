@@ -17,6 +17,7 @@ export type CodePath =
   | 'fused host loops (JS loops)'
   | 'fused WGSL kernels (impl/ops/atn_wgsl.ts)'
   | 'op-by-op tfjs ops (autodiff)'
+  | 'op-by-op tfjs ops (autodiff, impl/ops/atn_graph.ts)'
   | 'torch.nn.LayerNorm (1 thread)';
 
 /** The code path of atn() (and of our LN) on the active backend. */
@@ -29,6 +30,8 @@ export const OP_SHAPE: [number, number, number] = [128, 32, 256];
 export const OP_KS = [1, 4, 16, 64, 128] as const;
 /** Rounds of the ATN-beside-torch part (torch_ln, atn_alone_ms). */
 export const OP_ROUNDS = 5;
+/** The window of the op-by-op baseline (O(log k) joins of [T,B] tensors: a dispatch-bound chain on a GPU). */
+export const OPBYOP_K = 16;
 
 export interface OpBenchResult {
   shape: [number, number, number];
@@ -55,7 +58,12 @@ export interface OpBenchResult {
    * rounds just before and just after it; the median of those ratios.
    */
   atn_over_torch_ln?: Record<string, number>;
-  paths: { atn: CodePath; ln: CodePath; tfjs_ln: CodePath; torch_ln: CodePath };
+  /**
+   * The same ATN (k = OPBYOP_K) as op-by-op tfjs ops with autodiff (path 'device'): what a port written with tfjs ops
+   * costs, the baseline the fused paths are for. Timed alone, few runs (hundreds of small kernels per call).
+   */
+  opbyop_atn: { k: number; ms: number; fused_over_opbyop: number };
+  paths: { atn: CodePath; ln: CodePath; tfjs_ln: CodePath; torch_ln: CodePath; opbyop_atn: CodePath };
 }
 
 /** tfjs's own LayerNorm written the plain way: tf.moments, then autodiff for the backward. */
@@ -91,6 +99,8 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
     const plain = fwdBwd((x, gg, bb) => tfjsLayerNorm(x, gg, bb, eps), a, g, b, dy);
     const atns = OP_KS.map((k) => fwdBwd((x, gg, bb) => atn(x, { k, eps, gain: gg, bias: bb }), a, g, b, dy));
     const [lnT, plainT, ...atnT] = await timeInterleaved([ln, plain, ...atns], warmup, runs);
+    const opbyop = fwdBwd((x, gg, bb) => atn(x, { k: OPBYOP_K, eps, gain: gg, bias: bb, path: 'device' }), a, g, b, dy);
+    const [opT] = await timeInterleaved([opbyop], Math.min(warmup, 1), Math.min(runs, 3));
     const lnMs = lnT.wall;
     const atnMs = atnT.map((t) => t.wall);
     // rounds: torch, every k alone, torch, every k alone, ..., torch
@@ -134,7 +144,14 @@ export async function benchOp(shape: [number, number, number], warmup: number, r
       atn_over_tfjs_ln,
       torch_ln: 'ms' in torch_ln ? { ...torch_ln, ms: round(torch_ln.ms) } : torch_ln,
       ...('ms' in torch_ln ? { atn_over_torch_ln } : {}),
-      paths: { atn: path, ln: path, tfjs_ln: 'op-by-op tfjs ops (autodiff)', torch_ln: 'torch.nn.LayerNorm (1 thread)' },
+      opbyop_atn: { k: OPBYOP_K, ms: round(opT.wall), fused_over_opbyop: round(atnMs[OP_KS.indexOf(OPBYOP_K)] / opT.wall, 3) },
+      paths: {
+        atn: path,
+        ln: path,
+        tfjs_ln: 'op-by-op tfjs ops (autodiff)',
+        torch_ln: 'torch.nn.LayerNorm (1 thread)',
+        opbyop_atn: 'op-by-op tfjs ops (autodiff, impl/ops/atn_graph.ts)',
+      },
     };
   } finally {
     tf.dispose([a, dy, g, b]);

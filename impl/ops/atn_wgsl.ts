@@ -89,6 +89,22 @@ fn wgSum(v : f32) -> f32 {
   workgroupBarrier();
   return r;
 }
+// two sums at once (the same additions in the same order as two wgSum calls, half the barriers)
+var<workgroup> red2 : array<vec2<f32>, ${TILE}>;
+var<workgroup> bcast2 : vec2<f32>;
+fn wgSum2(v : vec2<f32>) -> vec2<f32> {
+  red2[localIndex] = v;
+  workgroupBarrier();
+  for (var s = ${TILE / 2}u; s > 0u; s = s / 2u) {
+    if (localIndex < s) { red2[localIndex] = red2[localIndex] + red2[localIndex + s]; }
+    workgroupBarrier();
+  }
+  if (localIndex == 0u) { bcast2 = red2[0]; }
+  workgroupBarrier();
+  let r = bcast2;
+  workgroupBarrier();
+  return r;
+}
 fn wgMax(v : f32) -> f32 {
   red[localIndex] = v;
   workgroupBarrier();
@@ -162,8 +178,9 @@ fn main(index : i32) {
       s2 = s2 + dd * dd;
     }
   }
-  s1 = wgSum(s1);
-  s2 = wgSum(s2);
+  let ss = wgSum2(vec2<f32>(s1, s2));
+  s1 = ss.x;
+  s2 = ss.y;
   if (ok && localIndex == 0u) {
     result[r * 4] = f32(e);
     result[r * 4 + 1] = m;
@@ -297,11 +314,10 @@ fn main(index : i32) {
       s2 = s2 + gh * z;
     }
   }
-  s1 = wgSum(s1);
-  s2 = wgSum(s2);
+  let ss = wgSum2(vec2<f32>(s1, s2));
   if (ok && localIndex == 0u) {
-    result[r * 2] = s1;
-    result[r * 2 + 1] = s2;
+    result[r * 2] = ss.x;
+    result[r * 2 + 1] = ss.y;
   }
 }
 `,
@@ -405,11 +421,10 @@ fn main(index : i32) {
       sb = sb + dyx[i];
     }
   }
-  sg = wgSum(sg);
-  sb = wgSum(sb);
+  let ss = wgSum2(vec2<f32>(sg, sb));
   if (ok && localIndex == 0u) {
-    result[h] = sg;
-    result[uniforms.H + h] = sb;
+    result[h] = ss.x;
+    result[uniforms.H + h] = ss.y;
   }
 }
 `,
