@@ -131,6 +131,30 @@ describe('fused webgpu ATN kernels', () => {
     );
   });
 
+  it('ATN-1.4 beyond 65535 workgroups (2-D dispatch): each sample gets the answers it gets alone, bit for bit', async (ctx) => {
+    if (why) return ctx.skip(why);
+    // B*H = 4,224,000 entries > 65535 * 64 (the per-entry kernels) and 66,000 rows > 65535 (one workgroup per row):
+    // both dispatches wrap into a second dimension. Rows are independent, so a sample's y and da must not change.
+    const [T, B, H] = [1, 66000, 64];
+    const a = tf.randomNormal([T, B, H], 1, 2, 'float32', 7) as tf.Tensor3D;
+    const dy = tf.randomNormal([T, B, H], 0, 1, 'float32', 8) as tf.Tensor3D;
+    const f = (x: tf.Tensor) => atn(x as tf.Tensor3D, { k: 2, eps: 1e-5, path: 'webgpu' });
+    const y = f(a),
+      da = tf.grad(f)(a, dy);
+    const [yv, dav] = [await y.data(), await da.data()];
+    for (const b of [0, 65534, 65535, 65536, B - 1]) {
+      const one = tf.tidy(() => {
+        const ab = tf.slice(a, [0, b, 0], [T, 1, H]);
+        return [f(ab), tf.grad(f)(ab, tf.slice(dy, [0, b, 0], [T, 1, H]))];
+      });
+      const [ys, ds] = [await one[0].data(), await one[1].data()];
+      tf.dispose(one);
+      expect(Array.from(yv.subarray(b * H, (b + 1) * H)), `y of sample ${b}`).toEqual(Array.from(ys));
+      expect(Array.from(dav.subarray(b * H, (b + 1) * H)), `da of sample ${b}`).toEqual(Array.from(ds));
+    }
+    tf.dispose([a, dy, y, da]);
+  });
+
   /** Samples fixed cases (seed printed) and returns how many the defect makes disagree. */
   async function caught(d: KernelDefects, op: 'atn.forward' | 'atn.vjp', arb: fc.Arbitrary<AtnCase>, n: number): Promise<number> {
     const seed = seedFromEnv();

@@ -41,7 +41,7 @@ function uniformData(d: AtnWebgpuDims): { type: string; data: number[] }[] {
     int(d.T),
     int(d.B),
     int(d.H),
-    int(d.k),
+    int(Math.min(d.k, d.T)), // windows never hold more than T steps; k itself may exceed int32
     int(d.batchMajor ? 1 : 0),
     int(d.eps > 0 ? 1 : 0),
     int(d.eps > 0 ? epsExponent(d.eps) : 0),
