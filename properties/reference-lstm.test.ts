@@ -376,6 +376,37 @@ describe('ATN-7.4 ATN-LSTM tolerances', () => {
     );
   });
 
+  it('ATN-7.4 a replica resumed at step t0 (lstm-float.ts ForwardResume) is the full run, bit for bit, with any site shifted from t0 on', async () => {
+    // The tolerance's shifted runs resume at their site's step; this is what makes that the same measurement.
+    await assertProperty(
+      fc.property(shape({ T: [1, 6], B: [1, 1], H: [1, 3], k: [1, 7] }), fc.nat(), fc.nat(), fc.boolean(), (s, pickT, pickS, vjp) => {
+        const args = makeArgs(s, 'float32');
+        const p = floatInputs(vjp ? args : { ...args, dh: undefined });
+        const T = p.x.length;
+        const counter = { n: 0, recording: false, site: (v: number) => (counter.n++, v) };
+        const base = lstmFloat(p, (v) => v, {}, counter);
+        const from = base.forward!;
+        expect(from.siteStart[T]).toBeLessThanOrEqual(counter.n);
+        const t0 = pickT % (T + 1);
+        // a site at or after the first of step t0 (a BPTT site when t0 = T and vjp), shifted by a small step
+        const lo = from.siteStart[t0];
+        const target = lo + (pickS % Math.max(1, counter.n - lo));
+        const shiftAt = (skip: boolean) => {
+          let i = 0;
+          return {
+            recording: false,
+            skip: skip ? (n: number) => (i = n) : undefined,
+            site: (v: number) => (i++ === target ? v + 1e-7 * Math.max(Math.abs(v), 1) : v),
+          };
+        };
+        const full = lstmFloat(p, (v) => v, {}, shiftAt(false));
+        const resumed = lstmFloat(p, (v) => v, {}, shiftAt(true), { from, t0 });
+        expect(JSON.stringify({ h: resumed.h, c: resumed.c, g: resumed.grads })).toBe(JSON.stringify({ h: full.h, c: full.c, g: full.grads }));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('ATN-7.4 float64: the same implementation in double agrees within tol (forward and gradients)', async () => {
     await assertProperty(
       fc.property(shape({ T: [1, 5], H: [1, 4], k: [1, 6] }), (s) => {

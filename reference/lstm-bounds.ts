@@ -47,6 +47,9 @@ class Perturber implements Probe {
     private readonly target: number,
     private readonly step: number,
   ) {}
+  skip(n: number): void {
+    this.i = n;
+  }
   site(v: number): number {
     if (this.i++ !== this.target) return v;
     const w = v + this.step;
@@ -111,13 +114,18 @@ function sampleBound(p: LstmFloatIn, tiny: number): { like: { h: number[][][]; c
   }
   // every shifted run's outputs have the base run's structure: flattened by one plan
   const flatLike = leavesLike(like) as (v: unknown) => number[];
+  // A shifted run resumes at the step of its site (lstm-float.ts ForwardResume): the steps before it are the base run's.
+  const from = base.forward!;
+  const T = p.x.length;
+  let t0 = 0;
   /** One replica run with site s shifted by `step`: the outputs and the shift actually applied. */
   const shifted = (s: number, step: number) => {
     const pert = new Perturber(s, step);
-    const y = flatLike(pick(lstmFloat(p, id, {}, pert)));
+    const y = flatLike(pick(lstmFloat(p, id, {}, pert, { from, t0 })));
     return { y, applied: pert.applied };
   };
   rec.bounds.forEach((L, s) => {
+    while (t0 < T && from.siteStart[t0 + 1] <= s) t0++; // the step whose sites include s (T: a BPTT site)
     if (L === 0) return; // an exact site (operands 0): nothing to propagate
     const v = Math.abs(rec.values[s]);
     // A non-finite site value or bound (overflow, or 0*Infinity from a zero window spread, in the replica) cannot be

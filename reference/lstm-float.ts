@@ -46,6 +46,28 @@ export interface LstmFloatOut {
   grads: FloatGrads;
   /** With a recording probe: local rounding bounds (units of u) charged straight to each gradient entry. */
   direct?: FloatGrads;
+  /** One sample (B = 1): its forward values, from which a later run may resume (ForwardResume). */
+  forward?: ForwardState;
+}
+
+/** The forward values of one sample, step by step, and the number of sites met before each step (and the BPTT). */
+export interface ForwardState {
+  arrays: Record<(typeof STATE_KEYS)[number], unknown[]>;
+  /** siteStart[t]: sites met before step t; siteStart[T]: before the BPTT. */
+  siteStart: number[];
+}
+const STATE_KEYS = ['ax', 'ah', 'cs', 'hs', 'wx', 'wh', 'wc', 'sf', 'si', 'so', 'tg', 'tnc'] as const;
+
+/**
+ * Start a run at step t0 with the forward values of steps before t0 taken from an earlier run on the same inputs
+ * (B = 1, the identity rounding, no recording). Why this is the same computation: every step reads only the inputs
+ * and the values of earlier steps, so a run whose probe leaves the sites before siteStart[t0] unchanged computes
+ * exactly those values again; the probe is told to skip that many sites. A perturbed replica (lstm-bounds.ts) thus
+ * recomputes only what its site can reach: the steps from its own on, and the BPTT.
+ */
+export interface ForwardResume {
+  from: ForwardState;
+  t0: number;
 }
 
 /**
@@ -68,6 +90,8 @@ export interface Probe {
    * measures its sensitivity, however small |v| is (an adjoint that is exactly 0, or rounding noise around 0).
    */
   site(v: number, L: number, adjoint?: boolean): number;
+  /** A resumed run (ForwardResume): the first n sites are not met (they lie in the steps taken from the earlier run). */
+  skip?(n: number): void;
 }
 
 type R = (v: number) => number;
@@ -226,7 +250,7 @@ function winVjp(
   });
 }
 
-export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe?: Probe): LstmFloatOut {
+export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe?: Probe, resume?: ForwardResume): LstmFloatOut {
   const T = p.x.length,
     B = p.x[0].length,
     I = p.x[0][0].length,
@@ -235,11 +259,20 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
   const k = p.k;
   const rec = probe?.recording ?? false;
   const tiny = rec ? (probe?.tiny ?? 0) : 0;
-  const S = probe ? (v: number, L: number, adjoint = false) => probe.site(v, L, adjoint) : (v: number) => v;
+  let sites = 0; // sites met (the step boundaries of ForwardState)
+  const S = probe
+    ? (v: number, L: number, adjoint = false) => {
+        sites++;
+        return probe.site(v, L, adjoint);
+      }
+    : (v: number) => v;
+  if (resume && (B !== 1 || rec)) throw new Error('lstmFloat: a resumed run is one sample (B = 1) and does not record');
+  const siteStart: number[] = [];
   const hOut = fill(T, () => zeros2(B, H));
   const cOut = fill(T, () => zeros2(B, H));
   const g = zeroGrads(T, B, I, H);
   const direct = rec ? zeroGrads(T, B, I, H) : undefined;
+  let forward: ForwardState | undefined;
   const [fB, iB] = alter.gatesIfog ? [H, 0] : [0, H];
   // v W + bias, and (recording) its local bound (M+2)(Σ|v||W| + |bias|) in Lout.
   const aff = (v: number[], W: number[][], bias: number[], Lout: number[][]) => {
@@ -293,7 +326,20 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       tnc: number[][] = [];
     const Lax: number[][] = [],
       Lah: number[][] = []; // local bounds of the matmuls, carried into the ATN outputs
-    for (let t = 0; t < T; t++) {
+    const state = { ax, ah, cs, hs, wx, wh, wc, sf, si, so, tg, tnc };
+    let t0 = 0;
+    if (resume) {
+      t0 = resume.t0;
+      for (const key of STATE_KEYS) (state[key] as unknown[]).push(...resume.from.arrays[key].slice(0, t0));
+      for (let t = 0; t < t0; t++) {
+        hOut[t][b] = hs[t];
+        cOut[t][b] = cs[t];
+      }
+      sites = resume.from.siteStart[t0];
+      probe?.skip?.(sites);
+    }
+    for (let t = t0; t < T; t++) {
+      if (B === 1) siteStart[t] = sites;
       const hprev = t ? hs[t - 1] : p.h0[b];
       const cprev = t ? cs[t - 1] : p.c0[b];
       ax.push(aff(p.x[t][b], p.w_xh, p.b_x, Lax));
@@ -348,6 +394,11 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       hs.push(so[t].map((o, j) => S(r(o * tnc[t][j]), rec ? Math.abs(o * tnc[t][j]) + tiny : 0)));
       hOut[t][b] = hs[t];
       cOut[t][b] = cs[t];
+    }
+    if (B === 1) {
+      if (resume) for (let t = 0; t < t0; t++) siteStart[t] = resume.from.siteStart[t];
+      siteStart[T] = sites;
+      forward = { arrays: state, siteStart };
     }
     // BPTT of the correct structure (only vjpCurrentOnly alters it); a forward altered otherwise gets zero gradients.
     if (!p.dh || alter.gatesIfog || alter.noCellAtn || alter.sharedWindow || alter.c0InWindow) continue;
@@ -510,5 +561,5 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       }
     }
   }
-  return { h: hOut, c: cOut, grads: g, direct };
+  return { h: hOut, c: cOut, grads: g, direct, forward };
 }
