@@ -165,6 +165,8 @@ function inputErr(w: Win, rows: number[][], La: number[][]): InputErr {
 
 const sigm = (v: number, r: R) => r(1 / r(1 + r(Math.exp(-v))));
 const zeros = (n: number) => new Array<number>(n).fill(0);
+/** The local bounds of a run that does not record: never read (every read is behind `rec`). */
+const NONE: number[] = [];
 /** n fresh results of f (a plain loop: Array.from({ length }) walks an iterator and was a tenth of the replica's time). */
 function fill<T>(n: number, f: () => T): T[] {
   const out = new Array<T>(n);
@@ -268,8 +270,9 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
     : (v: number) => v;
   if (resume && (B !== 1 || rec)) throw new Error('lstmFloat: a resumed run is one sample (B = 1) and does not record');
   const siteStart: number[] = [];
-  const hOut = fill(T, () => zeros2(B, H));
-  const cOut = fill(T, () => zeros2(B, H));
+  // rows filled step by step with the arrays the steps produce
+  const hOut = fill(T, () => new Array<number[]>(B));
+  const cOut = fill(T, () => new Array<number[]>(B));
   const g = zeroGrads(T, B, I, H);
   const direct = rec ? zeroGrads(T, B, I, H) : undefined;
   let forward: ForwardState | undefined;
@@ -353,12 +356,13 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
         wx.push(stats(ax.slice(lo), lo, p.eps, r));
         wh.push(stats(ah.slice(lo), lo, p.eps, r));
       }
-      const Lx = zeros(G),
-        Lh = zeros(G);
+      // local bounds: only while recording (a shifted replica run reads none of them)
+      const Lx = rec ? zeros(G) : NONE,
+        Lh = rec ? zeros(G) : NONE;
       const nx = atnOut(wx[t], ax.slice(lo), p.atn_x, Lx, Lax.slice(lo));
       const nh = atnOut(wh[t], ah.slice(lo), p.atn_h, Lh, Lah.slice(lo));
       const pre = nx.map((v, n) => r(v + nh[n]));
-      const Lpre = pre.map((v, n) => Lx[n] + Lh[n] + Math.abs(v));
+      const Lpre = rec ? pre.map((v, n) => Lx[n] + Lh[n] + Math.abs(v)) : NONE;
       const gate = (off: number) =>
         pre.slice(off, off + H).map((v, j) => {
           const s = sigm(v, r);
@@ -383,7 +387,7 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
         const withC0 = t - k + 1 <= 0;
         wc.push(stats(withC0 ? [p.c0[b], ...cs] : cs.slice(lo), withC0 ? -1 : lo, p.eps, r));
       } else wc.push(stats(cs.slice(lo), lo, p.eps, r));
-      const Lc = zeros(H);
+      const Lc = rec ? zeros(H) : NONE;
       const nc = alter.noCellAtn ? cs[t] : atnOut(wc[t], cs.slice(Math.max(0, wc[t].lo)), p.atn_c, Lc);
       tnc.push(
         nc.map((v, j) => {
@@ -407,9 +411,9 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
     const dAx = zeros2(T, G),
       dAh = zeros2(T, G),
       dC = zeros2(T, H);
-    const LdAx = zeros2(T, G),
-      LdAh = zeros2(T, G),
-      LdC = zeros2(T, H);
+    const LdAx = rec ? zeros2(T, G) : [],
+      LdAh = rec ? zeros2(T, G) : [],
+      LdC = rec ? zeros2(T, H) : [];
     const back = (d: number[], W: number[][]) => {
       const out = new Array<number>(W.length);
       for (let m = 0; m < W.length; m++) {
