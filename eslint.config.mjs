@@ -31,7 +31,7 @@ const importDirection = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '**/*.d.ts', '.gpu-carry/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

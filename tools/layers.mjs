@@ -22,6 +22,7 @@ export const RANKS = {
   cli: 8,
   bin: 9, // launchers of the built cli and api (dist/)
   esm: 9,
+  tools: 9, // the repository's own scripts (the device bundle's entry launches built cli commands)
 };
 
 /** The top-level folder a repository-relative path belongs to; dist/<folder>/... counts as <folder>. */
