@@ -3,7 +3,8 @@
 # run this project's webgpu bench and campaign: the carry of ../shared/device (Node, the Vulkan/GL loader .debs,
 # a trimmed node_modules with dawn.node, and its setup script), plus
 #     atn/atn.mjs       the `atn report` and `atn bench` commands bundled by esbuild into one ES module
-#                       (entry: tools/device/entry.cjs), with tfjs-backend-wasm's .wasm files and package.json beside it
+#                       (entry: tools/device/entry.cjs), with tfjs-backend-wasm's .wasm files, package.json and
+#                       bench/torch_ln.py beside it
 #     run.sh            the one command to run there (tools/device/run.sh)
 # OUT_DIR must sit in the working tree and be git-ignored (echo /.gpu-carry/ >> .git/info/exclude); carry it whole.
 # Run `npm install` (dist/ built) first. Dry run of the result on this machine: DEB_ROOT=/tmp/x OUT=/tmp/o bash OUT_DIR/run.sh
@@ -25,6 +26,6 @@ BANNER="import { createRequire as __cr } from 'module'; import { fileURLToPath a
 (cd "$ROOT" && "$TMP/node_modules/.bin/esbuild" tools/device/entry.cjs --bundle --platform=node --format=esm --target=node20 --minify \
   --log-level=error --external:webgpu --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --external:canvas \
   --banner:js="$BANNER" --outfile="$OUT_DIR/atn/atn.mjs")
-cp "$ROOT"/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$ROOT/package.json" "$OUT_DIR/atn/"
+cp "$ROOT"/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm*.wasm "$ROOT/package.json" "$ROOT/bench/torch_ln.py" "$OUT_DIR/atn/"
 cp "$ROOT/tools/device/run.sh" "$OUT_DIR/run.sh"
 echo "== total: $(du -sh "$OUT_DIR" | cut -f1) (the device tool carries at most 64 MiB)"
