@@ -6,7 +6,7 @@
 #                       (entry: tools/device/entry.cjs), with tfjs-backend-wasm's .wasm files, package.json and
 #                       bench/torch_ln.py beside it
 #     run.sh            the one command to run there (tools/device/run.sh)
-# OUT_DIR must sit in the working tree and be git-ignored (echo /.gpu-carry/ >> .git/info/exclude); carry it whole.
+# OUT_DIR must sit in the working tree and be git-ignored (.gitignore has /.gpu-carry/); carry it whole (device tool: carry).
 # Run `npm install` (dist/ built) first. Dry run of the result on this machine: DEB_ROOT=/tmp/x OUT=/tmp/o bash OUT_DIR/run.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
