@@ -49,34 +49,37 @@ function uniformData(d: AtnWebgpuDims): { type: string; data: number[] }[] {
   ];
 }
 
-function run(p: Program, inputs: tf.Tensor[], d: AtnWebgpuDims): tf.Tensor {
-  const info = runner().runWebGPUProgram(p, inputs, 'float32', uniformData(d));
+type Uniforms = ReturnType<typeof uniformData>;
+
+function run(p: Program, inputs: tf.Tensor[], u: Uniforms): tf.Tensor {
+  const info = runner().runWebGPUProgram(p, inputs, 'float32', u);
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
 /** The forward's three dispatches: step statistics, window coefficients, y. */
-function forward(a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, d: AtnWebgpuDims): { y: tf.Tensor; st: tf.Tensor; cf: tf.Tensor } {
+function forward(a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, d: AtnWebgpuDims, u: Uniforms): { y: tf.Tensor; st: tf.Tensor; cf: tf.Tensor } {
   const rows = d.T * d.B;
-  const st = run(statsProgram(rows, defects), [a], d);
-  const cf = run(windowProgram(rows, defects), [st], d);
-  const y = run(yProgram(a.shape, a.size), [a, g, b, st, cf], d);
+  const st = run(statsProgram(rows, defects), [a], u);
+  const cf = run(windowProgram(rows, defects), [st], u);
+  const y = run(yProgram(a.shape, a.size), [a, g, b, st, cf], u);
   return { y, st, cf };
 }
 
 /** y = ATN(a) with fused kernels; a float32 [T,B,H] ([B,T,H] with batchMajor), gain and bias [H]. */
 export function atnWebgpu(a: tf.Tensor3D, gain: tf.Tensor1D, bias: tf.Tensor1D, d: AtnWebgpuDims): tf.Tensor3D {
   runner();
+  const u = uniformData(d);
   const f = tf.customGrad(((x: tf.Tensor3D, g: tf.Tensor1D, b: tf.Tensor1D, save: (ts: tf.Tensor[]) => void) => {
-    const { y, st, cf } = forward(x, g, b, d);
+    const { y, st, cf } = forward(x, g, b, d, u);
     save([x, g, st, cf]);
     const gradFunc = (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
       tf.tidy(ATN_GRAD, () => {
         const [xs, gs, sts, cfs] = saved;
         const rows = d.T * d.B;
-        const rs = run(rowSumProgram(rows, defects), [xs, dy, gs, sts, cfs], d);
-        const pq = run(daSumProgram(rows), [sts, cfs, rs], d);
-        const da = run(daProgram(xs.shape, xs.size), [xs, dy, gs, sts, cfs, pq], d);
-        const ab = run(affineProgram(d.H, defects), [xs, dy, sts, cfs], d);
+        const rs = run(rowSumProgram(rows, defects), [xs, dy, gs, sts, cfs], u);
+        const pq = run(daSumProgram(rows), [sts, cfs, rs], u);
+        const da = run(daProgram(xs.shape, xs.size), [xs, dy, gs, sts, cfs, pq], u);
+        const ab = run(affineProgram(d.H, defects), [xs, dy, sts, cfs], u);
         const [dgain, dbias] = tf.unstack(ab, 0);
         return [da, dgain, dbias];
       });

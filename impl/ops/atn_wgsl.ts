@@ -71,53 +71,35 @@ fn sc2(x : f32, e : i32) -> f32 {
 }
 `;
 
-const REDUCE = `
-// Every invocation reads the result from bcast, written by invocation 0 between two barriers. (Read straight from
-// red[0] by all invocations after the barrier, the sum came out wrong on Dawn's OpenGL ES backend over llvmpipe.)
-var<workgroup> red : array<f32, ${TILE}>;
-var<workgroup> bcast : f32;
-fn wgSum(v : f32) -> f32 {
-  red[localIndex] = v;
+/**
+ * A workgroup reduction `fn name(v : type) -> type` over the TILE invocations (a tree of `combine`), in buffer `buf`.
+ * Every invocation reads the result from `<buf>B`, written by invocation 0 between two barriers. (Read straight
+ * from buf[0] by all invocations after the barrier, the sum came out wrong on Dawn's OpenGL ES backend over llvmpipe.)
+ */
+const reduction = (name: string, type: string, buf: string, combine: (x: string, y: string) => string) => `
+fn ${name}(v : ${type}) -> ${type} {
+  ${buf}[localIndex] = v;
   workgroupBarrier();
   for (var s = ${TILE / 2}u; s > 0u; s = s / 2u) {
-    if (localIndex < s) { red[localIndex] = red[localIndex] + red[localIndex + s]; }
+    if (localIndex < s) { ${buf}[localIndex] = ${combine(`${buf}[localIndex]`, `${buf}[localIndex + s]`)}; }
     workgroupBarrier();
   }
-  if (localIndex == 0u) { bcast = red[0]; }
+  if (localIndex == 0u) { ${buf}B = ${buf}[0]; }
   workgroupBarrier();
-  let r = bcast;
+  let r = ${buf}B;
   workgroupBarrier();
   return r;
-}
+}`;
+
+const REDUCE = `
+var<workgroup> red : array<f32, ${TILE}>;
+var<workgroup> redB : f32;
 // two sums at once (the same additions in the same order as two wgSum calls, half the barriers)
 var<workgroup> red2 : array<vec2<f32>, ${TILE}>;
-var<workgroup> bcast2 : vec2<f32>;
-fn wgSum2(v : vec2<f32>) -> vec2<f32> {
-  red2[localIndex] = v;
-  workgroupBarrier();
-  for (var s = ${TILE / 2}u; s > 0u; s = s / 2u) {
-    if (localIndex < s) { red2[localIndex] = red2[localIndex] + red2[localIndex + s]; }
-    workgroupBarrier();
-  }
-  if (localIndex == 0u) { bcast2 = red2[0]; }
-  workgroupBarrier();
-  let r = bcast2;
-  workgroupBarrier();
-  return r;
-}
-fn wgMax(v : f32) -> f32 {
-  red[localIndex] = v;
-  workgroupBarrier();
-  for (var s = ${TILE / 2}u; s > 0u; s = s / 2u) {
-    if (localIndex < s) { red[localIndex] = max(red[localIndex], red[localIndex + s]); }
-    workgroupBarrier();
-  }
-  if (localIndex == 0u) { bcast = red[0]; }
-  workgroupBarrier();
-  let r = bcast;
-  workgroupBarrier();
-  return r;
-}
+var<workgroup> red2B : vec2<f32>;
+${reduction('wgSum', 'f32', 'red', (x, y) => `${x} + ${y}`)}
+${reduction('wgSum2', 'vec2<f32>', 'red2', (x, y) => `${x} + ${y}`)}
+${reduction('wgMax', 'f32', 'red', (x, y) => `max(${x}, ${y})`)}
 `;
 
 /** [x, y, 1] workgroups covering n (WebGPU allows at most 65535 per dimension). */

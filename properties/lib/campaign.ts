@@ -207,6 +207,19 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     return finish(true);
   }
   const watch = watchAnswers(opts.target);
+  /** What every check's run sees (the checks through the answer watch, the problem re-runs on the target itself). */
+  const base = (target: RunContext['target']): RunContext => ({
+    target,
+    hello,
+    dtype: opts.dtype,
+    reference,
+    seed,
+    runs,
+    signal: opts.signal,
+    shrinkMs: opts.shrinkMs,
+    exclude,
+    ftz: opts.ftz,
+  });
 
   for (let i = 0; i < checks.length; i++) {
     if (opts.signal?.aborted) return finish(false);
@@ -219,16 +232,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     watch.check(check.id);
     let cases = 0;
     const ctx: RunContext = {
-      target: watch.target,
-      hello,
-      dtype: opts.dtype,
-      reference,
-      seed,
-      runs,
-      signal: opts.signal,
-      shrinkMs: opts.shrinkMs,
-      exclude,
-      ftz: opts.ftz,
+      ...base(watch.target),
       onCase: () => opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: ++cases }),
     };
     opts.onProgress?.({ check: check.id, index: i, total: checks.length, cases: 0 });
@@ -261,18 +265,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   if (why) result.stopped = why;
   // A port that stopped answering is not re-run for problems: its verdict is could not run.
   if (opts.problems && !why && result.checks.some((c) => c.status === 'fail') && !opts.signal?.aborted) {
-    const ctx: RunContext = {
-      target: opts.target,
-      hello,
-      dtype: opts.dtype,
-      reference,
-      seed,
-      runs,
-      signal: opts.signal,
-      shrinkMs: opts.shrinkMs,
-      exclude,
-      ftz: opts.ftz,
-    };
+    const ctx: RunContext = base(opts.target);
     opts.onProgress?.({ check: 'grouping failures into problems', index: checks.length, total: checks.length, cases: 0 });
     const found = await findProblems({ checks, results: result.checks, ctx });
     if (opts.signal?.aborted) return finish(false);
