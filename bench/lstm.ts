@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AtnLstm } from '../impl/lstm';
 import { defaultPath } from '../impl/ops/atn';
+import { recurrenceFits } from '../impl/lstm_webgpu';
 import { timeInterleaved } from './timing';
 
 export interface LstmBenchShape {
@@ -63,7 +64,9 @@ export async function benchLstm(s: LstmBenchShape, warmup: number, runs: number)
       p === 'host'
         ? 'fused host loops (impl/lstm_core.ts)'
         : p === 'webgpu'
-          ? 'tfjs ops (autodiff) with ATN_x as fused WGSL kernels (impl/lstm_graph.ts)'
+          ? recurrenceFits({ T: s.T, B: s.B, H: s.H })
+            ? 'fused WGSL recurrence (impl/lstm_wgsl.ts: one launch forward, one for BPTT), ATN_x as the fused op'
+            : 'tfjs ops (autodiff) with ATN_x as fused WGSL kernels (impl/lstm_graph.ts: too large for one storage buffer)'
           : 'op-by-op tfjs ops (autodiff)';
     return {
       cpu: { ln_step_cpu_ms: round(l.cpu), atn_step_cpu_ms: round(a.cpu) },

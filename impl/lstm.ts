@@ -9,6 +9,7 @@ import type { LstmGrads, Mat, Ten3, Vec } from '../protocol/types';
 import type { Leaf, Leaf1, Leaf2, Leaf3, LstmArgs, LstmVjpArgs } from '../protocol/args';
 import { coreBackward, coreForward, type CoreDims, type CoreOps, type CoreTape } from './lstm_core';
 import { lstmGraph, type LstmTaps } from './lstm_graph';
+import { lstmWebgpu } from './lstm_webgpu';
 import { standardInit } from './lstm_init';
 import { defaultPath } from './ops/atn';
 import { checkDegenerate } from './ops/atn_window';
@@ -91,7 +92,9 @@ export function lstmLayer(
   const { T, B, I, H } = checkShapes(x, h0, c0, p);
   if (!Number.isInteger(opts.k) || opts.k < 1) throw badArgument('k', 'ATN-6.1', `must be a positive integer, got ${opts.k}`);
   if (!(opts.eps >= 0) || !Number.isFinite(opts.eps)) throw badArgument('eps', 'ATN-6.2', `must be finite and non-negative, got ${opts.eps}`);
-  if ((opts.path ?? defaultPath()) !== 'host') return lstmGraph(x, h0, c0, p, opts, taps);
+  const path = opts.path ?? defaultPath();
+  if (path === 'webgpu') return lstmWebgpu(x, h0, c0, p, opts, taps);
+  if (path === 'device') return lstmGraph(x, h0, c0, p, opts, taps);
   const G = 4 * H;
   const dims: CoreDims = { T, B, I, H, k: opts.k, eps: Math.fround(opts.eps) };
   const layer = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

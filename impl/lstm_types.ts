@@ -22,8 +22,9 @@ export interface LstmOptions {
   eps: number;
   /**
    * 'host': the fused forward and hand-written BPTT of lstm_core.ts (reads tensors synchronously: wasm, cpu,
-   * tensorflow); 'device': tfjs ops with autodiff (lstm_graph.ts; any backend, webgpu included); 'webgpu': the same
-   * recurrence with the sequence-level ATN_x as the fused webgpu kernels (atn_webgpu.ts). Default: by backend.
+   * tensorflow); 'device': tfjs ops with autodiff (lstm_graph.ts; any backend, webgpu included); 'webgpu': the
+   * recurrence as fused WGSL kernels, one launch forward and one for BPTT (lstm_webgpu.ts, lstm_wgsl.ts), ATN_x as the
+   * op's fused kernels (atn_webgpu.ts). Default: by backend.
    */
   path?: 'host' | 'webgpu' | 'device';
 }

@@ -3,7 +3,9 @@
  * ATN-7.3 against the reference on every float32 regime but subnormal inputs (WGSL may flush them: the webgpu target's
  * flush-to-zero level, ATN-9.6), at small and at realistic sizes (ATN-9.10: H beyond two 128-wide tiles, windows of up
  * to 64 steps), both layouts; and the checks bite on the kernels themselves: a reduction over the first tile only and a
- * window join without the rescaling are each caught. Runs on a GPU or in software (Dawn's OpenGL ES backend on
+ * window join without the rescaling are each caught. The same for the ATN-LSTM's fused recurrence (impl/lstm_wgsl.ts,
+ * ATN-7.6 (g)): lstm.forward and lstm.vjp within ATN-7.4 on the campaign's LSTM cases and past one tile (4H = 132..160;
+ * H = 129..140 at T = 1), both defects caught there too. Runs on a GPU or in software (Dawn's OpenGL ES backend on
  * llvmpipe); without an adapter the file is skipped with the reason, unless ATN_WEBGPU=1 (CI), which makes it fail.
  */
 import fc from 'fast-check';
@@ -16,7 +18,26 @@ import { createImplTarget } from '../impl/target';
 import { atn } from '../impl/ops/atn';
 import { setKernelDefects } from '../impl/ops/atn_webgpu';
 import type { KernelDefects } from '../impl/ops/atn_wgsl';
-import { atnCase, generalCase, WIDE, WIDE_WINDOWS, withDy, type AtnCase, type Limits, type Regime } from './lib/arbitraries';
+import { recurrenceRuns } from '../impl/lstm_webgpu';
+import {
+  atnCase,
+  generalCase,
+  LSTM_TILES,
+  LSTM_WIDE_CELL,
+  lstmArgs,
+  lstmCase,
+  lstmVjpArgs,
+  WIDE,
+  WIDE_WINDOWS,
+  withDh,
+  withDy,
+  type AtnCase,
+  type Limits,
+  type LstmCase,
+  type LstmLimits,
+  type LstmVjpCase,
+  type Regime,
+} from './lib/arbitraries';
 import { compare } from './lib/compare';
 import { hasSubnormalValue } from './lib/regimes';
 import { assertProperty, seedFromEnv } from './lib/seed';
@@ -55,19 +76,43 @@ const realistic = (lim: Limits) => generalCase('float32', { limits: lim, long: u
  * the comparison's detail.
  */
 async function disagreement(op: 'atn.forward' | 'atn.vjp', c: AtnCase): Promise<string | undefined> {
-  const a = args(c);
+  return disagreesOn(op, args(c), `${c.regime} T=${c.a.length} B=${c.a[0].length} H=${c.a[0][0].length} k=${c.k}`);
+}
+async function disagreesOn(op: Op, a: Record<string, unknown>, what: string): Promise<string | undefined> {
   const exp = ref.expect(op, a);
   if (hasSubnormalValue(exp.want, 'float32')) return 'ftz';
   const r = compare(await call(target, op, a), exp);
-  return r.ok ? undefined : `${c.regime} T=${c.a.length} B=${c.a[0].length} H=${c.a[0][0].length} k=${c.k}: ${r.detail}`;
+  return r.ok ? undefined : `${what}: ${r.detail}`;
 }
+type Op = 'atn.forward' | 'atn.vjp' | 'lstm.forward' | 'lstm.vjp';
 let setAside = 0;
 async function agrees(op: 'atn.forward' | 'atn.vjp', c: AtnCase): Promise<void> {
-  const d = await disagreement(op, c);
+  await holds(await disagreement(op, c));
+}
+async function holds(d: string | undefined): Promise<void> {
   if (d === 'ftz') setAside++;
   fc.pre(d !== 'ftz');
   if (d) throw new Error(d);
 }
+
+/** Samples fixed cases (seed printed) and returns how many the defect makes disagree. */
+async function caughtOn<C>(d: KernelDefects, op: Op, arb: fc.Arbitrary<C>, n: number, judge: (c: C) => Promise<string | undefined>): Promise<number> {
+  const seed = seedFromEnv();
+  const sample = fc.sample(arb, { seed, numRuns: n });
+  let fails = 0;
+  setKernelDefects(d);
+  try {
+    for (const c of sample) {
+      const why = await judge(c);
+      if (why !== undefined && why !== 'ftz') fails++;
+    }
+  } finally {
+    setKernelDefects({});
+  }
+  process.stderr.write(`impl-atn-webgpu.test.ts: defect ${JSON.stringify(d)} on ${op}: ${fails}/${n} cases disagree (seed ${seed})\n`);
+  return fails;
+}
+const caught = (d: KernelDefects, op: 'atn.forward' | 'atn.vjp', arb: fc.Arbitrary<AtnCase>, n: number) => caughtOn(d, op, arb, n, (c) => disagreement(op, c));
 
 describe('fused webgpu ATN kernels', () => {
   it('ATN-7.2 atn.forward on webgpu agrees with the reference on every float32 regime (subnormal inputs aside)', async (ctx) => {
@@ -155,24 +200,6 @@ describe('fused webgpu ATN kernels', () => {
     tf.dispose([a, dy, y, da]);
   });
 
-  /** Samples fixed cases (seed printed) and returns how many the defect makes disagree. */
-  async function caught(d: KernelDefects, op: 'atn.forward' | 'atn.vjp', arb: fc.Arbitrary<AtnCase>, n: number): Promise<number> {
-    const seed = seedFromEnv();
-    const sample = fc.sample(arb, { seed, numRuns: n });
-    let fails = 0;
-    setKernelDefects(d);
-    try {
-      for (const c of sample) {
-        const why = await disagreement(op, c);
-        if (why !== undefined && why !== 'ftz') fails++;
-      }
-    } finally {
-      setKernelDefects({});
-    }
-    process.stderr.write(`impl-atn-webgpu.test.ts: defect ${JSON.stringify(d)} on ${op}: ${fails}/${n} cases disagree (seed ${seed})\n`);
-    return fails;
-  }
-
   it('the checks bite on the kernels: a row reduction over the first 128-feature tile only is caught at H > 128', async (ctx) => {
     if (why) return ctx.skip(why);
     const wide: Limits = { maxT: 3, maxB: 2, maxH: 300, minH: 129 };
@@ -184,5 +211,61 @@ describe('fused webgpu ATN kernels', () => {
     if (why) return ctx.skip(why);
     const lim: Limits = { maxT: 6, maxB: 2, maxH: 8, minT: 2, maxK: 4 };
     expect(await caught({ noRescale: true }, 'atn.forward', atnCase('float32', 'mixed', lim), 8)).toBeGreaterThan(0);
+  });
+});
+
+/** The LSTM's answer on webgpu (the fused recurrence, counted) against the reference (ATN-7.4); 'ftz' as for the op
+ * (the target is not asked then). */
+async function lstmDisagreement(op: 'lstm.forward' | 'lstm.vjp', c: LstmCase | LstmVjpCase): Promise<string | undefined> {
+  const a = op === 'lstm.forward' ? lstmArgs('float32', c) : lstmVjpArgs('float32', c as LstmVjpCase);
+  const before = recurrenceRuns.fused;
+  const d = await disagreesOn(op, a, `T=${c.x.length} B=${c.x[0].length} H=${c.h0[0].length} k=${c.k} eps=${c.eps}`);
+  if (d !== 'ftz' && recurrenceRuns.fused === before)
+    throw new Error(`${op}: the fused recurrence did not run (recurrenceRuns ${JSON.stringify(recurrenceRuns)})`);
+  return d;
+}
+const lstmCases = (lim?: LstmLimits) => (lim ? lstmCase('float32', lim, { shrinkValues: false }) : lstmCase('float32'));
+const lstmVjpCases = (lim?: LstmLimits) => withDh('float32', lstmCases(lim));
+
+describe('fused webgpu ATN-LSTM recurrence (one launch forward, one for BPTT)', () => {
+  it("ATN-7.4 lstm.forward and lstm.vjp on webgpu agree with the reference on the campaign's LSTM cases (eps = 0, H = 2, long sequences among them)", async (ctx) => {
+    if (why) return ctx.skip(why);
+    await assertProperty(
+      fc.asyncProperty(lstmCases(), async (c) => holds(await lstmDisagreement('lstm.forward', c))),
+      { numRuns: 24, checkId: 'webgpu.lstm.forward' },
+    );
+    await assertProperty(
+      fc.asyncProperty(lstmVjpCases(), async (c) => holds(await lstmDisagreement('lstm.vjp', c))),
+      { numRuns: 16, checkId: 'webgpu.lstm.vjp' },
+    );
+  });
+
+  it('ATN-9.10 past one 128-wide tile: 4H = 132..160 over T <= 3 (forward and BPTT), and H = 129..140 (ATN_c too) at T = 1', async (ctx) => {
+    if (why) return ctx.skip(why);
+    await assertProperty(
+      fc.asyncProperty(lstmCases(LSTM_TILES), async (c) => holds(await lstmDisagreement('lstm.forward', c))),
+      { numRuns: 3, checkId: 'webgpu.lstm.tiles.forward' },
+    );
+    await assertProperty(
+      fc.asyncProperty(lstmVjpCases(LSTM_TILES), async (c) => holds(await lstmDisagreement('lstm.vjp', c))),
+      { numRuns: 2, checkId: 'webgpu.lstm.tiles.vjp' },
+    );
+    await assertProperty(
+      fc.asyncProperty(lstmCases(LSTM_WIDE_CELL), async (c) => holds(await lstmDisagreement('lstm.forward', c))),
+      { numRuns: 2, checkId: 'webgpu.lstm.wide-cell.forward' },
+    );
+    await assertProperty(
+      fc.asyncProperty(lstmVjpCases(LSTM_WIDE_CELL), async (c) => holds(await lstmDisagreement('lstm.vjp', c))),
+      { numRuns: 1, checkId: 'webgpu.lstm.wide-cell.vjp' },
+    );
+  });
+
+  it('the checks bite on the recurrence: reductions over the first tile only, and a window join without the rescaling, are caught', async (ctx) => {
+    if (why) return ctx.skip(why);
+    const f = (c: LstmCase) => lstmDisagreement('lstm.forward', c);
+    const v = (c: LstmVjpCase) => lstmDisagreement('lstm.vjp', c);
+    expect(await caughtOn({ firstTileOnly: true }, 'lstm.forward', lstmCases(LSTM_TILES), 3, f)).toBeGreaterThan(0);
+    expect(await caughtOn({ firstTileOnly: true }, 'lstm.vjp', lstmVjpCases(LSTM_TILES), 2, v)).toBeGreaterThan(0);
+    expect(await caughtOn({ noRescale: true }, 'lstm.forward', lstmCases(), 8, f)).toBeGreaterThan(0);
   });
 });

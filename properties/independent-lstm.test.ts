@@ -2,7 +2,9 @@
  * ATN-7.4 on implementations the tolerance was NOT built from (its own replica is reference/lstm-float.ts): two
  * ATN-LSTMs written from spec/atn.md alone, run through the campaign's own lstm.forward / lstm.vjp agreement checks
  * on a few fixed seeds per dtype. A correct implementation must never fail them (no false alarm); the same
- * implementations with a real mistake (windows restarted every 8 steps) must fail them.
+ * implementations with a real mistake (windows restarted every 8 steps) must fail them, and the tape one with the
+ * GPU mistake of statistics over a step's first 128 features only must pass the small shapes and fail
+ * lstm.forward.wide.
  * - ports/independent/atn_lstm_tape.js: plain JS, scalar-tape autodiff, pairwise sums, Math.fround on every
  *   operation at float32 (always run);
  * - ports/independent/atn_lstm_spec.py: PyTorch (autograd, torch's reductions), served by ports/torch/serve.py;
@@ -33,7 +35,8 @@ const ROOT = path.resolve(__dirname, '..');
 const TAPE = `node ${JSON.stringify(path.join(ROOT, 'ports/independent/atn_lstm_tape.js'))}`;
 const torchCmd = (cls: string) =>
   `/usr/bin/python3 ${JSON.stringify(path.join(ROOT, 'ports/torch/serve.py'))} --module ${JSON.stringify(path.join(ROOT, 'ports/independent/atn_lstm_spec.py'))} --class ${cls} --convention lstm`;
-const LSTM_CHECKS = AGREEMENT.filter((c) => c.id === 'lstm.forward.agrees' || c.id === 'lstm.vjp.agrees');
+/** lstm.forward.agrees, lstm.vjp.agrees and lstm.forward.wide (ATN-9.10: 4H past a 128-wide tile). */
+const LSTM_CHECKS = AGREEMENT.filter((c) => c.id.startsWith('lstm.'));
 const SEEDS = [2, 17];
 const DTYPES: CampaignDtype[] = ['float32', 'float64'];
 const exact = createReference();
@@ -99,6 +102,14 @@ for (const impl of implementations)
       expect(d?.best?.id, JSON.stringify(d?.ranking.slice(0, 3))).toBe('lstm-window-reset-8');
     }, 300_000);
   });
+
+describe('ATN-9.10 a mistake that only realistic widths show, in an implementation from other hands', () => {
+  it(`the plain-JS tape ATN-LSTM with statistics over each step's first 128 features passes the small-shape checks and fails lstm.forward.wide (float32, seed ${SEEDS[0]})`, async () => {
+    const got = await statuses(`${TAPE} --mutant tile128`, 'float32', SEEDS[0]);
+    expect(got.slice(0, 2)).toEqual(['lstm.forward.agrees pass', 'lstm.vjp.agrees pass']);
+    expect(got[2]).toMatch(/^lstm\.forward\.wide fail/);
+  }, 300_000);
+});
 
 describe('ATN-7.4 the zero-Jacobian windows (eps = 0, H = 2, one-step windows)', () => {
   const m = createMathCtx(64);

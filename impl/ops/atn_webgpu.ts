@@ -29,13 +29,17 @@ let defects: KernelDefects = {};
 export function setKernelDefects(d: KernelDefects): void {
   defects = { ...d };
 }
+export function kernelDefects(): KernelDefects {
+  return defects;
+}
 
-function runner(): WebgpuRunner {
+export function runner(): WebgpuRunner {
   if (tf.getBackend() !== 'webgpu') throw badArgument('path', 'ATN-7.5', `the fused webgpu kernels need the webgpu backend, active: ${tf.getBackend()}`);
   return tf.backend() as unknown as WebgpuRunner;
 }
 
-function uniformData(d: AtnWebgpuDims): { type: string; data: number[] }[] {
+/** The uniforms of atn_wgsl.ts's UNIFORMS (the LSTM's kernels share them: impl/lstm_webgpu.ts). */
+export function uniformData(d: AtnWebgpuDims): { type: string; data: number[] }[] {
   const int = (v: number) => ({ type: 'int32', data: [v] });
   return [
     int(d.T),
@@ -49,9 +53,10 @@ function uniformData(d: AtnWebgpuDims): { type: string; data: number[] }[] {
   ];
 }
 
-type Uniforms = ReturnType<typeof uniformData>;
+export type Uniforms = ReturnType<typeof uniformData>;
 
-function run(p: Program, inputs: tf.Tensor[], u: Uniforms): tf.Tensor {
+/** One program on the webgpu backend, its output as a tensor. */
+export function run(p: Program, inputs: tf.Tensor[], u: Uniforms): tf.Tensor {
   const info = runner().runWebGPUProgram(p, inputs, 'float32', u);
   return tf.engine().makeTensorFromTensorInfo(info);
 }

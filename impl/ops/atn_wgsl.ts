@@ -108,7 +108,8 @@ function dispatchOf(n: number): [number, number, number] {
   return [x, Math.ceil(Math.max(n, 1) / x), 1];
 }
 
-function program(name: string, outputShape: number[], variableNames: string[], groups: number, wg: number, body: string, key = ''): Program {
+/** A program of `groups` workgroups of `wg` invocations (TILE-wide ones get the reductions) over COMMON's helpers. */
+export function program(name: string, outputShape: number[], variableNames: string[], groups: number, wg: number, body: string, key = ''): Program {
   return {
     outputShape,
     shaderKey: `atn_${name}_${wg}${key}`,
@@ -123,6 +124,44 @@ function program(name: string, outputShape: number[], variableNames: string[], g
 
 /** The features a row reduction visits: all H, or (defect) the first tile only. */
 const hEnd = (d: KernelDefects) => (d.firstTileOnly ? `min(uniforms.H, ${TILE})` : 'uniforms.H');
+
+/**
+ * WGSL statements (every invocation of a TILE workgroup runs them: they hold barriers) forming one row's step
+ * statistics from its entries x(h), h = li, li + TILE, ... < hE, of a row of `n` entries, where `ok` says the row
+ * exists: binds e (the scale exponent, max|x| 2^-e in [0.5, 1)), m (the float32 mean of x 2^-e), s1 (sum(x 2^-e - m))
+ * and q (sum((x 2^-e - m)^2) - s1^2/n, the corrected two-pass M2, >= 0). Needs li (the invocation's index, i32) and REDUCE.
+ */
+export function stepStatsCode(x: (h: string) => string, ok: string, hE: string, n: string): string {
+  return `
+  var c = 0.0;
+  if (${ok}) { for (var h = li; h < ${hE}; h = h + ${TILE}) { c = max(c, abs(${x('h')})); } }
+  c = wgMax(c);
+  var e = 0;
+  if (c > 0.0) { e = clamp(frexp(c).exp, -125, 126); }
+  var s = 0.0;
+  if (${ok}) { for (var h = li; h < ${hE}; h = h + ${TILE}) { s = s + ldexp(${x('h')}, -e); } }
+  let m = wgSum(s) / f32(${n});
+  var s1 = 0.0;
+  var s2 = 0.0;
+  if (${ok}) {
+    for (var h = li; h < ${hE}; h = h + ${TILE}) {
+      let dd = ldexp(${x('h')}, -e) - m;
+      s1 = s1 + dd;
+      s2 = s2 + dd * dd;
+    }
+  }
+  let ss = wgSum2(vec2<f32>(s1, s2));
+  s1 = ss.x;
+  s2 = ss.y;
+  let q = max(s2 - s1 * s1 / f32(${n}), 0.0);`;
+}
+
+/** WGSL stores of stepStatsCode's e, m, s1, q into the four fields at(0..3) of a statistics row. */
+export const statStores = (at: (field: number) => string) => ['f32(e)', 'm', 's1', 'q'].map((v, f) => `  ${at(f)} = ${v};`).join('\n');
+
+/** WGSL stores of windowCode's coefficients into the eight fields at(0..7) of a coefficients row. */
+export const coefficientStores = (at: (field: number) => string) =>
+  ['cA', 'cBc', 'cInv', 'f32(cU)', 'cMu', 'cRest', 'cN', '0.0'].map((v, f) => `  ${at(f)} = ${v};`).join('\n');
 
 /**
  * Step statistics per row ([rows, 4]: e, m, s1, q), in units of 2^e with max|x| in [0.5, 1): m = the float32 mean of
@@ -143,31 +182,9 @@ fn main(index : i32) {
   let hE = ${hEnd(d)};
   let o = select(0, rowOffset(r), ok);
   let li = i32(localIndex);
-  var c = 0.0;
-  if (ok) { for (var h = li; h < hE; h = h + ${TILE}) { c = max(c, abs(ax[o + h])); } }
-  c = wgMax(c);
-  var e = 0;
-  if (c > 0.0) { e = clamp(frexp(c).exp, -125, 126); }
-  var s = 0.0;
-  if (ok) { for (var h = li; h < hE; h = h + ${TILE}) { s = s + ldexp(ax[o + h], -e); } }
-  let m = wgSum(s) / f32(H);
-  var s1 = 0.0;
-  var s2 = 0.0;
-  if (ok) {
-    for (var h = li; h < hE; h = h + ${TILE}) {
-      let dd = ldexp(ax[o + h], -e) - m;
-      s1 = s1 + dd;
-      s2 = s2 + dd * dd;
-    }
-  }
-  let ss = wgSum2(vec2<f32>(s1, s2));
-  s1 = ss.x;
-  s2 = ss.y;
+${stepStatsCode((h) => `ax[o + ${h}]`, 'ok', 'hE', 'H')}
   if (ok && localIndex == 0u) {
-    result[r * 4] = f32(e);
-    result[r * 4 + 1] = m;
-    result[r * 4 + 2] = s1;
-    result[r * 4 + 3] = max(s2 - s1 * s1 / f32(H), 0.0);
+${statStores((f) => `result[r * 4 + ${f}]`)}
   }
 }
 `,
@@ -182,7 +199,6 @@ fn main(index : i32) {
  * rest) * inv, so that z = (x - m_t) * A + Bc.
  */
 export function windowProgram(rows: number, d: KernelDefects): Program {
-  const r = (v: string, de: string) => (d.noRescale ? v : `sc2(${v}, ${de})`);
   return program(
     'window',
     [rows, 8],
@@ -195,54 +211,62 @@ fn main(index : i32) {
   if (r >= uniforms.T * uniforms.B) { return; }
   let t = r / uniforms.B;
   let b = r - t * uniforms.B;
-  let H = f32(uniforms.H);
-  let t0 = max(0, t - uniforms.K + 1);
-  var e = i32(st[(t0 * uniforms.B + b) * 4]);
-  var m = st[(t0 * uniforms.B + b) * 4 + 1];
-  var s1 = st[(t0 * uniforms.B + b) * 4 + 2];
-  var q = st[(t0 * uniforms.B + b) * 4 + 3];
-  var n = H;
-  for (var j = t0 + 1; j <= t; j = j + 1) {
-    let p = (j * uniforms.B + b) * 4;
-    let eB = i32(st[p]);
-    let e2 = max(e, eB);
-    let mA = ${r('m', 'e - e2')};
-    let sA = ${r('s1', 'e - e2')};
-    let qA = ${r(r('q', 'e - e2'), 'e - e2')};
-    let mB = sc2(st[p + 1], eB - e2);
-    let sB = sc2(st[p + 2], eB - e2);
-    let qB = sc2(sc2(st[p + 3], eB - e2), eB - e2);
-    let n2 = n + H;
-    let dm = mB - mA;
-    let delta = dm + (sB / H - sA / n);
-    let mm = mA + dm * (H / n2);
-    s1 = (sA + sB) + ((mA - mm) * n + (mB - mm) * H);
-    q = (qA + qB) + delta * delta * (n * H / n2);
-    m = mm;
-    e = e2;
-    n = n2;
-  }
-  var U = e;
-  if (uniforms.hasEps == 1) { U = max(e, uniforms.epsU); }
-  let mu = sc2(m, e - U);
-  let rest = sc2(s1, e - U) / n;
-  var v = sc2(sc2(q, e - U), e - U) / n;
-  if (uniforms.hasEps == 1) { v = v + max(sc2(sc2(uniforms.eps, -U), -U), ${2 ** -80}); }
-  let inv = inverseSqrt(v);
-  let p = r * 4;
-  let eS = i32(st[p]);
-  result[r * 8] = sc2(inv, eS - U);
-  result[r * 8 + 1] = ((sc2(st[p + 1], eS - U) - mu) - rest) * inv;
-  result[r * 8 + 2] = inv;
-  result[r * 8 + 3] = f32(U);
-  result[r * 8 + 4] = mu;
-  result[r * 8 + 5] = rest;
-  result[r * 8 + 6] = n;
-  result[r * 8 + 7] = 0.0;
+${windowCode((i) => `st[${i}]`, 't', 'b', 'f32(uniforms.H)', d)}
+${coefficientStores((f) => `result[r * 8 + ${f}]`)}
 }
 `,
     d.noRescale ? '_norescale' : '',
   );
+}
+
+/**
+ * WGSL statements (one invocation) joining the window that ends at step t of sample b from the step statistics st(i)
+ * (i = (step * B + b) * 4 + field, fields e, m, s1, q of stepStatsCode), each step of `n` entries (an f32 expression):
+ * binds windowProgram's coefficients cA, cBc, cInv, cU (i32), cMu, cRest, cN.
+ */
+export function windowCode(st: (i: string) => string, t: string, b: string, n: string, d: KernelDefects): string {
+  const r = (v: string, de: string) => (d.noRescale ? v : `sc2(${v}, ${de})`);
+  return `
+  let wH = ${n};
+  let t0 = max(0, ${t} - uniforms.K + 1);
+  let p0 = (t0 * uniforms.B + ${b}) * 4;
+  var e = i32(${st('p0')});
+  var m = ${st('p0 + 1')};
+  var s1 = ${st('p0 + 2')};
+  var q = ${st('p0 + 3')};
+  var n = wH;
+  for (var j = t0 + 1; j <= ${t}; j = j + 1) {
+    let p = (j * uniforms.B + ${b}) * 4;
+    let eB = i32(${st('p')});
+    let e2 = max(e, eB);
+    let mA = ${r('m', 'e - e2')};
+    let sA = ${r('s1', 'e - e2')};
+    let qA = ${r(r('q', 'e - e2'), 'e - e2')};
+    let mB = sc2(${st('p + 1')}, eB - e2);
+    let sB = sc2(${st('p + 2')}, eB - e2);
+    let qB = sc2(sc2(${st('p + 3')}, eB - e2), eB - e2);
+    let n2 = n + wH;
+    let dm = mB - mA;
+    let delta = dm + (sB / wH - sA / n);
+    let mm = mA + dm * (wH / n2);
+    s1 = (sA + sB) + ((mA - mm) * n + (mB - mm) * wH);
+    q = (qA + qB) + delta * delta * (n * wH / n2);
+    m = mm;
+    e = e2;
+    n = n2;
+  }
+  var cU = e;
+  if (uniforms.hasEps == 1) { cU = max(e, uniforms.epsU); }
+  let cMu = sc2(m, e - cU);
+  let cRest = sc2(s1, e - cU) / n;
+  var v = sc2(sc2(q, e - cU), e - cU) / n;
+  if (uniforms.hasEps == 1) { v = v + max(sc2(sc2(uniforms.eps, -cU), -cU), ${2 ** -80}); }
+  let cInv = inverseSqrt(v);
+  let pS = (${t} * uniforms.B + ${b}) * 4;
+  let eS = i32(${st('pS')});
+  let cA = sc2(cInv, eS - cU);
+  let cBc = ((sc2(${st('pS + 1')}, eS - cU) - cMu) - cRest) * cInv;
+  let cN = n;`;
 }
 
 /** y = g * ((a 2^-e - m) * A + Bc) + b per entry (normalizeT's order of operations). */
@@ -330,28 +354,45 @@ fn main(index : i32) {
   if (s >= uniforms.T * uniforms.B) { return; }
   let ts = s / uniforms.B;
   let b = s - ts * uniforms.B;
-  let eS = i32(st[s * 4]);
-  let E = max(eS, 0);
-  let mS = st[s * 4 + 1];
-  var P = 0.0;
-  var Q = 0.0;
-  let tE = min(uniforms.T - 1, ts + uniforms.K - 1);
-  for (var t = ts; t <= tE; t = t + 1) {
-    let r = t * uniforms.B + b;
-    let inv = cf[r * 8 + 2];
-    let U = i32(cf[r * 8 + 3]);
-    let n = cf[r * 8 + 6];
-    let m1 = rs[r * 2] / n;
-    let m2i = (rs[r * 2 + 1] / n) * inv;
-    let D = (sc2(mS, eS - U) - cf[r * 8 + 4]) - cf[r * 8 + 5];
-    P = P + sc2(sc2(m2i * inv, eS - U), E - U);
-    Q = Q + sc2(m1 * inv + m2i * inv * D, E - U);
-  }
+${daSumCode(
+  (i) => `st[${i}]`,
+  (i) => `cf[${i}]`,
+  (i) => `rs[${i}]`,
+  'ts',
+  'b',
+)}
   result[s * 2] = P;
   result[s * 2 + 1] = Q;
 }
 `,
   );
+}
+
+/**
+ * WGSL statements (one invocation) forming daSumProgram's P and Q for step ts of sample b from the step statistics
+ * st(i) (i = row * 4 + field), the window coefficients cf(i) (row * 8 + field, windowProgram's) and the row sums rs(i)
+ * (row * 2 + field: sum g dy, sum g dy z) of the windows ts..ts+k-1 (rows t * B + b): binds P and Q.
+ */
+export function daSumCode(st: (i: string) => string, cf: (i: string) => string, rs: (i: string) => string, ts: string, b: string): string {
+  return `
+  let sRow = ${ts} * uniforms.B + ${b};
+  let eS = i32(${st('sRow * 4')});
+  let E = max(eS, 0);
+  let mS = ${st('sRow * 4 + 1')};
+  var P = 0.0;
+  var Q = 0.0;
+  let tE = min(uniforms.T - 1, ${ts} + uniforms.K - 1);
+  for (var t = ${ts}; t <= tE; t = t + 1) {
+    let r = t * uniforms.B + ${b};
+    let inv = ${cf('r * 8 + 2')};
+    let U = i32(${cf('r * 8 + 3')});
+    let n = ${cf('r * 8 + 6')};
+    let m1 = ${rs('r * 2')} / n;
+    let m2i = (${rs('r * 2 + 1')} / n) * inv;
+    let D = (sc2(mS, eS - U) - ${cf('r * 8 + 4')}) - ${cf('r * 8 + 5')};
+    P = P + sc2(sc2(m2i * inv, eS - U), E - U);
+    Q = Q + sc2(m1 * inv + m2i * inv * D, E - U);
+  }`;
 }
 
 /** da per entry: 2^-E ((g dy) inv_s 2^(E - U_s) - (x - m_s) P_s - Q_s), E = max(e_s, 0) (daSumProgram). */

@@ -11,8 +11,9 @@
  * - every sum is PAIRWISE (matrix products, window mean and variance), the variance two-pass on the entries scaled
  *   by a power of two (ATN-7.2's assumption), sigmoid as (1 + tanh(v/2))/2;
  * - float32: every operation is rounded with Math.fround, forward and backward.
- * Usage: node ports/independent/atn_lstm_tape.js [--mutant chunk8]   (chunk8: resets the three ATN windows every
- * 8 steps, chunked truncated BPTT: a real mistake, for the suite to catch).
+ * Usage: node ports/independent/atn_lstm_tape.js [--mutant chunk8|tile128]   (chunk8: resets the three ATN windows
+ * every 8 steps, chunked truncated BPTT; tile128: each step's statistics see only its first 128 features, the
+ * tiled-reduction mistake of GPU code, invisible while 4H <= 128: real mistakes, for the suite to catch).
  * Minimal validation (shapes and dtype only): this port is for the agreement checks, not the error checks.
  */
 const readline = require('node:readline');
@@ -99,7 +100,9 @@ class Tape {
 
 /** ATN (ATN-1.4) of the newest row of `rows` (node ids [n][W]) over the whole window, gain/bias node ids. */
 function atnNewest(tp, rows, eps, gain, bias) {
-  const flat = rows.flat();
+  // the statistics' entries: the whole window, or (the tile128 mistake) each step's first 128 features
+  const seen = MUTANT === 'tile128' && rows[0].length > 128 ? rows.map((r) => r.slice(0, 128)) : rows;
+  const flat = seen.flat();
   const N = flat.length;
   // Scale by a power of two near the window's largest magnitude (exact), so squares neither overflow nor underflow.
   let amax = 0;
@@ -116,7 +119,8 @@ function atnNewest(tp, rows, eps, gain, bias) {
   const s = tp.sqrt(tp.add(v, epsS));
   const last = rows[rows.length - 1];
   const W = last.length;
-  return last.map((_, i) => tp.add(tp.mul(gain[i], tp.div(d[N - W + i], s)), bias[i]));
+  const dLast = seen === rows ? d.slice(N - W) : last.map((id) => tp.sub(tp.scale(id, sc), mu));
+  return last.map((_, i) => tp.add(tp.mul(gain[i], tp.div(dLast[i], s)), bias[i]));
 }
 
 /** x W + b for a row of node ids and W [rows][cols] node ids: pairwise dot products. */

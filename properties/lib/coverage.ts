@@ -24,6 +24,7 @@ const TESTS: Record<string, ClauseId[]> = {
   'ln.forward.agrees': ['ATN-1.3', 'ATN-1.4', 'ATN-1.5', 'ATN-7.2'],
   'lstm.forward.agrees': [...LSTM_MATH, 'ATN-7.4'],
   'lstm.vjp.agrees': [...LSTM_MATH, 'ATN-7.4'],
+  'lstm.forward.wide': [...LSTM_MATH, 'ATN-7.4'],
   'T7.prefix': ['ATN-1.2', 'ATN-1.6'],
   'T6.locality': ['ATN-1.1', 'ATN-1.2'],
 };

@@ -13,6 +13,8 @@ export interface LstmLimits {
   maxB: number;
   maxI: number;
   maxH: number;
+  /** H at least this (default 1): the wide limits below. */
+  minH?: number;
 }
 export const LSTM_SMALL: LstmLimits = { maxT: 4, maxB: 2, maxI: 3, maxH: 3 };
 /**
@@ -21,6 +23,14 @@ export const LSTM_SMALL: LstmLimits = { maxT: 4, maxB: 2, maxI: 3, maxH: 3 };
  * Small B, I, H keep the reference's cost (the ATN-7.4 bound costs O(H T) replica runs) reasonable.
  */
 export const LSTM_LONG: LstmLimits = { maxT: 24, maxB: 1, maxI: 2, maxH: 2 };
+/**
+ * Sizes where GPU code that tiles by 128 invocations goes wrong (ATN-9.10), as far as the reference's work limit
+ * (ATN-6.11) and the ATN-7.4 bound's cost allow: LSTM_TILES has 4H from 132 to 160 (a^h's columns and ATN_h's row
+ * reductions span a full and a partial tile) over T up to 3; LSTM_WIDE_CELL has H from 129 to 140 (ATN_c's reductions
+ * over the cell too) at T = 1, B = 1 (work T*B*(4H(I+H) + 9H(k+16)) <= 262144).
+ */
+export const LSTM_TILES: LstmLimits = { maxT: 3, maxB: 2, maxI: 2, maxH: 40, minH: 33 };
+export const LSTM_WIDE_CELL: LstmLimits = { maxT: 1, maxB: 1, maxI: 2, maxH: 140, minH: 129 };
 
 /**
  * The LSTM shape modes: short (the limits given), edge (eps = 0, H = 2 and one-step windows: every ATN_c window
@@ -47,6 +57,11 @@ export interface LstmOptions {
   explicit?: boolean;
   /** Only the limits given: no edge or long modes (checks whose own cost or design needs short cases). */
   shortOnly?: boolean;
+  /**
+   * false: shrinking changes the shape, not the value pool (wide limits: thousands of values, each shrink candidate a
+   * whole oracle evaluation; with the pool shrinkable a failure at LSTM_TILES shrank for ten minutes). Default true.
+   */
+  shrinkValues?: boolean;
 }
 
 /**
@@ -66,13 +81,13 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
       T: size(lim.maxT),
       B: size(lim.maxB),
       I: size(lim.maxI),
-      H: size(lim.maxH),
+      H: size(lim.maxH, lim.minH),
       longT: fc.integer({ min: 9, max: LSTM_LONG.maxT }),
       kMode: kModes,
       kPick: fc.nat({ max: 1000 }),
       eps: eps0,
       omit: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
-      u: pool(n),
+      u: opts.shrinkValues === false ? fc.noShrink(pool(n)) : pool(n),
     })
     .map(({ mode, T: T0, B: B0, I: I0, H: H1, longT, kMode, kPick, eps: eps1, omit, u }) => {
       const r = rounder(dtype);

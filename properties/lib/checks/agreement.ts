@@ -14,6 +14,7 @@ import {
   lnCase,
   lstmArgs,
   lstmCase,
+  LSTM_TILES,
   lstmVjpArgs,
   WIDE,
   WIDE_WINDOWS,
@@ -154,5 +155,16 @@ export const AGREEMENT: Check[] = [
     runs: lstmRuns,
     arb: (ctx) => withDh(ctx.dtype, lstmCase(ctx.dtype)),
     run: (c, s, ctx) => agree(ctx, s, 'lstm.vjp', lstmVjpArgs(ctx.dtype, c)),
+  }),
+  propertyCheck({
+    id: 'lstm.forward.wide',
+    clause: 'ATN-3.3',
+    title:
+      "lstm.forward within the ATN-7.4 tolerance past a 128-wide tile: 4H = 132..160 over T <= 3 (the gate columns of h W_hh and ATN_h's reductions span a full and a partial tile)",
+    ops: ['lstm.forward'],
+    kind: 'agreement',
+    runs: wideRuns,
+    arb: (ctx) => lstmCase(ctx.dtype, LSTM_TILES, { shrinkValues: false }),
+    run: (c, s, ctx) => agree(ctx, s, 'lstm.forward', lstmArgs(ctx.dtype, c)),
   }),
 ];
