@@ -12,9 +12,10 @@ import { matMul } from './ops/matmul';
 import type { LstmOptions, LstmTensors } from './lstm_types';
 
 /**
- * The inputs of ATN_x and ATN_h ([T][B][4H], tf.keep'd: the caller disposes them), filled by lstmGraph when asked for.
- * Why: the graph yields NaN for a degenerate window, and a^h is only known while computing; the caller reads these
- * with the outputs and checks them (ATN-6.6). ATN_c's inputs are the c output itself.
+ * The inputs of ATN_x and ATN_h ([T][B][4H], tf.keep'd: the caller disposes them), filled by lstmGraph and by
+ * lstm_webgpu.ts's fused layer when asked for. Why: both yield NaN for a degenerate window, and a^h is only known
+ * while computing; the caller reads these with the outputs and checks them (ATN-6.6). ATN_c's inputs are the c
+ * output itself.
  */
 export interface LstmTaps {
   ax?: tf.Tensor3D;

@@ -98,7 +98,7 @@ function offsetLets(sections: Sections, prefix: string): string {
   return lines.join('\n');
 }
 
-/** The vectors of the layer packed in one input, in this order: b_h, ATN_h's gain and bias [G], ATN_c's gain and bias [H]. */
+/** The layer's vectors packed in one input, in this order: b_h, ATN_h's gain and bias [G], ATN_c's gain and bias [H]. */
 export const VEC = ['b_h', 'atn_h.gain', 'atn_h.bias', 'atn_c.gain', 'atn_c.bias'] as const;
 
 /** WGSL helpers: the activations as tfjs-backend-webgpu writes them (unary_op_util.js SIGMOID, TANH). */
