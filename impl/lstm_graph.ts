@@ -22,6 +22,12 @@ export interface LstmTaps {
   ah?: tf.Tensor3D;
 }
 
+/** a^x = x W_xh + b_x for every step at once ([T][B][4H], ATN-3.1): one product over the whole sequence. */
+export function inputPreactivations(x: tf.Tensor3D, p: LstmTensors): tf.Tensor3D {
+  const [T, B, I] = x.shape;
+  return tf.reshape(tf.add(matMul(tf.reshape(x, [T * B, I]) as tf.Tensor2D, p.w_xh), p.b_x), [T, B, p.w_xh.shape[1]]) as tf.Tensor3D;
+}
+
 /** Gates and state update of one step from the two normalized preactivations (ATN-3.3..3.5). */
 function update(zx: tf.Tensor2D, zh: tf.Tensor2D, c: tf.Tensor2D, atnC: AtnStream): { h: tf.Tensor2D; c: tf.Tensor2D } {
   const [f, i, o, g] = tf.split(tf.add(zx, zh), 4, 1);
@@ -37,13 +43,13 @@ export function lstmGraph(
   opts: LstmOptions,
   taps?: LstmTaps,
 ): { h: tf.Tensor3D; c: tf.Tensor3D } {
-  const [T, B, I] = x.shape as [number, number, number];
+  const [T, B] = x.shape as [number, number, number];
   const G = 4 * (h0.shape[1] as number);
   const sh = new AtnStream({ k: opts.k, eps: opts.eps, gain: p.atn_h.gain, bias: p.atn_h.bias });
   const sc = new AtnStream({ k: opts.k, eps: opts.eps, gain: p.atn_c.gain, bias: p.atn_c.bias });
   try {
     return tf.tidy(() => {
-      const ax = tf.reshape(tf.add(matMul(tf.reshape(x, [T * B, I]) as tf.Tensor2D, p.w_xh), p.b_x), [T, B, G]) as tf.Tensor3D;
+      const ax = inputPreactivations(x, p);
       const yx = atn(ax, { k: opts.k, eps: opts.eps, gain: p.atn_x.gain, bias: p.atn_x.bias, path: opts.path });
       let h: tf.Tensor2D = h0,
         c: tf.Tensor2D = c0;

@@ -11,9 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { atn } from './ops/atn';
 import { kernelDefects, run, runner, uniformData } from './ops/atn_webgpu';
-import { matMul } from './ops/matmul';
 import { BWD, FWD, offsets, recBackwardProgram, recForwardProgram, type RecDims } from './lstm_wgsl';
-import { lstmGraph, type LstmTaps } from './lstm_graph';
+import { inputPreactivations, lstmGraph, type LstmTaps } from './lstm_graph';
 import type { LstmOptions, LstmTensors } from './lstm_types';
 
 /** The largest storage buffer the active webgpu device binds (WebGPU's default limit where it does not say). */
@@ -24,8 +23,8 @@ function maxBinding(): number {
 
 /** Whether the fused recurrence fits the device for these sizes (both buffers bound whole, float32). */
 export function recurrenceFits(d: RecDims): boolean {
-  const bytes = 4 * Math.max(offsets(FWD, d).size, offsets(BWD, d).size);
-  return bytes <= maxBinding() && offsets(FWD, d).size < 2 ** 31;
+  const floats = Math.max(offsets(FWD, d).size, offsets(BWD, d).size);
+  return 4 * floats <= maxBinding() && floats < 2 ** 31; // and every index an i32
 }
 
 /** Layers each way ran since the module loaded (the tests read it: proof that the fused recurrence is what ran). */
@@ -42,7 +41,7 @@ export function lstmWebgpu(
   taps?: LstmTaps,
 ): { h: tf.Tensor3D; c: tf.Tensor3D } {
   runner();
-  const [T, B, I] = x.shape as [number, number, number];
+  const [T, B] = x.shape as [number, number, number];
   const H = h0.shape[1] as number;
   const G = 4 * H;
   const dm: RecDims = { T, B, H };
@@ -78,7 +77,7 @@ export function lstmWebgpu(
     return { value, gradFunc };
   }) as never) as unknown as (...t: tf.Tensor[]) => tf.Tensor4D;
   return tf.tidy(() => {
-    const ax = tf.reshape(tf.add(matMul(tf.reshape(x, [T * B, I]) as tf.Tensor2D, p.w_xh), p.b_x), [T, B, G]) as tf.Tensor3D;
+    const ax = inputPreactivations(x, p);
     if (taps) taps.ax = tf.keep(ax);
     const yx = atn(ax, { k: opts.k, eps: opts.eps, gain: p.atn_x.gain, bias: p.atn_x.bias, path: 'webgpu' });
     const hc0 = tf.concat([tf.reshape(h0, [B * H]), tf.reshape(c0, [B * H])]);
