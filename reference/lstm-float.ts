@@ -43,6 +43,7 @@ export type FloatGrads = LstmArrays<number>;
 export interface LstmFloatOut {
   h: number[][][];
   c: number[][][];
+  /** Zero without p.dh; empty arrays for a resumed run without p.dh (ForwardResume). */
   grads: FloatGrads;
   /** With a recording probe: local rounding bounds (units of u) charged straight to each gradient entry. */
   direct?: FloatGrads;
@@ -56,14 +57,16 @@ export interface ForwardState {
   /** siteStart[t]: sites met before step t; siteStart[T]: before the BPTT. */
   siteStart: number[];
 }
-const STATE_KEYS = ['ax', 'ah', 'cs', 'hs', 'wx', 'wh', 'wc', 'sf', 'si', 'so', 'tg', 'tnc'] as const;
+const STATE_KEYS = ['ax', 'ah', 'pre', 'cs', 'hs', 'wx', 'wh', 'wc', 'sf', 'si', 'so', 'tg', 'tnc'] as const;
 
 /**
  * Start a run at step t0 with the forward values of steps before t0 taken from an earlier run on the same inputs
  * (B = 1, the identity rounding, no recording). Why this is the same computation: every step reads only the inputs
  * and the values of earlier steps, so a run whose probe leaves the sites before siteStart[t0] unchanged computes
  * exactly those values again; the probe is told to skip that many sites. A perturbed replica (lstm-bounds.ts) thus
- * recomputes only what its site can reach: the steps from its own on, and the BPTT.
+ * recomputes only what its site can reach: the steps from its own on, and the BPTT. Step t0 itself resumes after its
+ * gate preactivations (ax, ah, their windows, pre): they are computed before the step's first site, from the
+ * inputs and the earlier steps only, so they too are the earlier run's values.
  */
 export interface ForwardResume {
   from: ForwardState;
@@ -273,7 +276,8 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
   // rows filled step by step with the arrays the steps produce
   const hOut = fill(T, () => new Array<number[]>(B));
   const cOut = fill(T, () => new Array<number[]>(B));
-  const g = zeroGrads(T, B, I, H);
+  // A resumed run without dh (the tolerance's shifted forward runs read h and c only) allocates no gradients.
+  const g = resume && !p.dh ? zeroGrads(0, 0, 0, 0) : zeroGrads(T, B, I, H);
   const direct = rec ? zeroGrads(T, B, I, H) : undefined;
   let forward: ForwardState | undefined;
   const [fB, iB] = alter.gatesIfog ? [H, 0] : [0, H];
@@ -326,10 +330,11 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       si: number[][] = [],
       so: number[][] = [],
       tg: number[][] = [],
-      tnc: number[][] = [];
+      tnc: number[][] = [],
+      pres: number[][] = [];
     const Lax: number[][] = [],
       Lah: number[][] = []; // local bounds of the matmuls, carried into the ATN outputs
-    const state = { ax, ah, cs, hs, wx, wh, wc, sf, si, so, tg, tnc };
+    const state = { ax, ah, pre: pres, cs, hs, wx, wh, wc, sf, si, so, tg, tnc };
     let t0 = 0;
     if (resume) {
       t0 = resume.t0;
@@ -345,23 +350,34 @@ export function lstmFloat(p: LstmFloatIn, r: R, alter: LstmStructure = {}, probe
       if (B === 1) siteStart[t] = sites;
       const hprev = t ? hs[t - 1] : p.h0[b];
       const cprev = t ? cs[t - 1] : p.c0[b];
-      ax.push(aff(p.x[t][b], p.w_xh, p.b_x, Lax));
-      ah.push(aff(hprev, p.w_hh, p.b_h, Lah));
       const lo = Math.max(0, t - k + 1);
-      if (alter.sharedWindow) {
-        const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
-        wx.push(w);
-        wh.push(w);
-      } else {
-        wx.push(stats(ax.slice(lo), lo, p.eps, r));
-        wh.push(stats(ah.slice(lo), lo, p.eps, r));
-      }
       // local bounds: only while recording (a shifted replica run reads none of them)
       const Lx = rec ? zeros(G) : NONE,
         Lh = rec ? zeros(G) : NONE;
-      const nx = atnOut(wx[t], ax.slice(lo), p.atn_x, Lx, Lax.slice(lo));
-      const nh = atnOut(wh[t], ah.slice(lo), p.atn_h, Lh, Lah.slice(lo));
-      const pre = nx.map((v, n) => r(v + nh[n]));
+      if (resume && t === t0) {
+        // ForwardResume: everything before the step's first site is the earlier run's
+        const f = resume.from.arrays;
+        ax.push(f.ax[t] as number[]);
+        ah.push(f.ah[t] as number[]);
+        wx.push(f.wx[t] as Win);
+        wh.push(f.wh[t] as Win);
+        pres.push(f.pre[t] as number[]);
+      } else {
+        ax.push(aff(p.x[t][b], p.w_xh, p.b_x, Lax));
+        ah.push(aff(hprev, p.w_hh, p.b_h, Lah));
+        if (alter.sharedWindow) {
+          const w = stats([...ax.slice(lo), ...ah.slice(lo)], lo, p.eps, r);
+          wx.push(w);
+          wh.push(w);
+        } else {
+          wx.push(stats(ax.slice(lo), lo, p.eps, r));
+          wh.push(stats(ah.slice(lo), lo, p.eps, r));
+        }
+        const nx = atnOut(wx[t], ax.slice(lo), p.atn_x, Lx, Lax.slice(lo));
+        const nh = atnOut(wh[t], ah.slice(lo), p.atn_h, Lh, Lah.slice(lo));
+        pres.push(nx.map((v, n) => r(v + nh[n])));
+      }
+      const pre = pres[t];
       const Lpre = rec ? pre.map((v, n) => Lx[n] + Lh[n] + Math.abs(v)) : NONE;
       const gate = (off: number) =>
         pre.slice(off, off + H).map((v, j) => {
