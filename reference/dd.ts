@@ -64,12 +64,17 @@ function under(x: number, y: number, z: number): number {
  * plus and times 250-350 ns each, 37 ns with the message built here; the campaign's fast oracle spent most of its
  * time there).
  */
-function refused(what: string, x: unknown): Undecidable {
-  return new Undecidable(`${what}${String(x)}`);
+function refused(what: string, x: unknown, after = ''): Undecidable {
+  return new Undecidable(`${what}${String(x)}${after}`);
+}
+
+/** nearestDouble()'s refusal (DD_DEBUG=1 shows the value), built here for the same reason. */
+function straddles(x: DD): Undecidable {
+  return new Undecidable('the error bound straddles a rounding boundary' + (process.env.DD_DEBUG ? ` ${String(x)}` : ''));
 }
 
 function check(hi: number): void {
-  if (!(Math.abs(hi) < BIG)) throw refused('outside the certified range: a value of magnitude ', hi);
+  if (!(Math.abs(hi) < BIG)) throw refused('a value of magnitude ', hi, ' is outside the certified range');
 }
 
 export class DD {
@@ -295,7 +300,7 @@ export class DD {
     if (h === 0) throw new Undecidable('a result too close to zero to round');
     const gap = Math.min(Math.abs(nextAway(h) - h), Math.abs(h - nextToward(h)));
     if ((Math.abs(this.lo) + this.e) * (1 + 2 ** -50) < gap / 2) return h;
-    throw new Undecidable('the error bound straddles a rounding boundary' + (process.env.DD_DEBUG ? ` ${this}` : ''));
+    throw straddles(this);
   }
 
   /**
