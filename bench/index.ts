@@ -8,6 +8,7 @@ import { benchCampaign, type CampaignBenchResult } from './campaign';
 import { benchLstm, LSTM_SHAPE, round, type LstmBenchResult, type LstmCpu } from './lstm';
 import { timeAtnVjp } from './reference-vjp';
 import { benchOp, OP_SHAPE, type OpBenchResult } from './op';
+import { benchMutants, type MutantBenchResult, type MutantRunner } from './mutants';
 
 /** The JSON line's content. */
 export interface BenchResult {
@@ -18,6 +19,8 @@ export interface BenchResult {
   reference_vjp: { cold_ms: number; warm_ms: number; expect_ms: number };
   /** The campaign's own speed, exact oracle against the fast one (ATN-7.8). */
   campaign?: CampaignBenchResult;
+  /** `atn mutants`' own speed, exact oracle against the fast one (ATN-7.8, ATN-7.9). */
+  mutants?: MutantBenchResult;
 }
 
 /** Context for people reading the table: CPU time per step and the machine's load while the bench ran. */
@@ -33,6 +36,8 @@ export interface BenchOptions {
   /** Runs per property of the campaign-speed part (0: skip it). */
   campaignRuns?: number;
   seed?: number;
+  /** The mutant-campaign part: the catalogue ids to run (empty: skip it), the runner (cli/ passes runMutantCampaign), its seed. */
+  mutants?: { ids: string[]; run: MutantRunner; seed: number };
   /** Progress lines (stderr). */
   log?: (line: string) => void;
 }
@@ -89,8 +94,10 @@ export async function runBench(backend: string, opts: BenchOptions = {}): Promis
   const reference_vjp = { cold_ms: round(v.coldMs), warm_ms: round(v.warmMs), expect_ms: round(v.expectMs) };
   const campaignRuns = opts.campaignRuns ?? (opts.quick ? 10 : 50);
   const campaign = campaignRuns > 0 ? await benchCampaign(campaignRuns, opts.seed ?? 1, backend, log) : undefined;
+  const m = opts.mutants;
+  const mutants = m && m.ids.length > 0 ? await benchMutants(m.ids, m.seed, m.run, log) : undefined;
   return {
-    result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}) },
+    result: { backend, op, lstm, reference_vjp, ...(campaign ? { campaign } : {}), ...(mutants ? { mutants } : {}) },
     context: { lstmCpu: cpu, loadavg: os.loadavg(), cpus: os.cpus().length },
   };
 }
@@ -132,6 +139,18 @@ export function formatTable(r: BenchResult, ctx?: BenchContext): string {
     }
     rows.push([`${tag}: speedup (exact wall / default wall)`, String(c.speedup), '', '']);
     rows.push([`${tag}: same verdicts`, String(c.same_verdicts), 'true', c.same_verdicts ? 'met' : 'NOT MET']);
+  }
+  if (r.mutants) {
+    const c = r.mutants;
+    const tag = `atn mutants, ${c.mutants.length} mutants seed ${c.seed}`;
+    for (const s of [c.exact, c.auto]) {
+      const name = s.oracle === 'exact' ? 'ATN_ORACLE=exact' : 'default oracle';
+      rows.push([`${tag}, ${name}: wall s`, String(s.wall_ms / 1000), '', '']);
+      rows.push([`${tag}, ${name}: caught, diagnosed`, `${s.caught}, ${s.diagnosed}`, '', '']);
+      rows.push([`${tag}, ${name}: expectations fast/exact`, `${s.fast}/${s.exact}`, '', '']);
+    }
+    rows.push([`${tag}: speedup (exact wall / default wall)`, String(c.speedup), '', '']);
+    rows.push([`${tag}: same verdicts`, c.same_verdicts ? 'true' : `false (${c.differing.join(', ')})`, 'true', c.same_verdicts ? 'met' : 'NOT MET']);
   }
   for (const t of targetLines(r)) rows.push([t.name, String(t.value), t.target, t.met ? 'met' : 'NOT MET']);
   const w = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

@@ -8,6 +8,7 @@ import { runCampaign } from '../properties/lib/campaign';
 import { diagnoseFailures } from '../reports/diagnosis';
 import type { CampaignDtype, CheckResult } from '../properties/lib/types';
 import { createBaseTarget, createMutantTarget } from '../mutants';
+import { createReference } from '../reference';
 
 export const BASE_ROW = 'base';
 
@@ -36,6 +37,10 @@ export interface MutantCampaignOptions {
    */
   port?: string;
   portBase?: string;
+  /** The reference's oracle (ATN-7.8; default ATN_ORACLE, else auto): the bench runs the catalogue under both. */
+  oracle?: 'exact' | 'auto';
+  /** Called with the reference's counts once the campaign ran (the bench's share of exact fallbacks). */
+  onOracle?: (counts: { fast: number; exact: number }) => void;
 }
 
 function summarizeChecks(id: string, checks: CheckResult[], wallMs: number): MutantOutcome {
@@ -65,7 +70,9 @@ export async function runMutantCampaign(id: string, opts: MutantCampaignOptions 
   const target: Target = command ? await spawnPort(command) : id === BASE_ROW ? createBaseTarget() : createMutantTarget(id);
   const dtype = opts.dtype ?? 'float32';
   const spec = command ? `port:${command}` : id === BASE_ROW ? 'mutant base' : `mutant:${id}`;
-  const r = await runCampaign({ target, targetSpec: spec, dtype, seed: opts.seed, runs: opts.runs });
+  const reference = createReference(opts.oracle ? { oracle: opts.oracle } : {});
+  const r = await runCampaign({ target, targetSpec: spec, dtype, seed: opts.seed, runs: opts.runs, reference });
+  opts.onOracle?.({ fast: reference.oracle?.fast ?? 0, exact: reference.oracle?.exact ?? 0 });
   const outcome = summarizeChecks(id, r.checks, r.wallMs);
   // The diagnosis must name the mutant a campaign ran against (issue: "a campaign against each mutant names it").
   try {

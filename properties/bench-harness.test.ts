@@ -1,13 +1,15 @@
 /**
- * The bench's PyTorch baseline (bench/torch.ts, bench/torch_ln.py): not a timing test (nothing here asserts a speed),
- * a test that the harness answers. One python process times rounds of torch.nn.LayerNorm on request, and without
- * torch, or without that python, the bench is told so with the reason instead of failing.
+ * The bench's harnesses: not timing tests (nothing here asserts a speed), tests that they answer. The PyTorch baseline
+ * (bench/torch.ts, bench/torch_ln.py): one python process times rounds of torch.nn.LayerNorm on request, and without
+ * torch, or without that python, the bench is told so with the reason instead of failing. The mutant-campaign part
+ * (bench/mutants.ts): both oracles run every mutant given, and a mutant judged differently is named.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { torchLnSession } from '../bench/torch';
+import { benchMutants, type MutantRunner } from '../bench/mutants';
 import { TORCH_SKIP_REASON, torchVersion } from './lib/python';
 
 const TORCH = torchVersion('bench-harness.test.ts');
@@ -39,5 +41,24 @@ describe('bench: the torch.nn.LayerNorm baseline', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('bench: atn mutants under both oracles', () => {
+  it('runs each mutant under exact, then the default, sums the oracle counts, and names a mutant judged differently', async () => {
+    const calls: string[] = [];
+    const run: MutantRunner = async (id, oracle, onOracle) => {
+      calls.push(`${oracle}:${id}`);
+      await new Promise((r) => setTimeout(r, 2));
+      onOracle({ fast: oracle === 'auto' ? 3 : 0, exact: oracle === 'auto' ? 1 : 4 });
+      const caught = !(id === 'b' && oracle === 'auto');
+      return { id, caught, by: caught ? ['atn.forward.agrees'] : [], diagnosedAs: caught ? { id } : undefined };
+    };
+    const r = await benchMutants(['a', 'b'], 7, run);
+    expect(calls).toEqual(['exact:a', 'exact:b', 'auto:a', 'auto:b']);
+    expect(r).toMatchObject({ seed: 7, mutants: ['a', 'b'], same_verdicts: false, differing: ['b'] });
+    expect(r.exact).toMatchObject({ oracle: 'exact', caught: 2, diagnosed: 2, fast: 0, exact: 8 });
+    expect(r.auto).toMatchObject({ oracle: 'auto', caught: 1, diagnosed: 1, fast: 6, exact: 2 });
+    expect(Number.isFinite(r.speedup)).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import { spawnPort } from '../protocol/port';
 import { GATED } from '../cli/commands/report';
 import { runCampaign } from './lib/campaign';
 import { checkById } from './lib/checks';
-import { unmistakable } from './lib/checks/framework';
+import { caseKey, unmistakable } from './lib/checks/framework';
 import { EXTENDED_RANGE, K_ONE, nearDegenerateWindow, SINGLETON, SUBNORMAL } from './lib/regimes';
 import type { Check } from './lib/types';
 import { diagnoseFailures } from '../reports/diagnosis';
@@ -64,6 +64,29 @@ describe('shrinking keeps the failure unmistakable (ATN-9.7)', () => {
     expect(unmistakable(3)).toBe(1);
     expect(unmistakable(Infinity)).toBe(Infinity);
     expect(unmistakable(NaN)).toBe(Infinity);
+  });
+  it('a shrink candidate equal to one already judged takes its verdict: caseKey is equal exactly for equal cases', () => {
+    const distinct = [
+      { a: 0 },
+      { a: -0 },
+      { a: NaN },
+      { a: 'NaN' },
+      { a: '#NaN' },
+      { a: null },
+      { a: Infinity },
+      { a: -Infinity },
+      { a: undefined },
+      {},
+      { a: [1] },
+      { a: '1' },
+    ];
+    const keys = distinct.map(caseKey);
+    expect(new Set(keys).size).toBe(distinct.length);
+    expect(caseKey([1, undefined])).not.toBe(caseKey([1, null]));
+    expect(caseKey({ k: 2, a: [[[0.1, -0]]] })).toBe(caseKey({ k: 2, a: [[[0.1, -0]]] }));
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const unwritable of [{ f: () => 1 }, cycle, { n: 1n }]) expect(caseKey(unwritable)).toBeUndefined();
   });
   it('a shrunk counterexample stays at or above the threshold and the first failure is recorded', async () => {
     const r = await runCampaign({

@@ -51,10 +51,14 @@ function subOf(b: Sub | undefined, key: string): Sub | undefined {
 }
 
 class Walker {
-  /** structureOnly: check shapes and leaf types, compare no values (structureProblem). */
+  /**
+   * structureOnly: check shapes and leaf types, compare no values (structureProblem). keep: the ratio a shrink
+   * candidate must reach to stay failing (ATN-9.7), when compare() is asked only to keep or drop one.
+   */
   constructor(
     private readonly float32 = false,
     private readonly structureOnly = false,
+    private readonly keep?: number,
   ) {}
   ratios: number[] = [];
   worst: Worst | undefined;
@@ -88,8 +92,15 @@ class Walker {
       if (lo !== want || hi !== want || tlo !== tol || thi !== tol) {
         this.bracketed = true;
         if (!this.passesForBracket(got, lo, hi, tlo, thi)) {
-          this.undecided = true;
-          return; // the exact expectation judges it
+          const range = this.keep === undefined ? undefined : this.failsForBracket(got, lo, hi, tlo, thi);
+          if (!range || (range[0] < this.keep! && this.keep! <= range[1])) {
+            this.undecided = true;
+            return; // the exact expectation judges it
+          }
+          // A shrink candidate's failure, on the same side of keep for every double of the bracket: its ratio is
+          // reported inside the range, so ok and ratio >= keep are the exact oracle's (ATN-7.9).
+          this.pushRatio(Math.min(Math.max(this.plainRatio(got, want, tol), range[0]), range[1]), output, index, got, want, tol);
+          return;
         }
       }
     }
@@ -106,8 +117,36 @@ class Walker {
       // The correctly rounded float32 answer is never wrong (it is Infinity just above the float32 range).
       if (this.float32 && got === Math.fround(want)) ratio = Math.min(ratio, 1);
     }
+    this.pushRatio(ratio, output, index, got, want, tol);
+  }
+
+  private plainRatio(got: number, want: number, tol: number): number {
+    return Number.isNaN(got) ? Infinity : tol > 0 ? Math.abs(got - want) / tol : Infinity;
+  }
+
+  private pushRatio(ratio: number, output: string, index: number[], got: number, want: number, tol: number): void {
     this.ratios.push(ratio);
     if (!this.worst || ratio > this.worst.ratio) this.worst = { output, index: index.slice(), got, want, tol, ratio };
+  }
+
+  /**
+   * ATN-7.9, while shrinking: when the rule above FAILS for every double w in [lo, hi] and tolerance in [tlo, thi],
+   * the range [rlo, rhi] that holds the ratio of each (the exact one included); else undefined. got outside [lo, hi]
+   * makes |got - w| rounded monotone over the bracket, so its smallest value is at the nearer end and its largest at
+   * the farther; rounding is monotone, so rlo = RN(dmin / thi) and rhi = RN(dmax / tlo) bound every RN(d / t). Every
+   * pair fails when rlo > 1 and (float32) no w rounds to got: fround is monotone, so got lies outside
+   * [fround(lo), fround(hi)].
+   */
+  private failsForBracket(got: number, lo: number, hi: number, tlo: number, thi: number): [number, number] | undefined {
+    if (!(tlo >= 0 && tlo <= thi && Number.isFinite(thi) && lo <= hi)) return undefined;
+    if (Number.isNaN(got)) return [Infinity, Infinity];
+    if (got >= lo && got <= hi) return undefined;
+    if (this.float32 && got >= Math.fround(lo) && got <= Math.fround(hi)) return undefined;
+    const dmin = Math.min(Math.abs(got - lo), Math.abs(got - hi)),
+      dmax = Math.max(Math.abs(got - lo), Math.abs(got - hi));
+    const rlo = thi > 0 ? dmin / thi : Infinity,
+      rhi = tlo > 0 ? dmax / tlo : Infinity;
+    return rlo > 1 ? [rlo, rhi] : undefined;
   }
 
   /**
@@ -189,15 +228,23 @@ function shape(v: unknown): string {
 export interface CompareOptions {
   /** The campaign dtype: float32 also accepts the correctly rounded float32 result. */
   dtype?: 'float32' | 'float64';
+  /**
+   * While shrinking (ATN-9.7), the ratio a candidate must reach to count as failing: the result is then asked only
+   * whether it is ok and whether its largest ratio reaches keep, and a failure the brackets decide on both is not
+   * re-judged on the exact expectation (ATN-7.9). Its ratios and worst element are then the bracket's, not exact.
+   */
+  keep?: number;
 }
 
 export function compare(got: unknown, exp: Expectation, opts: CompareOptions = {}): CompareResult {
-  const w = new Walker(opts.dtype === 'float32');
   const b = expectationBounds(exp);
+  const w = new Walker(opts.dtype === 'float32', false, b ? opts.keep : undefined);
   w.walk(got, exp.want, exp.tol, '', [], b && [b.lo, b.hi, b.tolLo, b.tolHi]);
   // ATN-7.9: a verdict some bracket could not decide, and any failure that involved a bracketed value (so that its
-  // counterexample shows the exact want and ratios), are judged on the exact expectation.
-  if (b && (w.undecided || (w.bracketed && (w.structural !== undefined || !w.ratios.every((r) => r <= 1))))) return compare(got, b.exact(), opts);
+  // counterexample shows the exact want and ratios), are judged on the exact expectation; a shrink candidate's
+  // failure (keep) only when the brackets could not decide it.
+  const reJudge = w.undecided || (opts.keep === undefined && w.bracketed && (w.structural !== undefined || !w.ratios.every((r) => r <= 1)));
+  if (b && reJudge) return compare(got, b.exact(), { ...opts, keep: undefined });
   if (w.structural !== undefined) {
     const worst = w.structuralWorst as Worst;
     return { ok: false, worst, ratios: [...w.ratios, Infinity], detail: w.structural };

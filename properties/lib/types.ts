@@ -31,6 +31,11 @@ export interface CheckContext {
   exclude?: (op: string, args: Record<string, unknown>) => boolean;
   /** --ftz: a case whose exact results hold a subnormal is set aside as well (ATN-9.6), once its expectation is known. */
   ftz?: boolean;
+  /**
+   * Set while a failing check shrinks (ATN-9.7): the ratio a candidate must reach to stay failing. Comparisons then
+   * only keep or drop it, which the fast oracle's brackets may decide without the exact expectation (ATN-7.9).
+   */
+  shrinkKeep?: number;
 }
 
 /** The worst element of a comparison against the reference, in units of the derived tolerance (ATN-7). */

@@ -55,7 +55,8 @@ export function rawAtn(lim: Limits, eps: fc.Arbitrary<number>, shrinkValues = tr
     e: values(fc.array(fc.integer({ min: -8, max: 8 }), { minLength: n, maxLength: n })),
     p: pool(4),
     eps,
-    aff: affine(lim.maxH),
+    // Gain and bias are values too: up to 2 * maxH of them, each shrink step a whole oracle evaluation.
+    aff: values(affine(lim.maxH)),
   });
 }
 

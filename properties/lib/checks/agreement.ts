@@ -15,6 +15,7 @@ import {
   lstmArgs,
   lstmCase,
   LSTM_TILES,
+  SMALL,
   lstmVjpArgs,
   WIDE,
   WIDE_WINDOWS,
@@ -114,7 +115,7 @@ export const AGREEMENT: Check[] = [
     ops: ['atn.vjp'],
     kind: 'agreement',
     runs: wideRuns,
-    arb: (ctx) => withDy(ctx.dtype, realistic(ctx, WIDE)),
+    arb: (ctx) => withDy(ctx.dtype, realistic(ctx, WIDE), SMALL, false),
     run: (c, s, ctx) => agree(ctx, s, 'atn.vjp', atnVjpArgs(ctx.dtype, c)),
   }),
   propertyCheck({

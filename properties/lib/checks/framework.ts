@@ -202,7 +202,7 @@ export async function agree<Op extends ReferenceOp>(
 ): Promise<Outcome & { result: UncheckedResult; exp: OpExpectation<Op> }> {
   const exp = expectOf(ctx, op, args, 'compared');
   const result = await s.result(op, args);
-  const cmp = compare(result, exp, { dtype: ctx.dtype });
+  const cmp = compare(result, exp, { dtype: ctx.dtype, keep: ctx.shrinkKeep });
   return { ok: cmp.ok, detail: `${op}: ${cmp.detail}`, worst: cmp.worst, ratio: maxRatio(cmp.ratios), result, exp };
 }
 
@@ -283,6 +283,25 @@ export function unmistakable(firstRatio: number | undefined): number {
   return r >= 10 ? Math.max(10, Math.sqrt(r)) : 1;
 }
 
+/**
+ * A generated case as a string, equal exactly when the cases are (every number by its value, -0, NaN and the
+ * infinities distinct from each other and from strings; undefined kept), or undefined when it cannot be written (a
+ * function, a cycle, a BigInt): then the case is run.
+ */
+export function caseKey(input: unknown): string | undefined {
+  try {
+    return JSON.stringify(input, (_k, v: unknown) => {
+      if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? v : `#${Object.is(v, -0) ? '-0' : v}`;
+      if (typeof v === 'string') return `"${v}`;
+      if (v === undefined) return '#undefined';
+      if (typeof v === 'function' || typeof v === 'symbol') throw new TypeError('not data');
+      return v;
+    });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Check from a fast-check property over generated inputs. */
 export function propertyCheck<T>(spec: PropertySpec<T>): Check {
   return {
@@ -311,9 +330,11 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       let searching = true; // false once a case failed: shrinking runs are not samples of the distribution
       let failedAt = 0;
       let first: T | undefined; // the first failing case, shown beside the shrunk one (ATN-9.7)
+      let firstRun: { s: Session; o: Outcome } | undefined; // its exchanges and verdict, as the search saw them
       let keep = 1; // a shrink candidate counts as failing only when its ratio reaches this (ATN-9.7)
       const shrinkMs = ctx.shrinkMs ?? DEFAULT_SHRINK_MS;
       let cases = 0;
+      const judged = new Map<string, boolean>(); // shrink candidates' verdicts by caseKey
       let harness: unknown;
       const prop = fc.asyncProperty(fitted(spec.arb(ctx), caps, ctx.dtype), async (input: T) => {
         // Interrupted: throwing ends fast-check's run loop at once at any --runs (returning true would still generate
@@ -321,9 +342,16 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         if (ctx.signal?.aborted) throw new Interrupted();
         // Out of shrinking time: every further candidate "passes", so fast-check keeps the smallest failure found.
         if (!searching && Date.now() - failedAt > shrinkMs) return true;
+        // A shrink step that changed only values the case does not read (the unused tail of a value pool) proposes a
+        // case already judged: its verdict is that one's (the target is asked again only for new cases).
+        const key = searching ? undefined : caseKey(input);
+        const known = key === undefined ? undefined : judged.get(key);
+        if (known !== undefined) return known;
         let o: Outcome;
+        const session = new Session(ctx.target, ctx.exclude);
         try {
-          o = await runCase(spec, input, new Session(ctx.target, ctx.exclude), ctx);
+          // A shrink candidate is only kept or dropped: its comparisons are told the ratio that keeps it (ATN-7.9).
+          o = await runCase(spec, input, session, searching ? ctx : { ...ctx, shrinkKeep: keep });
         } catch (e) {
           if (fc.PreconditionFailure.isFailure(e)) throw e;
           if (ctx.signal?.aborted) throw new Interrupted();
@@ -340,11 +368,14 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
           searching = false;
           failedAt = Date.now();
           first = input;
+          firstRun = { s: session, o };
           keep = unmistakable(o.ratio);
           return false;
         }
         // While shrinking, a candidate fails only when its error stays unmistakable, not when it sinks to the noise.
-        return o.ok || (!searching && ratioOf(o) < keep);
+        const verdict = o.ok || (!searching && ratioOf(o) < keep);
+        if (key !== undefined) judged.set(key, verdict);
+        return verdict;
       });
       const params = fcParams<[T]>({ seed: ctx.seed, numRuns, checkId: spec.id, multiply: false });
       // A re-run with a regime set aside discards cheaply (before the reference): give up sooner when all cases are in it.
@@ -365,15 +396,20 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         return done({ status: 'error', reason: why, ...extra });
       }
 
-      // Re-run the shrunk counterexample to record its requests and responses.
-      const s = new Session(ctx.target);
+      // The first failing case was run during the search with every comparison judged in full (no shrinkKeep): its
+      // record is kept as it was. A shrunk counterexample is re-run, so that its record holds exact values (ATN-7.9)
+      // and a target that passes it now shows as nondeterministic.
+      const unshrunk = firstRun !== undefined && first === details.counterexample[0];
+      const s = unshrunk ? firstRun!.s : new Session(ctx.target);
       let o: Outcome;
-      try {
-        o = await runCase(spec, details.counterexample[0], s, ctx);
-        if (o.ok) o = { ...o, ok: false, detail: `failed during the search but passed when re-run (a nondeterministic target?): ${o.detail}` };
-      } catch (e) {
-        o = { ok: false, detail: `re-running the counterexample threw: ${message(e)}` };
-      }
+      if (unshrunk) o = firstRun!.o;
+      else
+        try {
+          o = await runCase(spec, details.counterexample[0], s, ctx);
+          if (o.ok) o = { ...o, ok: false, detail: `failed during the search but passed when re-run (a nondeterministic target?): ${o.detail}` };
+        } catch (e) {
+          o = { ok: false, detail: `re-running the counterexample threw: ${message(e)}` };
+        }
       const path = details.counterexamplePath ?? undefined;
       const counterexample: Counterexample = s.record({
         requests: s.requests,
@@ -381,14 +417,9 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         detail: o.detail,
         ...(o.worst ? { worst: o.worst } : {}),
       });
-      if (first !== undefined && first !== details.counterexample[0]) {
-        const s1 = new Session(ctx.target);
-        try {
-          const o1 = await runCase(spec, first, s1, ctx);
-          counterexample.first = s1.record({ requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) });
-        } catch {
-          // the first case is an illustration; the shrunk one is the evidence
-        }
+      if (firstRun !== undefined && !unshrunk) {
+        const { s: s1, o: o1 } = firstRun;
+        counterexample.first = s1.record({ requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) });
       }
       return done({
         status: 'fail',
