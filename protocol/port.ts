@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LIMITS } from '../spec/limits';
 import { decodeLine, decodeNumbers, isRecord, own, toLine, type BadUtf8 } from './codec';
-import { newToken, reap, TOKEN_VAR } from './reap';
+import { newToken, reap, settle, TOKEN_VAR } from './reap';
 import type { Target } from './target';
 import type { ErrorBody, Fault, Hello, Id, Outgoing, Response, UncheckedResult } from './types';
 
@@ -244,9 +244,10 @@ class Proc {
     await within(this.closed, graceMs);
   }
 
-  /** After the port ended: what it left behind (a detached grandchild) is killed too. */
-  reapLeftovers(): void {
+  /** After the port ended: what it left behind (a detached grandchild) is killed too, and has ended on return. */
+  async reapLeftovers(): Promise<void> {
     reap(this.token);
+    await settle();
   }
 }
 
@@ -571,7 +572,7 @@ class Port implements PortTarget {
     await this.chain;
     if (this.proc) {
       await this.proc.stop(this.graceMs);
-      this.proc.reapLeftovers();
+      await this.proc.reapLeftovers();
     }
   }
 

@@ -25,6 +25,34 @@ function carries(pid: number, needle: Buffer): boolean {
   }
 }
 
+/** Pids this process sent SIGKILL to that may not have ended yet (settle waits for them). */
+const dying = new Set<number>();
+
+/** Whether pid still runs: listed in /proc and neither a zombie (Z) nor dead (X). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits (at most ms) until every process reap() killed has ended. SIGKILL is delivered asynchronously: a process
+ * killed a moment ago may still be running (on a loaded machine for many milliseconds), so a runner that returns at
+ * once would leave something behind for a while. Best effort, never throws.
+ */
+export async function settle(ms = 2000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    for (const pid of dying) if (!running(pid)) dying.delete(pid);
+    if (dying.size === 0 || Date.now() - t0 >= ms) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Kills (SIGKILL) the processes whose environment carries `token`, except this one; returns their pids. */
 export function reap(token: string): number[] {
   if (process.platform !== 'linux') return [];
@@ -44,6 +72,7 @@ export function reap(token: string): number[] {
       try {
         process.kill(pid, 'SIGKILL');
         killed.push(pid);
+        dying.add(pid);
       } catch {
         /* already gone */
       }
