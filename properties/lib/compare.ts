@@ -97,9 +97,9 @@ class Walker {
             this.undecided = true;
             return; // the exact expectation judges it
           }
-          // A shrink candidate's failure, on the same side of keep for every double of the bracket: its ratio is
-          // reported inside the range, so ok and ratio >= keep are the exact oracle's (ATN-7.9).
-          this.pushRatio(Math.min(Math.max(this.plainRatio(got, want, tol), range[0]), range[1]), output, index, got, want, tol);
+          // A shrink candidate's failure, on the same side of 1 and of keep for every double of the bracket: its
+          // ratio is reported as the range's lower end, so ok and ratio >= keep are the exact oracle's (ATN-7.9).
+          this.pushRatio(range[0], output, index, got, want, tol);
           return;
         }
       }
@@ -118,10 +118,6 @@ class Walker {
       if (this.float32 && got === Math.fround(want)) ratio = Math.min(ratio, 1);
     }
     this.pushRatio(ratio, output, index, got, want, tol);
-  }
-
-  private plainRatio(got: number, want: number, tol: number): number {
-    return Number.isNaN(got) ? Infinity : tol > 0 ? Math.abs(got - want) / tol : Infinity;
   }
 
   private pushRatio(ratio: number, output: string, index: number[], got: number, want: number, tol: number): void {

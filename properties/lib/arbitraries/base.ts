@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
-import { nonConstantSteps, pool, rounder, unit } from './numbers';
+import { nonConstantSteps, pool, rounder, unit, valuesShrinking } from './numbers';
 import { dims, type Dims, type Limits } from './shapes';
 import { map3 } from '../../../util/tree';
 import type { Affine, AtnCase, Num3 } from './types';
@@ -44,7 +44,7 @@ export interface RawAtn {
  */
 export function rawAtn(lim: Limits, eps: fc.Arbitrary<number>, shrinkValues = true): fc.Arbitrary<RawAtn> {
   const n = lim.maxT * lim.maxB * lim.maxH;
-  const values = <V>(a: fc.Arbitrary<V>) => (shrinkValues ? a : fc.noShrink(a));
+  const values = <V>(a: fc.Arbitrary<V>) => valuesShrinking(a, shrinkValues);
   return fc.record({
     d: dims(lim),
     u: values(pool(n)),

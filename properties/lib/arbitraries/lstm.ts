@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
-import { pool, rounder } from './numbers';
+import { pool, rounder, valuesShrinking } from './numbers';
 import { kModes, size, type KMode } from './shapes';
 import type { LstmCase, LstmParamsCase } from './types';
 
@@ -87,7 +87,7 @@ export function lstmCase(dtype: CampaignDtype, lim: LstmLimits = LSTM_SMALL, opt
       kPick: fc.nat({ max: 1000 }),
       eps: eps0,
       omit: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
-      u: opts.shrinkValues === false ? fc.noShrink(pool(n)) : pool(n),
+      u: valuesShrinking(pool(n), opts.shrinkValues !== false),
     })
     .map(({ mode, T: T0, B: B0, I: I0, H: H1, longT, kMode, kPick, eps: eps1, omit, u }) => {
       const r = rounder(dtype);

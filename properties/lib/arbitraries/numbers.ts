@@ -94,6 +94,14 @@ export function pool(n: number, arb: fc.Arbitrary<number> = unit): fc.Arbitrary<
   return fc.array(arb, { minLength: n, maxLength: n });
 }
 
+/**
+ * `a`, or `a` kept out of shrinking when shrinkValues is false: the values of a realistic-size case (ATN-9.10), where
+ * each shrink candidate costs a whole oracle evaluation and the shape, which still shrinks, is what a reader needs.
+ */
+export function valuesShrinking<V>(a: fc.Arbitrary<V>, shrinkValues: boolean): fc.Arbitrary<V> {
+  return shrinkValues ? a : fc.noShrink(a);
+}
+
 /** A value just above v in the dtype (v + a few ulps), or 1 for v = 0. */
 export function nudge(v: number, dtype: CampaignDtype): number {
   if (v === 0) return 1;

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import type { CampaignDtype } from '../types';
 import { LSTM_LONG, LSTM_SMALL, type LstmLimits } from './lstm';
-import { pool, rounder } from './numbers';
+import { pool, rounder, valuesShrinking } from './numbers';
 import { SMALL, type Limits } from './shapes';
 import { build3 } from '../../../util/tree';
 import type { AtnCase, AtnVjpCase, LstmCase, LstmVjpCase } from './types';
@@ -42,9 +42,7 @@ export function minWindowScale(c: AtnCase): number {
  */
 export function withDy(dtype: CampaignDtype, cases: fc.Arbitrary<AtnCase>, lim: Limits = SMALL, shrinkValues = true): fc.Arbitrary<AtnVjpCase> {
   const n = Math.max(lim.maxT, 8) * lim.maxB * Math.max(lim.maxH, 2); // cycled over for longer cases
-  // shrinkValues = false (realistic sizes, ATN-9.10): dy is values too, each shrink step a whole oracle evaluation.
-  const dys = shrinkValues ? pool(n) : fc.noShrink(pool(n));
-  return fc.record({ c: cases, dy: dys, zeros: fc.nat({ max: 3 }) }).map(({ c, dy, zeros }) => {
+  return fc.record({ c: cases, dy: valuesShrinking(pool(n), shrinkValues), zeros: fc.nat({ max: 3 }) }).map(({ c, dy, zeros }) => {
     const r = rounder(dtype);
     const T = c.a.length,
       B = c.a[0].length,

@@ -329,8 +329,8 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       const series: Record<string, Point[]> = {};
       let searching = true; // false once a case failed: shrinking runs are not samples of the distribution
       let failedAt = 0;
-      let first: T | undefined; // the first failing case, shown beside the shrunk one (ATN-9.7)
-      let firstRun: { s: Session; o: Outcome } | undefined; // its exchanges and verdict, as the search saw them
+      // The first failing case, shown beside the shrunk one (ATN-9.7): its exchanges and verdict as the search saw them.
+      let first: { input: T; s: Session; o: Outcome } | undefined;
       let keep = 1; // a shrink candidate counts as failing only when its ratio reaches this (ATN-9.7)
       const shrinkMs = ctx.shrinkMs ?? DEFAULT_SHRINK_MS;
       let cases = 0;
@@ -367,8 +367,7 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         if (!o.ok && searching) {
           searching = false;
           failedAt = Date.now();
-          first = input;
-          firstRun = { s: session, o };
+          first = { input, s: session, o };
           keep = unmistakable(o.ratio);
           return false;
         }
@@ -399,10 +398,10 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
       // The first failing case was run during the search with every comparison judged in full (no shrinkKeep): its
       // record is kept as it was. A shrunk counterexample is re-run, so that its record holds exact values (ATN-7.9)
       // and a target that passes it now shows as nondeterministic.
-      const unshrunk = firstRun !== undefined && first === details.counterexample[0];
-      const s = unshrunk ? firstRun!.s : new Session(ctx.target);
+      const unshrunk = first !== undefined && first.input === details.counterexample[0];
+      const s = unshrunk ? first!.s : new Session(ctx.target);
       let o: Outcome;
-      if (unshrunk) o = firstRun!.o;
+      if (unshrunk) o = first!.o;
       else
         try {
           o = await runCase(spec, details.counterexample[0], s, ctx);
@@ -417,8 +416,8 @@ export function propertyCheck<T>(spec: PropertySpec<T>): Check {
         detail: o.detail,
         ...(o.worst ? { worst: o.worst } : {}),
       });
-      if (firstRun !== undefined && !unshrunk) {
-        const { s: s1, o: o1 } = firstRun;
+      if (first !== undefined && !unshrunk) {
+        const { s: s1, o: o1 } = first;
         counterexample.first = s1.record({ requests: s1.requests, responses: s1.responses, detail: o1.detail, ...(o1.worst ? { worst: o1.worst } : {}) });
       }
       return done({
